@@ -1,0 +1,332 @@
+/**
+ * golb's configuration: every setting, its default and its check in one table
+ * ({@link SETTINGS}) that the parser, the usage text and the README derive from.
+ * Sources, weakest first: defaults, `eb_go_lb_*` variables (the seed's names),
+ * flags in order given; fnlb's command line works too, so its users only change
+ * the binary name. Pure: env, argv and host name are passed in.
+ */
+import * as v from './config-values.ts';
+import type { ValueParser, ValueResult } from './config-values.ts';
+
+/** The strategies golb can balance with (`dummy` answers itself: the seed's test handler). */
+export const HANDLER_TYPES = ['wrr', 'rr', 'random', 'p2c', 'chash', 'ewma', 'dummy'] as const;
+/** One of {@link HANDLER_TYPES}. */
+export type HandlerType = (typeof HANDLER_TYPES)[number];
+
+/** The parsed configuration. Durations are in milliseconds, sizes in bytes. */
+export interface Config {
+  /** etcd endpoints `host:port`; empty means the embedded weights file is the source. */
+  etcdHosts: string[];
+  /** The zone: selects `golb/function/<zone>/` in etcd. */
+  zone: string;
+  /** The balancing strategy. */
+  handlerType: HandlerType;
+  /** `dev`: readable debug logs; `prod`: JSON lines at info level. */
+  mode: 'dev' | 'prod';
+  /** This gateway's name in headers and logs (`[A-Za-z0-9._-]` only). */
+  nodeName: string;
+  /** Host of the traffic listener. */
+  listenHost: string;
+  /** Port of the traffic listener. */
+  listenPort: number;
+  /** Addresses of the other gateways, as they appear in a weights entry's `ips`. */
+  gateways: string[];
+  /** The embedded source's file. */
+  weightsFile: string;
+  /** Bearer token for management writes; undefined refuses writes. */
+  adminToken: string | undefined;
+  /** Gateways a request may pass before it is refused with 508. */
+  maxHops: number;
+  /** Largest request body accepted, in bytes. */
+  maxBodySize: number;
+  /** Time allowed to open an upstream connection. */
+  connectTimeoutMs: number;
+  /** Time allowed for the upstream's response headers. */
+  responseTimeoutMs: number;
+  /** Time in-flight requests get to finish at shutdown. */
+  drainTimeoutMs: number;
+  /** Idle keep-alive upstream sockets are closed after this. */
+  upstreamIdleTimeoutMs: number;
+  /** Idle keep-alive sockets kept per upstream. */
+  maxIdlePerUpstream: number;
+  /** Further backends tried after a failure before any response byte. */
+  retries: number;
+  /** Path probed by active health checks; undefined disables them. */
+  healthPath: string | undefined;
+  /** Time between health probes. */
+  healthIntervalMs: number;
+  /** Time a health probe may take. */
+  healthTimeoutMs: number;
+  /** Failed probes in a row that mark a backend unhealthy. */
+  healthUnhealthy: number;
+  /** Successful probes in a row that mark it healthy again. */
+  healthHealthy: number;
+  /** Host of the separate management listener; set exactly when `mgmtPort` is. */
+  mgmtHost: string | undefined;
+  /** Port of the separate management listener; undefined serves management on the traffic port. */
+  mgmtPort: number | undefined;
+  /** fnlb's node pool, `host:port` each. */
+  nodes: string[];
+  /** Log one line per request. */
+  accessLog: boolean;
+  /** Management reads need the admin token too. */
+  readsNeedToken: boolean;
+}
+
+/** Default zone without etcd. */ export const DEFAULT_ZONE = 'local';
+/** Default strategy. */ export const DEFAULT_HANDLER_TYPE: HandlerType = 'wrr';
+/** Default log mode. */ export const DEFAULT_MODE: Config['mode'] = 'dev';
+/** Default traffic host: every IPv4 interface. */ export const DEFAULT_LISTEN_HOST = '0.0.0.0';
+/** Default traffic port. */ export const DEFAULT_LISTEN_PORT = 8080;
+/** Default embedded weights file. */ export const DEFAULT_WEIGHTS_FILE = 'weights.json';
+/** Default hop limit. */ export const DEFAULT_MAX_HOPS = 8;
+/** Default body limit: 128 MiB. */ export const DEFAULT_MAX_BODY_SIZE = 128 * 1024 ** 2;
+/** Default connect timeout. */ export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+/** Default wait for response headers: generous, functions may compute long. */ export const DEFAULT_RESPONSE_TIMEOUT_MS = 300_000;
+/** Default shutdown drain. */ export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** Default idle upstream socket lifetime: under the 5 s keep-alive of Node servers, so golb closes first. */
+export const DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS = 4_000;
+/** Default idle sockets per upstream. */ export const DEFAULT_MAX_IDLE_PER_UPSTREAM = 64;
+/** Default retries (the spec's maximum). */ export const DEFAULT_RETRIES = 2;
+/** Default probe interval (fnlb's). */ export const DEFAULT_HEALTH_INTERVAL_MS = 3_000;
+/** Default probe timeout (fnlb's). */ export const DEFAULT_HEALTH_TIMEOUT_MS = 5_000;
+/** Default failures before unhealthy (fnlb's). */ export const DEFAULT_HEALTH_UNHEALTHY = 2;
+/** Default successes before healthy (fnlb's). */ export const DEFAULT_HEALTH_HEALTHY = 1;
+
+/** Thrown by {@link parseConfig}: every problem found, one line each, naming the variable or flag. */
+export class ConfigError extends Error {
+  /** One line per problem, e.g. `eb_go_lb_listen_port: expected an integer from 1 to 65535, got "80a"`. */
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/** What {@link parseConfig} returns: the usage text when help was asked for, else the configuration. */
+export type ParseResult = { help: true; usage: string } | { help: false; config: Config };
+
+/** One setting as golb reads and documents it: a row of {@link SETTINGS}. */
+export interface Setting {
+  /** Environment variable; undefined for fnlb's flag-only addresses (`--listen`, `--mgmt-listen`). */
+  readonly env: string | undefined;
+  /** Flag names without dashes: golb's first, then fnlb's aliases. */
+  readonly flags: readonly string[];
+  /** The {@link Config} fields the setting writes. */
+  readonly keys: readonly (keyof Config)[];
+  /** Default values of `keys` (empty when another row owns them). */
+  readonly defaults: Partial<Config>;
+  /** The default as the usage text and README show it. */
+  readonly defaultText: string;
+  /** Placeholder for the value in usage, e.g. `<port>`; empty for booleans. */
+  readonly valueHint: string;
+  /** One line: what the setting means. */
+  readonly doc: string;
+  /** Boolean flags may be given bare (`--access-log`). */
+  readonly isBoolean: boolean;
+  /** The value is never repeated in problems (tokens). */
+  readonly isSecret: boolean;
+  /** Reads a trimmed raw value into the fields it sets. */
+  readonly read: (raw: string) => ValueResult<Partial<Config>>;
+}
+
+interface FieldOptions {
+  aliases?: readonly string[];
+  hint?: string;
+  defaultText?: string;
+  secret?: boolean;
+}
+
+/** A row that sets one field from `eb_go_lb_<name>` / `--<name-with-dashes>`. */
+function field<K extends keyof Config>(
+  key: K, name: string, parse: ValueParser<Config[K]>, defaultValue: Config[K], doc: string, opts: FieldOptions = {},
+): Setting {
+  const defaults: Partial<Config> = {};
+  defaults[key] = defaultValue;
+  const shown = Array.isArray(defaultValue) ? defaultValue.join(',') || 'empty' : String(defaultValue ?? 'unset');
+  return {
+    env: `eb_go_lb_${name}`, flags: [name.replaceAll('_', '-'), ...(opts.aliases ?? [])], keys: [key], defaults,
+    defaultText: opts.defaultText ?? shown, valueHint: typeof defaultValue === 'boolean' ? '' : (opts.hint ?? '<value>'),
+    doc, isBoolean: typeof defaultValue === 'boolean', isSecret: opts.secret ?? false,
+    read: (raw) => {
+      const r = parse(raw);
+      if (!r.ok) return r;
+      const out: Partial<Config> = {};
+      out[key] = r.value;
+      return { ok: true, value: out };
+    },
+  };
+}
+
+/** A duration row: seconds or a Go duration, default shown in seconds. */
+function duration(key: keyof Config & `${string}Ms`, name: string, allowZero: boolean, ms: number, doc: string, aliases: readonly string[] = []): Setting {
+  return field(key, name, v.duration(allowZero), ms, doc, { aliases, hint: '<seconds>', defaultText: `${ms / 1000}s` });
+}
+
+/** fnlb's `--listen`/`--mgmt-listen`: one address setting a host and a port row's fields. */
+function address(flag: string, host: 'listenHost' | 'mgmtHost', port: 'listenPort' | 'mgmtPort', defaultText: string, doc: string): Setting {
+  return {
+    env: undefined, flags: [flag], keys: [host, port], defaults: {}, defaultText, valueHint: '<addr>', doc,
+    isBoolean: false, isSecret: false,
+    read: (raw) => {
+      const r = v.listenAddress(raw);
+      return r.ok ? { ok: true, value: { [host]: r.value.host, [port]: r.value.port } } : r;
+    },
+  };
+}
+
+const port = v.intRange(1, 65535);
+
+/** Every setting golb reads, in the order the usage text lists them. */
+export const SETTINGS: readonly Setting[] = [
+  field('etcdHosts', 'etcd_host', v.hostPortList(true), [], 'etcd endpoints host:port, comma separated; unset: the embedded weights file', { hint: '<host:port,...>', defaultText: 'unset' }),
+  field('zone', 'zone', v.safeName, DEFAULT_ZONE, 'the zone (weights under golb/function/<zone>/); required with etcd', { hint: '<name>' }),
+  field('handlerType', 'handler_type', v.oneOf(HANDLER_TYPES), DEFAULT_HANDLER_TYPE, `the strategy: ${HANDLER_TYPES.join(', ')}`, { hint: '<type>' }),
+  field('mode', 'mode', v.oneOf(['dev', 'prod'] as const), DEFAULT_MODE, 'dev: readable debug logs; prod: JSON lines at info level', { hint: '<dev|prod>' }),
+  field('nodeName', 'node_name', v.safeName, '', "this gateway's name in headers and logs, [A-Za-z0-9._-]", { hint: '<name>', defaultText: '$HOSTNAME, else the host name' }),
+  field('listenHost', 'listen_host', v.listenHost, DEFAULT_LISTEN_HOST, 'host of the traffic listener', { hint: '<host>' }),
+  field('listenPort', 'listen_port', port, DEFAULT_LISTEN_PORT, 'the traffic port', { hint: '<port>' }),
+  address('listen', 'listenHost', 'listenPort', `:${DEFAULT_LISTEN_PORT}`, "fnlb's traffic address: :port, host:port or [v6]:port"),
+  field('gateways', 'gateways', v.whitespaceList, [], 'the other gateways, whitespace separated, as they appear in ips', { hint: '<addrs>' }),
+  field('weightsFile', 'weights_file', v.nonEmpty, DEFAULT_WEIGHTS_FILE, "the embedded source's file", { hint: '<path>' }),
+  field('adminToken', 'admin_token', v.optional(v.bearerToken), undefined, 'bearer token for management writes; unset: writes refused', { hint: '<token>', secret: true }),
+  field('readsNeedToken', 'protect_reads', v.boolean, false, 'management reads need the admin token too'),
+  field('maxHops', 'max_hops', v.intRange(1, 255), DEFAULT_MAX_HOPS, 'gateways a request may pass before it is refused with 508', { hint: '<n>' }),
+  field('maxBodySize', 'max_body_size', v.byteSize, DEFAULT_MAX_BODY_SIZE, 'largest request body; suffix k, m or g', { hint: '<size>', defaultText: '128m' }),
+  duration('connectTimeoutMs', 'connect_timeout', false, DEFAULT_CONNECT_TIMEOUT_MS, 'time to connect to an upstream'),
+  duration('responseTimeoutMs', 'response_timeout', false, DEFAULT_RESPONSE_TIMEOUT_MS, "time to wait for an upstream's response headers"),
+  duration('drainTimeoutMs', 'drain_timeout', true, DEFAULT_DRAIN_TIMEOUT_MS, 'time requests in flight get to finish at shutdown'),
+  duration('upstreamIdleTimeoutMs', 'upstream_idle_timeout', false, DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS, 'idle upstream keep-alive sockets close after this'),
+  field('maxIdlePerUpstream', 'upstream_max_idle', v.intRange(0, 10_000), DEFAULT_MAX_IDLE_PER_UPSTREAM, 'idle keep-alive sockets kept per upstream', { hint: '<n>' }),
+  field('retries', 'retries', v.intRange(0, 2), DEFAULT_RETRIES, 'other backends tried after a failure before any response byte', { hint: '<n>' }),
+  field('healthPath', 'health_path', v.optional(v.urlPath), undefined, 'path for active health checks; unset: none', { aliases: ['hc-path'], hint: '<path>' }),
+  duration('healthIntervalMs', 'health_interval', false, DEFAULT_HEALTH_INTERVAL_MS, 'time between health probes', ['hc-interval']),
+  duration('healthTimeoutMs', 'health_timeout', false, DEFAULT_HEALTH_TIMEOUT_MS, 'time a health probe may take', ['hc-timeout']),
+  field('healthUnhealthy', 'health_unhealthy', v.intRange(1, Number.MAX_SAFE_INTEGER), DEFAULT_HEALTH_UNHEALTHY, 'failed probes that mark a backend down', { aliases: ['hc-unhealthy'], hint: '<n>' }),
+  field('healthHealthy', 'health_healthy', v.intRange(1, Number.MAX_SAFE_INTEGER), DEFAULT_HEALTH_HEALTHY, 'passed probes that mark it up again', { hint: '<n>' }),
+  field('mgmtHost', 'mgmt_host', v.optional(v.listenHost), undefined, 'host of the management listener; needs a management port', { hint: '<host>', defaultText: 'the listen host' }),
+  field('mgmtPort', 'mgmt_port', v.optional(port), undefined, 'separate management port; unset: management on the traffic port', { hint: '<port>' }),
+  address('mgmt-listen', 'mgmtHost', 'mgmtPort', 'unset', "fnlb's management address: :port, host:port or [v6]:port"),
+  field('nodes', 'nodes', v.hostPortList(false), [], "fnlb's node pool: host:port, comma separated", { hint: '<host:port,...>' }),
+  field('accessLog', 'access_log', v.boolean, false, 'log one line per request'),
+];
+
+const BY_FLAG = new Map(SETTINGS.flatMap((s) => s.flags.map((f) => [f, s] as const)));
+
+/** The `--help` text: one line per setting with its flags, variable, default and meaning. */
+export function usageText(): string {
+  const rows = SETTINGS.map((s) => [
+    `${s.flags.map((f) => `--${f}`).join(', ')} ${s.valueHint}`.trimEnd(), s.env ?? '-', s.defaultText, s.doc,
+  ]);
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const lines = rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}`);
+  return [
+    'Usage: golb [flags]',
+    '',
+    'Each setting comes from its environment variable; a flag wins over it. Flags take --name value',
+    'or --name=value, with one dash or two. Durations are seconds (0.5) or Go durations (500ms, 3s, 1m).',
+    '',
+    ...lines,
+    '',
+  ].join('\n');
+}
+
+/** A flag that may consume the next argument as its value: anything but another flag (negative numbers are values). */
+const looksLikeFlag = (arg: string): boolean => /^-[^\d.]/.test(arg);
+
+/**
+ * Reads golb's configuration from the environment and the command line.
+ * `hostName` is the machine's host name, the node name's last fallback.
+ * @throws {ConfigError} listing every problem at once.
+ */
+export function parseConfig(env: Record<string, string | undefined>, argv: readonly string[], hostName: string): ParseResult {
+  const problems: string[] = [];
+  const draft: Partial<Config> = {};
+  /**
+   * Which variable or flag (as written) last gave each field, valid or not:
+   * cross-setting checks name it, and skip fields already reported as bad.
+   */
+  const setBy = new Map<keyof Config, string>();
+  const apply = (s: Setting, source: string, raw: string): void => {
+    for (const k of s.keys) setBy.set(k, source);
+    const r = s.read(raw);
+    if (r.ok) Object.assign(draft, r.value);
+    else problems.push(`${source}: expected ${r.expected}${s.isSecret ? '' : `, got ${v.echoValue(r.got ?? raw)}`}`);
+  };
+
+  // structuredClone: list defaults must not be shared between parses or with callers.
+  for (const s of SETTINGS) Object.assign(draft, structuredClone(s.defaults));
+  for (const s of SETTINGS) {
+    // An empty variable counts as unset: compose files and shells often export `X=`.
+    const raw = s.env === undefined ? undefined : env[s.env]?.trim();
+    if (s.env !== undefined && raw) apply(s, s.env, raw);
+  }
+
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    const m = /^(--?)([^=]+)(?:=([\s\S]*))?$/.exec(arg);
+    if (!m) {
+      problems.push(`unexpected argument ${v.echoValue(arg)}: settings are given as --name value`);
+      continue;
+    }
+    const written = `${m[1]}${m[2]}`;
+    if (m[2] === 'help' || m[2] === 'h') return { help: true, usage: usageText() };
+    const setting = BY_FLAG.get(m[2] ?? '');
+    if (!setting) {
+      problems.push(`${v.clip(written)}: unknown flag (--help lists them)`);
+      // Its value, if any, would only add a confusing "unexpected argument" line.
+      if (m[3] === undefined && argv[i + 1] !== undefined && !looksLikeFlag(argv[i + 1] ?? '')) i++;
+      continue;
+    }
+    let raw = m[3];
+    const next = argv[i + 1];
+    if (raw === undefined && next !== undefined && !looksLikeFlag(next)) {
+      raw = next;
+      i++;
+    }
+    if (raw === undefined && setting.isBoolean) raw = 'true';
+    if (raw === undefined) problems.push(`${written}: missing value (expected ${written} ${setting.valueHint})`);
+    else apply(setting, written, raw.trim());
+  }
+
+  checkDerived(draft, setBy, env, hostName, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  // Every Config key has a row with a default, nodeName and mgmtHost are settled
+  // by checkDerived; the defaults test compares the whole object to catch a gap.
+  return { help: false, config: draft as Config };
+}
+
+/** Checks that span settings, and fills the defaults that depend on others or on the machine. */
+function checkDerived(
+  draft: Partial<Config>, setBy: Map<keyof Config, string>, env: Record<string, string | undefined>,
+  hostName: string, problems: string[],
+): void {
+  if ((draft.etcdHosts ?? []).length > 0 && !setBy.has('zone')) {
+    // The seed refused to start without a zone; with etcd, 'local' would silently watch the wrong keys.
+    problems.push(`eb_go_lb_zone: required when etcd is used (${setBy.get('etcdHosts') ?? 'eb_go_lb_etcd_host'} is set)`);
+  }
+
+  if (!setBy.has('nodeName')) {
+    const fromEnv = env.HOSTNAME?.trim();
+    const [source, name] = fromEnv ? ['HOSTNAME', fromEnv] : ['the host name', hostName.trim()];
+    const r = v.safeName(name);
+    if (r.ok) draft.nodeName = r.value;
+    else problems.push(`${source} (default of eb_go_lb_node_name): expected ${r.expected}, got ${v.echoValue(name)}`);
+  }
+
+  const hostSource = setBy.get('mgmtHost');
+  if (draft.mgmtPort === undefined) {
+    // A host alone is most likely a forgotten port; an explicitly emptied port (`--mgmt-port=`) is not.
+    if (hostSource !== undefined && draft.mgmtHost !== undefined && !setBy.has('mgmtPort')) {
+      problems.push(`${hostSource}: needs a management port (eb_go_lb_mgmt_port or --mgmt-listen)`);
+    }
+    draft.mgmtHost = undefined;
+  } else {
+    draft.mgmtHost ??= draft.listenHost;
+    if (draft.mgmtHost === draft.listenHost && draft.mgmtPort === draft.listenPort) {
+      const portSource = setBy.get('mgmtPort') ?? 'eb_go_lb_mgmt_port';
+      problems.push(`${portSource}: must differ from the listen port ${draft.listenPort} (unset it to serve management there)`);
+    }
+  }
+}

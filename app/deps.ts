@@ -1,0 +1,33 @@
+/**
+ * Everything the application is built from. The runtime entries
+ * (`main.*.ts`) assemble it; tests assemble their own. Nothing below `app/`
+ * reads the environment, the clock, randomness or the network except through
+ * these.
+ * @module
+ */
+import type { Context } from 'hono';
+import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import type { ProxyEngine } from './proxy/engine.ts';
+import type { WeightSource } from './sources/source.ts';
+import type { WeightTable } from './weight-table.ts';
+
+/** What differs per runtime about a served request. */
+export interface RuntimeAdapter {
+  /** The client's socket address. */
+  clientAddress(c: Context): string;
+  /** Lifts the server's idle timeout for a request that may take long (Bun). */
+  holdOpen(c: Context): void;
+}
+
+/** The application's dependencies. */
+export interface AppDeps {
+  config: Config;
+  table: WeightTable;
+  source: WeightSource;
+  engine: ProxyEngine;
+  logger: Logger;
+  runtime: RuntimeAdapter;
+  /** Wall-clock milliseconds. */
+  now(): number;
+}

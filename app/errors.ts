@@ -1,0 +1,66 @@
+/**
+ * The gateway's error family. Every failure a client can see is a `GatewayError`
+ * with an HTTP status and a stable `code`; one `onError` turns it into the JSON
+ * body of SPEC.md's Routing section. Messages never carry raw client input
+ * unescaped into HTML: they are only ever sent as JSON.
+ * @module
+ */
+
+/** The stable error codes, with the HTTP status each one answers with. */
+export const ERROR_STATUS = {
+  bad_request: 400,
+  unknown_function: 404,
+  method_not_allowed: 405,
+  body_too_large: 413,
+  headers_too_large: 431,
+  upstream_failed: 502,
+  no_backend: 503,
+  upstream_timeout: 504,
+  loop_detected: 508,
+  unauthorized: 401,
+  forbidden: 403,
+  internal: 500,
+} as const;
+
+/** One of the stable error codes of {@link ERROR_STATUS}. */
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** A failure with an HTTP status and a stable machine-readable code. */
+export class GatewayError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** The function the request was for, when known. */
+  readonly fn: string | undefined;
+
+  constructor(code: ErrorCode, message: string, fn?: string) {
+    super(message);
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = ERROR_STATUS[code];
+    this.fn = fn;
+  }
+}
+
+/** Where an error body says it came from. */
+export interface ErrorOrigin {
+  zone: string;
+  node: string;
+}
+
+/**
+ * Builds the JSON error response. The body is serialised by `JSON.stringify`, so
+ * whatever the message holds arrives as a JSON string, never as markup.
+ */
+export function errorResponse(err: GatewayError, origin: ErrorOrigin, fn?: string): Response {
+  const body = JSON.stringify({
+    error: err.code,
+    message: err.message,
+    function: err.fn ?? fn ?? null,
+    zone: origin.zone,
+    node: origin.node,
+  });
+  return new Response(body, {
+    status: err.status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff' },
+  });
+}

@@ -1,0 +1,32 @@
+/**
+ * golb on Bun: `bun run app` (or the compiled `dist/golb`).
+ * @module
+ */
+import type { Server } from 'bun';
+import { onShutdown, plainAddress, startGolb } from './start.ts';
+
+const golb = await startGolb(
+  {
+    clientAddress: (c) => plainAddress((c.env as Server<undefined>).requestIP(c.req.raw)?.address),
+    // Bun's idleTimeout also counts while a handler awaits the upstream: lift it
+    // for proxied requests so a function may take minutes (pitfalls.md §2.2).
+    holdOpen: (c) => (c.env as Server<undefined>).timeout(c.req.raw, 0),
+  },
+  'bun',
+);
+
+const server = Bun.serve({
+  hostname: golb.config.listenHost,
+  port: golb.config.listenPort,
+  // golb enforces its own body limit (413 with a JSON body) on every runtime alike.
+  maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+  idleTimeout: 60,
+  fetch: (req, srv) => golb.app.fetch(req, srv),
+});
+golb.logger.info('listening', { address: `${server.hostname}:${server.port}` });
+
+onShutdown(
+  golb,
+  () => server.stop(false),
+  () => void server.stop(true),
+);

@@ -1,0 +1,39 @@
+/**
+ * golb on Node.js: `npm run app:node`.
+ * @module
+ */
+import { serve, type HttpBindings } from '@hono/node-server';
+import type { Server } from 'node:http';
+import { onShutdown, plainAddress, startGolb } from './start.ts';
+
+const golb = await startGolb(
+  {
+    clientAddress: (c) => plainAddress((c.env as HttpBindings).incoming.socket.remoteAddress),
+    holdOpen: () => undefined,
+  },
+  'node',
+);
+
+const server = serve({
+  fetch: golb.app.fetch,
+  hostname: golb.config.listenHost,
+  port: golb.config.listenPort,
+  serverOptions: {
+    // A function may take minutes: no whole-request deadline (Node's default is
+    // 300 s); slow headers are still cut off.
+    requestTimeout: 0,
+    headersTimeout: 20_000,
+    keepAliveTimeout: 65_000,
+  },
+}) as Server;
+server.on('listening', () => golb.logger.info('listening', { address: `${golb.config.listenHost}:${golb.config.listenPort}` }));
+
+onShutdown(
+  golb,
+  () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    }),
+  () => server.closeAllConnections(),
+);

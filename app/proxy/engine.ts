@@ -1,0 +1,69 @@
+/**
+ * The proxy engine's interface: how a route hands a request to an upstream and
+ * gets its response back. One implementation, `http1-client.ts`, speaks
+ * HTTP/1.1 on `node:net` sockets on all three runtimes, so framing, header
+ * handling and retries behave the same on Bun, Deno and Node (their `fetch`
+ * implementations differ in decoding, Host handling and silent retries:
+ * research/pitfalls.md §1–4).
+ * @module
+ */
+
+/** A request for one upstream. */
+export interface UpstreamRequest {
+  method: string;
+  /** Request target: path and query, starting with `/`. */
+  target: string;
+  host: string;
+  port: number;
+  /** `host:port` of the upstream: the connection pool's key and the Host header. */
+  address: string;
+  /**
+   * The header block to send, `Name: value\r\n` per line, without Host and
+   * framing headers (the engine adds Host, Content-Length or Transfer-Encoding).
+   */
+  headers: string;
+  /** The body, or null for none. */
+  body: ReadableStream<Uint8Array> | null;
+  /** The body's length when known (Content-Length); chunked otherwise. */
+  bodyLength: number | undefined;
+  /** Most body bytes accepted; more aborts with `body_too_large`. */
+  maxBodySize: number;
+  /** Fires when the client went away: the upstream exchange is abandoned. */
+  signal: AbortSignal | undefined;
+}
+
+/** The upstream's response; the body streams as it arrives. */
+export interface UpstreamResponse {
+  status: number;
+  reason: string;
+  /** Header pairs as received (lower-case names, duplicates kept). */
+  headers: [string, string][];
+  body: ReadableStream<Uint8Array> | null;
+}
+
+/** Why an upstream exchange failed. */
+export type UpstreamFailure = 'connect' | 'timeout' | 'reset' | 'protocol' | 'body_too_large' | 'aborted';
+
+/** A failed upstream exchange, before any response byte reached the client. */
+export class UpstreamError extends Error {
+  readonly failure: UpstreamFailure;
+  /** True when request body bytes were handed to the upstream socket. */
+  readonly bodySent: boolean;
+  /** True when any response byte arrived. */
+  readonly responseStarted: boolean;
+
+  constructor(failure: UpstreamFailure, message: string, bodySent: boolean, responseStarted: boolean) {
+    super(message);
+    this.name = 'UpstreamError';
+    this.failure = failure;
+    this.bodySent = bodySent;
+    this.responseStarted = responseStarted;
+  }
+}
+
+/** Sends requests to upstreams. */
+export interface ProxyEngine {
+  request(req: UpstreamRequest): Promise<UpstreamResponse>;
+  /** Closes idle connections and stops timers. */
+  close(): void;
+}

@@ -1,0 +1,184 @@
+/**
+ * The embedded weight source: one JSON file, `{"<fn>": {"ips": [...],
+ * "weights": [...]}, ...}`, read at start and again whenever it changes.
+ *
+ * Change detection uses `fs.watch` on the file's directory (it sees the
+ * rename of an atomic replace as well as in-place writes) and, because watch
+ * events are not guaranteed on every file system and runtime, a stat poll as a
+ * fallback. Re-reads are coalesced; unchanged text is ignored.
+ *
+ * Bad input loses nothing: a file that is not JSON keeps the whole current
+ * table; a bad entry keeps that function's last good value; both are logged.
+ * A missing file is an empty table. Management writes replace the file
+ * atomically (temporary file, then rename).
+ * @module
+ */
+import { promises as fsp, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { Logger } from '../logger.ts';
+import type { WeightTable } from '../weight-table.ts';
+import { isFunctionName } from '../function-name.ts';
+import { decodeFunctionObject, type FunctionSpec } from './function-value.ts';
+import type { WeightSource } from './source.ts';
+
+/** How often the file is stat-polled when watch events do not come. */
+export const POLL_INTERVAL_MS = 1000;
+
+/** Options of {@link EmbeddedFileSource}. */
+export interface EmbeddedFileOptions {
+  path: string;
+  table: WeightTable;
+  logger: Logger;
+  knownStrategies: ReadonlySet<string>;
+  pollIntervalMs?: number;
+}
+
+/** The file-backed weight source. */
+export class EmbeddedFileSource implements WeightSource {
+  readonly kind = 'embedded';
+  ready = false;
+  refused = 0;
+  private readonly opts: EmbeddedFileOptions;
+  private lastText: string | undefined = undefined;
+  private watcher: FSWatcher | undefined;
+  private poll: ReturnType<typeof setInterval> | undefined;
+  private pending: Promise<void> = Promise.resolve();
+  private scheduled = false;
+  private closed = false;
+
+  constructor(opts: EmbeddedFileOptions) {
+    this.opts = opts;
+  }
+
+  async start(): Promise<void> {
+    await this.reload();
+    this.ready = true;
+    const dir = dirname(this.opts.path) || '.';
+    const file = basename(this.opts.path);
+    try {
+      this.watcher = watch(dir, { persistent: false }, (_event, name) => {
+        if (name === null || String(name) === file || String(name).startsWith(`.${file}.`)) this.schedule();
+      });
+      this.watcher.on('error', () => this.watcher?.close());
+    } catch {
+      // No watch support here (or the directory is missing): the poll covers it.
+    }
+    this.poll = setInterval(() => this.schedule(), this.opts.pollIntervalMs ?? POLL_INTERVAL_MS);
+    (this.poll as { unref?: () => void }).unref?.();
+  }
+
+  /** Coalesces change signals into one re-read at a time. */
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    this.pending = this.pending.then(async () => {
+      this.scheduled = false;
+      await this.reload();
+    });
+  }
+
+  /** Reads the file and applies it to the table (no-op when unchanged). */
+  async reload(): Promise<void> {
+    let text: string;
+    try {
+      text = await fsp.readFile(this.opts.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        this.opts.logger.warn('weights file unreadable; keeping the current table', { path: this.opts.path, reason: String((err as Error).message) });
+        return;
+      }
+      text = '';
+    }
+    if (text === this.lastText) return;
+    this.lastText = text;
+    this.apply(text);
+  }
+
+  private apply(text: string): void {
+    const { table, logger, knownStrategies, path } = this.opts;
+    let doc: unknown = {};
+    if (text.trim() !== '') {
+      try {
+        doc = JSON.parse(text);
+      } catch (err) {
+        this.refused++;
+        logger.warn('weights file is not valid JSON; keeping the current table', { path, reason: (err as Error).message });
+        return;
+      }
+    }
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+      this.refused++;
+      logger.warn('weights file must hold a JSON object of functions; keeping the current table', { path });
+      return;
+    }
+    const next = new Map<string, FunctionSpec>();
+    for (const [fn, value] of Object.entries(doc)) {
+      if (!isFunctionName(fn)) {
+        this.refused++;
+        logger.warn('weights entry refused: bad function name', { path, function: fn.slice(0, 60) });
+        continue;
+      }
+      const result = decodeFunctionObject(value, knownStrategies);
+      if (result.ok) {
+        next.set(fn, result.spec);
+        continue;
+      }
+      this.refused++;
+      const last = table.get(fn);
+      logger.warn('weights entry refused; keeping its last good value', { path, function: fn, reason: result.reason, kept: last !== undefined });
+      if (last !== undefined) next.set(fn, last.spec);
+    }
+    table.replaceAll(next);
+    logger.info('weights loaded', { source: 'embedded', path, functions: next.size });
+  }
+
+  async put(fn: string, spec: FunctionSpec): Promise<void> {
+    await this.rewrite((doc) => {
+      doc[fn] = toStoreValue(spec);
+    });
+  }
+
+  async remove(fn: string): Promise<void> {
+    await this.rewrite((doc) => {
+      delete doc[fn];
+    });
+  }
+
+  /** Read-modify-write of the file, replaced atomically, then re-read. */
+  private async rewrite(change: (doc: Record<string, unknown>) => void): Promise<void> {
+    const run = async (): Promise<void> => {
+      let doc: Record<string, unknown> = {};
+      try {
+        const parsed: unknown = JSON.parse(await fsp.readFile(this.opts.path, 'utf8'));
+        if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) doc = parsed as Record<string, unknown>;
+      } catch {
+        // Missing or broken: start from the functions the table holds.
+        for (const name of this.opts.table.names()) doc[name] = toStoreValue(this.opts.table.get(name)!.spec);
+      }
+      change(doc);
+      const tmp = join(dirname(this.opts.path), `.${basename(this.opts.path)}.${process.pid}.tmp`);
+      await fsp.writeFile(tmp, JSON.stringify(doc, null, 2) + '\n');
+      await fsp.rename(tmp, this.opts.path);
+      await this.reload();
+    };
+    this.pending = this.pending.then(run, run);
+    await this.pending;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.watcher?.close();
+    if (this.poll) clearInterval(this.poll);
+    await this.pending.catch(() => undefined);
+  }
+}
+
+/** The store form of a spec: what a writer would put. */
+export function toStoreValue(spec: FunctionSpec): Record<string, unknown> {
+  const value: Record<string, unknown> = {
+    ips: spec.targets.map((t) => t.address),
+    weights: spec.targets.map((t) => t.weight),
+  };
+  if (spec.strategy !== undefined) value.strategy = spec.strategy;
+  return value;
+}

@@ -1,0 +1,116 @@
+/**
+ * What every runtime entry does before it serves: read the configuration (a
+ * bad setting stops golb with one line per problem and exit code 2), build the
+ * logger, the weights table and source, the proxy engine and the app, and load
+ * the first weights. Also the shutdown sequence they share.
+ * @module
+ */
+import { hostname } from 'node:os';
+import type { Hono } from 'hono';
+import { ConfigError, parseConfig, type Config } from './config.ts';
+import { createApp } from './create-app.ts';
+import type { AppDeps, RuntimeAdapter } from './deps.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { Http1Client } from './proxy/http1-client.ts';
+import { EmbeddedFileSource } from './sources/embedded-file.ts';
+import type { WeightSource } from './sources/source.ts';
+import { WeightTable } from './weight-table.ts';
+import { STRATEGIES } from '../strategies/registry.ts';
+
+/** A started golb, ready to be served by a runtime. */
+export interface Golb {
+  config: Config;
+  app: Hono;
+  deps: AppDeps;
+  logger: Logger;
+  /** Closes the weight source and upstream connections. */
+  close(): Promise<void>;
+}
+
+/** Parses the configuration or exits: usage with 0, problems with 2. */
+export function loadConfigOrExit(env: Record<string, string | undefined>, argv: readonly string[]): Config {
+  try {
+    const result = parseConfig(env, argv, hostname());
+    if (result.help) {
+      process.stdout.write(result.usage + '\n');
+      process.exit(0);
+    }
+    const config = result.config;
+    if (config.handlerType !== 'dummy' && !STRATEGIES.has(config.handlerType)) {
+      throw new ConfigError([`eb_go_lb_handler_type: strategy "${config.handlerType}" is not available in this version (available: ${[...STRATEGIES.keys()].join(', ')}, dummy)`]);
+    }
+    if (config.etcdHosts.length > 0) {
+      throw new ConfigError(['eb_go_lb_etcd_host: the etcd weight source is not available in this version; unset it to use eb_go_lb_weights_file']);
+    }
+    return config;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const problem of err.problems) process.stderr.write(`golb: ${problem}\n`);
+    process.exit(2);
+  }
+}
+
+/** Strips the IPv4-mapped prefix so every runtime reports `127.0.0.1` alike. */
+export function plainAddress(address: string | undefined): string {
+  if (address === undefined || address === '') return 'unknown';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/** Builds and loads golb for a runtime. */
+export async function startGolb(runtime: RuntimeAdapter, runtimeName: string): Promise<Golb> {
+  const config = loadConfigOrExit(process.env, process.argv.slice(2));
+  const logger = createLogger({ mode: config.mode, node: config.nodeName });
+  const now = () => Date.now();
+  const strategyDeps = { random: Math.random, now: () => performance.now() };
+  const table = new WeightTable({ defaultStrategy: config.handlerType === 'dummy' ? 'wrr' : config.handlerType, gateways: config.gateways, deps: strategyDeps });
+  const knownStrategies = new Set(STRATEGIES.keys());
+  const source: WeightSource = new EmbeddedFileSource({ path: config.weightsFile, table, logger, knownStrategies });
+  const engine = new Http1Client({
+    connectTimeoutMs: config.connectTimeoutMs,
+    responseTimeoutMs: config.responseTimeoutMs,
+    idleTimeoutMs: config.upstreamIdleTimeoutMs,
+    maxIdlePerUpstream: config.maxIdlePerUpstream,
+  });
+  const deps: AppDeps = { config, table, source, engine, logger, runtime, now };
+  const app = createApp(deps);
+  await source.start();
+  logger.info('golb starting', { runtime: runtimeName, port: config.listenPort, source: source.kind, strategy: config.handlerType, node: config.nodeName });
+  return {
+    config,
+    app,
+    deps,
+    logger,
+    async close() {
+      await source.close();
+      engine.close();
+    },
+  };
+}
+
+/**
+ * Installs SIGTERM/SIGINT handling: stop accepting, let requests in flight
+ * finish (up to the drain timeout), close the source, exit 0.
+ * @param stopServer resolves when the server has no request in flight; `force` closes what is left
+ */
+export function onShutdown(golb: Golb, stopServer: () => Promise<void>, force: () => void): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    golb.logger.info('shutting down: draining requests in flight', { signal, drainTimeoutMs: golb.config.drainTimeoutMs });
+    const timer = setTimeout(() => {
+      golb.logger.warn('drain timeout reached; closing remaining connections');
+      force();
+    }, golb.config.drainTimeoutMs);
+    stopServer()
+      .catch(() => undefined)
+      .then(() => golb.close())
+      .finally(() => {
+        clearTimeout(timer);
+        golb.logger.info('stopped');
+        process.exit(0);
+      });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

@@ -1,0 +1,120 @@
+/**
+ * `/function/<fn>/<rest>`: pick a backend of `<fn>` and proxy the call.
+ *
+ * The name is read from the raw request URL, never from a decoded parameter,
+ * so `%2f` or `%2e` cannot turn into path structure (research/pitfalls.md
+ * §1.i). A pod receives `/<rest>?<query>`; another zone's gateway receives the
+ * original path. Bodies stream both ways through the engine.
+ * @module
+ */
+import type { Context } from 'hono';
+import type { AppDeps } from '../app/deps.ts';
+import { GatewayError } from '../app/errors.ts';
+import { isFunctionNameAt } from '../app/function-name.ts';
+import { UpstreamError } from '../app/proxy/engine.ts';
+import { clientResponseHeaders, upstreamHeaderBlock, unixTimestamp, type ForwardContext } from '../app/proxy/forward-headers.ts';
+import type { Backend } from '../strategies/strategy.ts';
+
+const PREFIX = '/function/';
+
+/** Where the parts of a `/function/...` URL are. */
+export interface FunctionPath {
+  fn: string;
+  /** Path and query for a pod: the prefix stripped, `/` when empty. */
+  podTarget: string;
+  /** The original path and query (for gateways). */
+  fullTarget: string;
+}
+
+/**
+ * Splits a request URL (absolute, as servers hand it over) into function name
+ * and targets; `undefined` when the name breaks the grammar.
+ */
+export function parseFunctionUrl(url: string): FunctionPath | undefined {
+  const pathStart = url.indexOf('/', url.indexOf('//') + 2);
+  if (pathStart < 0 || !url.startsWith(PREFIX, pathStart)) return undefined;
+  const nameStart = pathStart + PREFIX.length;
+  let nameEnd = nameStart;
+  while (nameEnd < url.length) {
+    const c = url.charCodeAt(nameEnd);
+    if (c === 47 /* / */ || c === 63 /* ? */) break;
+    nameEnd++;
+  }
+  if (!isFunctionNameAt(url, nameStart, nameEnd)) return undefined;
+  const rest = url.slice(nameEnd);
+  const podTarget = rest === '' ? '/' : rest.charCodeAt(0) === 63 ? '/' + rest : rest;
+  return { fn: url.slice(nameStart, nameEnd), podTarget, fullTarget: url.slice(pathStart) };
+}
+
+/** The proxy handler for `/function/*`. */
+export function functionProxy(deps: AppDeps) {
+  const { config, table, engine, runtime, logger, now } = deps;
+  const via = `1.1 ${config.nodeName}`;
+  const timestampHeader = `x-forwarded-host-${config.nodeName.toLowerCase()}`;
+  const maxBodySize = config.maxBodySize;
+  const dummy = config.handlerType === 'dummy';
+
+  return async function proxyFunction(c: Context): Promise<Response> {
+    const req = c.req.raw;
+    const path = parseFunctionUrl(req.url);
+    if (path === undefined) throw new GatewayError('bad_request', 'function name must match [A-Za-z0-9][A-Za-z0-9._-]{0,252}');
+    const { fn } = path;
+
+    const lengthHeader = req.headers.get('content-length');
+    const bodyLength = lengthHeader === null ? undefined : Number(lengthHeader);
+    const hasBody = req.body !== null && (bodyLength === undefined ? req.headers.has('transfer-encoding') : bodyLength > 0);
+    if (bodyLength !== undefined && bodyLength > maxBodySize) throw new GatewayError('body_too_large', `request body over ${maxBodySize} bytes`, fn);
+    if (hasBody && (req.method === 'GET' || req.method === 'HEAD')) {
+      // fetch-based servers silently drop such bodies; refuse instead of changing the request's meaning.
+      throw new GatewayError('bad_request', `${req.method} with a body is not supported`, fn);
+    }
+    if (dummy) return dummyAnswer(req, path, hasBody);
+
+    const entry = table.get(fn);
+    if (entry === undefined) throw new GatewayError('unknown_function', `function ${fn} is not known here`, fn);
+    const backend: Backend | undefined = entry.picker.pick({ fn });
+    if (backend === undefined) throw new GatewayError('no_backend', `no backend of ${fn} can take the request`, fn);
+
+    runtime.holdOpen(c);
+    const ctx: ForwardContext = {
+      clientAddress: runtime.clientAddress(c),
+      proto: 'http',
+      via,
+      timestampHeader,
+      timestamp: unixTimestamp(now()),
+      finalHost: backend.address,
+    };
+    try {
+      const res = await engine.request({
+        method: req.method,
+        target: backend.gateway ? path.fullTarget : path.podTarget,
+        host: backend.host,
+        port: backend.port,
+        address: backend.address,
+        headers: upstreamHeaderBlock(req.headers, ctx),
+        body: hasBody ? req.body : null,
+        bodyLength: hasBody ? bodyLength : undefined,
+        maxBodySize,
+        signal: req.signal,
+      });
+      if (res.status > 599) throw new UpstreamError('protocol', `status ${res.status} out of range`, false, true);
+      return new Response(res.body, { status: res.status, statusText: res.reason, headers: clientResponseHeaders(res.headers, ctx) });
+    } catch (err) {
+      if (!(err instanceof UpstreamError)) throw err;
+      logger.warn('upstream failed', { function: fn, backend: backend.address, failure: err.failure, reason: err.message });
+      if (err.failure === 'timeout') throw new GatewayError('upstream_timeout', `backend ${backend.address} timed out`, fn);
+      if (err.failure === 'body_too_large') throw new GatewayError('body_too_large', `request body over ${maxBodySize} bytes`, fn);
+      throw new GatewayError('upstream_failed', `backend ${backend.address} failed: ${err.failure}`, fn);
+    }
+  };
+}
+
+/** The `dummy` handler: proxies nothing, answers with what it received. */
+async function dummyAnswer(req: Request, path: FunctionPath, hasBody: boolean): Promise<Response> {
+  const headers: Record<string, string> = {};
+  req.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  const body = hasBody ? await req.text() : '';
+  return Response.json({ function: path.fn, method: req.method, path: path.podTarget, headers, body });
+}

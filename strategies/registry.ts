@@ -1,0 +1,19 @@
+/**
+ * The strategies golb knows, by the name used in `eb_go_lb_handler_type` and in
+ * a function value's optional `"strategy"` field.
+ * @module
+ */
+import type { Strategy } from './strategy.ts';
+import { wrr } from './wrr.ts';
+import { rr } from './rr.ts';
+import { random } from './random.ts';
+
+/** Every available strategy by name. */
+export const STRATEGIES: ReadonlyMap<string, Strategy> = new Map<string, Strategy>(
+  [wrr, rr, random].map((s) => [s.name, s]),
+);
+
+/** The strategy of that name, or `undefined`. */
+export function strategyByName(name: string): Strategy | undefined {
+  return STRATEGIES.get(name);
+}
