@@ -45,6 +45,8 @@ export interface Config {
   responseTimeoutMs: number;
   /** Time in-flight requests get to finish at shutdown. */
   drainTimeoutMs: number;
+  /** Idle client connections are closed after this (proxied requests in progress are exempt). */
+  clientIdleTimeoutMs: number;
   /** Idle keep-alive upstream sockets are closed after this. */
   upstreamIdleTimeoutMs: number;
   /** Idle keep-alive sockets kept per upstream. */
@@ -86,6 +88,8 @@ export interface Config {
 /** Default shutdown drain. */ export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 /** Default idle upstream socket lifetime: under the 5 s keep-alive of Node servers, so golb closes first. */
 export const DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS = 4_000;
+/** Idle client connections close after 60 s (Bun's ceiling is 255 s). */
+export const DEFAULT_CLIENT_IDLE_TIMEOUT_MS = 60_000;
 /** Default idle sockets per upstream. */ export const DEFAULT_MAX_IDLE_PER_UPSTREAM = 64;
 /** Default retries (the spec's maximum). */ export const DEFAULT_RETRIES = 2;
 /** Default probe interval (fnlb's). */ export const DEFAULT_HEALTH_INTERVAL_MS = 3_000;
@@ -197,6 +201,7 @@ export const SETTINGS: readonly Setting[] = [
   duration('connectTimeoutMs', 'connect_timeout', false, DEFAULT_CONNECT_TIMEOUT_MS, 'time to connect to an upstream'),
   duration('responseTimeoutMs', 'response_timeout', false, DEFAULT_RESPONSE_TIMEOUT_MS, "time to wait for an upstream's response headers"),
   duration('drainTimeoutMs', 'drain_timeout', true, DEFAULT_DRAIN_TIMEOUT_MS, 'time requests in flight get to finish at shutdown'),
+  duration('clientIdleTimeoutMs', 'client_idle_timeout', false, DEFAULT_CLIENT_IDLE_TIMEOUT_MS, 'idle client connections close after this (at most 255 s); requests being proxied are exempt'),
   duration('upstreamIdleTimeoutMs', 'upstream_idle_timeout', false, DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS, 'idle upstream keep-alive sockets close after this'),
   field('maxIdlePerUpstream', 'upstream_max_idle', v.intRange(0, 10_000), DEFAULT_MAX_IDLE_PER_UPSTREAM, 'idle keep-alive sockets kept per upstream', { hint: '<n>' }),
   field('retries', 'retries', v.intRange(0, 2), DEFAULT_RETRIES, 'other backends tried after a failure before any response byte', { hint: '<n>' }),

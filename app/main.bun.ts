@@ -20,7 +20,8 @@ const server = Bun.serve({
   port: golb.config.listenPort,
   // golb enforces its own body limit (413 with a JSON body) on every runtime alike.
   maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-  idleTimeout: 60,
+  // Bun takes whole seconds, 1 to 255.
+  idleTimeout: Math.min(255, Math.max(1, Math.ceil(golb.config.clientIdleTimeoutMs / 1000))),
   fetch: (req, srv) => golb.app.fetch(req, srv),
 });
 golb.logger.info('listening', { address: `${server.hostname}:${server.port}` });

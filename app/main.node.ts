@@ -23,7 +23,7 @@ const server = serve({
     // 300 s); slow headers are still cut off.
     requestTimeout: 0,
     headersTimeout: 20_000,
-    keepAliveTimeout: 65_000,
+    keepAliveTimeout: golb.config.clientIdleTimeoutMs,
   },
 }) as Server;
 server.on('listening', () => golb.logger.info('listening', { address: `${golb.config.listenHost}:${golb.config.listenPort}` }));
