@@ -1,0 +1,127 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ResponseParser, parseChunkSize, type ResponseHead } from '../../../app/proxy/response-parser.ts';
+
+interface Trace {
+  head?: ResponseHead;
+  body: string;
+  end?: boolean;
+  extra?: boolean;
+  error?: string;
+}
+
+/** Feeds `parts` (split anywhere) to a parser and records what it reported. */
+function parse(parts: string[], isHead = false, eof = false): Trace {
+  const t: Trace = { body: '' };
+  const p = new ResponseParser(
+    {
+      head: (h) => (t.head = h),
+      body: (c) => (t.body += Buffer.from(c).toString('latin1')),
+      end: (extra) => {
+        t.end = true;
+        t.extra = extra;
+      },
+      error: (r) => (t.error = r),
+    },
+    isHead,
+  );
+  for (const part of parts) p.feed(Buffer.from(part, 'latin1'));
+  if (eof) p.eof();
+  return t;
+}
+
+/** Every way of splitting `s` in two. */
+function splits(s: string): string[][] {
+  return Array.from({ length: s.length + 1 }, (_, i) => [s.slice(0, i), s.slice(i)]);
+}
+
+test('Content-Length body, whatever the split', () => {
+  const msg = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n\r\nhello';
+  for (const parts of splits(msg)) {
+    const t = parse(parts);
+    assert.equal(t.head?.status, 200);
+    assert.equal(t.body, 'hello');
+    assert.equal(t.end, true);
+    assert.equal(t.head?.keepAlive, true);
+    assert.deepEqual(t.head?.headers, [['content-length', '5'], ['x-a', '1']]);
+  }
+});
+
+test('chunked body with extensions and trailers, whatever the split', () => {
+  const msg = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n';
+  for (const parts of splits(msg)) {
+    const t = parse(parts);
+    assert.equal(t.body, 'hello world', JSON.stringify(parts));
+    assert.equal(t.end, true);
+    assert.equal(t.error, undefined);
+  }
+});
+
+test('HEAD, 204 and 304 have no body whatever their headers say', () => {
+  assert.equal(parse(['HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n'], true).end, true);
+  assert.equal(parse(['HTTP/1.1 204 No Content\r\nContent-Length: 3\r\n\r\n']).end, true);
+  assert.equal(parse(['HTTP/1.1 304 Not Modified\r\n\r\n']).end, true);
+});
+
+test('1xx interim responses are skipped', () => {
+  const t = parse(['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok']);
+  assert.equal(t.head?.status, 201);
+  assert.equal(t.body, 'ok');
+});
+
+test('no framing: read until close, not reusable', () => {
+  const t = parse(['HTTP/1.1 200 OK\r\n\r\nabc', 'def'], false, true);
+  assert.equal(t.head?.framing, 'close');
+  assert.equal(t.head?.keepAlive, false);
+  assert.equal(t.body, 'abcdef');
+  assert.equal(t.end, true);
+});
+
+test('HTTP/1.0 and Connection: close are not reusable', () => {
+  assert.equal(parse(['HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n']).head?.keepAlive, false);
+  assert.equal(parse(['HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n']).head?.keepAlive, false);
+});
+
+test('bytes after a complete response are reported, so the connection is dropped', () => {
+  const t = parse(['HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA']);
+  assert.equal(t.body, 'ok');
+  assert.equal(t.extra, true);
+});
+
+test('TE and CL together: framed by chunked, never reused', () => {
+  const t = parse(['HTTP/1.1 200 OK\r\nContent-Length: 30\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n']);
+  assert.equal(t.body, 'ok');
+  assert.equal(t.head?.keepAlive, false);
+});
+
+const broken: [string, string][] = [
+  ['conflicting Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello'],
+  ['non-numeric Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: 5x\r\n\r\nhello'],
+  ['obs-fold', 'HTTP/1.1 200 OK\r\nX-A: 1\r\n  folded\r\nContent-Length: 0\r\n\r\n'],
+  ['bad status line', 'HTTP/2 200 OK\r\n\r\n'],
+  ['bad chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n'],
+  ['chunk size overflow', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n100000000000005\r\nhello\r\n'],
+  ['missing CRLF after chunk', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX0\r\n\r\n'],
+  ['101 without upgrade', 'HTTP/1.1 101 Switching Protocols\r\n\r\n'],
+  ['space before colon', 'HTTP/1.1 200 OK\r\nContent-Length : 0\r\n\r\n'],
+];
+for (const [name, msg] of broken) {
+  test(`protocol error: ${name}`, () => assert.ok(parse([msg]).error, name));
+}
+
+test('a head over 64 KiB is refused', () => {
+  assert.ok(parse(['HTTP/1.1 200 OK\r\nX: ' + 'a'.repeat(70_000)]).error);
+});
+
+test('early close: before the head and mid-body are errors', () => {
+  assert.match(parse(['HTTP/1.1 200 OK\r\n'], false, true).error ?? '', /before the response/);
+  assert.match(parse(['HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort'], false, true).error ?? '', /mid-body/);
+});
+
+test('chunk size parsing', () => {
+  assert.equal(parseChunkSize('1a\r\n'), 26);
+  assert.equal(parseChunkSize('FF; name=value\r\n'), 255);
+  assert.equal(parseChunkSize('\r\n'), -1);
+  assert.equal(parseChunkSize('-1\r\n'), -1);
+  assert.equal(parseChunkSize('1 2\r\n'), -1);
+});

@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeFunctionValue, parseAddress } from '../../../app/sources/function-value.ts';
+
+const known = new Set(['wrr', 'rr', 'random']);
+
+test("the seed's value decodes", () => {
+  const r = decodeFunctionValue('{"ips": ["10.0.0.1"], "weights":[3]}', known);
+  assert.deepEqual(r, { ok: true, spec: { strategy: undefined, targets: [{ address: '10.0.0.1:80', host: '10.0.0.1', port: 80, weight: 3 }] } });
+});
+
+test('address forms: host, host:port, http URL, IPv6', () => {
+  assert.deepEqual(parseAddress('pod-1.ns.svc'), { address: 'pod-1.ns.svc:80', host: 'pod-1.ns.svc', port: 80 });
+  assert.deepEqual(parseAddress('10.0.0.2:8080'), { address: '10.0.0.2:8080', host: '10.0.0.2', port: 8080 });
+  assert.deepEqual(parseAddress('http://10.0.0.3:9000/'), { address: '10.0.0.3:9000', host: '10.0.0.3', port: 9000 });
+  assert.deepEqual(parseAddress('[::1]:8080'), { address: '[::1]:8080', host: '::1', port: 8080 });
+});
+
+test('a strategy field is accepted when known', () => {
+  const r = decodeFunctionValue('{"ips": ["a"], "weights": [1], "strategy": "rr"}', known);
+  assert.equal(r.ok && r.spec.strategy, 'rr');
+});
+
+const refused: [string, string, RegExp][] = [
+  ['not JSON', '{"ips": [', /not valid JSON/],
+  ['an array', '[1]', /JSON object/],
+  ['null', 'null', /JSON object/],
+  ['lengths differ', '{"ips": ["a", "b"], "weights": [1]}', /2 entries but "weights" has 1/],
+  ['negative weight', '{"ips": ["a"], "weights": [-1]}', /weights\[0\]/],
+  ['fractional weight', '{"ips": ["a"], "weights": [1.5]}', /weights\[0\]/],
+  ['string weight', '{"ips": ["a"], "weights": ["3"]}', /weights\[0\]/],
+  ['huge weight', '{"ips": ["a"], "weights": [1e12]}', /weights\[0\]/],
+  ['empty address', '{"ips": [""], "weights": [1]}', /empty address/],
+  ['address with a path', '{"ips": ["a/b"], "weights": [1]}', /malformed/],
+  ['address with spaces', '{"ips": ["a b"], "weights": [1]}', /malformed/],
+  ['port out of range', '{"ips": ["a:70000"], "weights": [1]}', /port out of range/],
+  ['https upstream', '{"ips": ["https://a"], "weights": [1]}', /https/],
+  ['non-string ip', '{"ips": [1], "weights": [1]}', /not a string/],
+  ['duplicate address', '{"ips": ["a", "a:80"], "weights": [1, 1]}', /twice/],
+  ['ips missing', '{"weights": [1]}', /"ips"/],
+  ['unknown strategy', '{"ips": ["a"], "weights": [1], "strategy": "fastest"}', /"strategy"/],
+];
+
+for (const [name, text, reason] of refused) {
+  test(`refused: ${name}`, () => {
+    const r = decodeFunctionValue(text, known);
+    assert.equal(r.ok, false);
+    if (!r.ok) assert.match(r.reason, reason);
+  });
+}
+
+test('a refused value never echoes more than a clipped piece of its input', () => {
+  const r = decodeFunctionValue(JSON.stringify({ ips: ['x'.repeat(10_000) + '/'], weights: [1] }), known);
+  assert.equal(r.ok, false);
+  if (!r.ok) assert.ok(r.reason.length < 200);
+});

@@ -1,0 +1,33 @@
+/** Shared builders for strategy unit tests. */
+import type { Backend, Picker, StrategyDeps } from '../../strategies/strategy.ts';
+
+/** Backends named a, b, c... with the given weights. */
+export function backends(weights: readonly number[], names = 'abcdefghijklmnopqrstuvwxyz'): Backend[] {
+  return weights.map((weight, i) => ({ address: names[i]!, host: names[i]!, port: 80, weight, gateway: false }));
+}
+
+/** `n` picks as a string of addresses separated by spaces ('-' for none). */
+export function picks(p: Picker, n: number): string {
+  return Array.from({ length: n }, () => p.pick({ fn: 'f' })?.address ?? '-').join(' ');
+}
+
+/** Deps with scripted randomness: returns the values in order, cycling. */
+export function scripted(values: readonly number[]): StrategyDeps {
+  let i = 0;
+  return { random: () => values[i++ % values.length]!, now: () => 0 };
+}
+
+/** Deps with a seeded PRNG (mulberry32): repeatable, well spread. */
+export function seeded(seed: number): StrategyDeps {
+  let a = seed >>> 0;
+  return {
+    random: () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    },
+    now: () => 0,
+  };
+}
