@@ -17,6 +17,12 @@ import type { WeightSource } from './sources/source.ts';
 import { WeightTable } from './weight-table.ts';
 import { STRATEGIES } from '../strategies/registry.ts';
 
+/**
+ * Settings parsed today but whose feature is not in this version yet: setting
+ * one logs a warning at start instead of silently doing nothing.
+ */
+export const NOT_YET_ACTIVE: readonly (keyof Config)[] = ['adminToken', 'readsNeedToken', 'healthPath', 'mgmtPort', 'nodes', 'accessLog'];
+
 /** A started golb, ready to be served by a runtime. */
 export interface Golb {
   config: Config;
@@ -60,6 +66,12 @@ export function plainAddress(address: string | undefined): string {
 export async function startGolb(runtime: RuntimeAdapter, runtimeName: string): Promise<Golb> {
   const config = loadConfigOrExit(process.env, process.argv.slice(2));
   const logger = createLogger({ mode: config.mode, node: config.nodeName });
+  for (const key of NOT_YET_ACTIVE) {
+    const value = config[key];
+    if (value !== undefined && value !== false && !(Array.isArray(value) && value.length === 0)) {
+      logger.warn('setting accepted but not in effect in this version', { setting: key });
+    }
+  }
   const now = () => Date.now();
   const strategyDeps = { random: Math.random, now: () => performance.now() };
   const table = new WeightTable({ defaultStrategy: config.handlerType === 'dummy' ? 'wrr' : config.handlerType, gateways: config.gateways, deps: strategyDeps });

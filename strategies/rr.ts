@@ -28,7 +28,7 @@ export class RrPicker implements Picker {
 /** The `rr` strategy. */
 export const rr = {
   name: 'rr',
-  build(backends, previous) {
+  build(backends, previous, _deps) {
     return new RrPicker(backends, previous instanceof RrPicker ? previous.position : 0);
   },
 } satisfies Strategy;

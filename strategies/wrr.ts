@@ -108,7 +108,7 @@ export class WrrPicker implements Picker {
 /** The `wrr` strategy. */
 export const wrr = {
   name: 'wrr',
-  build(backends, previous) {
+  build(backends, previous, _deps) {
     if (previous instanceof WrrPicker) {
       // Same backends, same weights: the old picker is this picker; keep it.
       if (previous.sameAs(backends)) return previous;
