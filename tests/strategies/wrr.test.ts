@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_SCHEDULE, WrrPicker, wrr } from '../../strategies/wrr.ts';
+import type { Picker } from '../../strategies/strategy.ts';
 import { backends, picks, seeded } from './helpers.ts';
 
 const deps = seeded(1);
@@ -38,7 +39,7 @@ test('weight 0 drains: the backend is never picked; all zero picks nothing', () 
 });
 
 test('an update with the same weights keeps the rotation exactly', () => {
-  let p = wrr.build(backends([5, 1, 1]), undefined, deps);
+  let p: Picker = wrr.build(backends([5, 1, 1]), undefined, deps);
   let seq = '';
   // An optimiser rewriting the same value after every request must not restart the rotation.
   for (let i = 0; i < 14; i++) {
@@ -49,7 +50,7 @@ test('an update with the same weights keeps the rotation exactly', () => {
 });
 
 test('an update with new weights continues at the same point of the period instead of restarting', () => {
-  let p = wrr.build(backends([1, 1]), undefined, deps);
+  let p: Picker = wrr.build(backends([1, 1]), undefined, deps);
   // Updates after every pick with alternating weights would starve b if each update restarted at a.
   const seen: string[] = [];
   for (let i = 0; i < 40; i++) {
@@ -61,7 +62,7 @@ test('an update with new weights continues at the same point of the period inste
 });
 
 test('after a weight change every window of the new period is exact', () => {
-  let p = wrr.build(backends([5, 1, 1]), undefined, deps);
+  let p: Picker = wrr.build(backends([5, 1, 1]), undefined, deps);
   picks(p, 3);
   p = wrr.build(backends([1, 2, 3]), p, deps);
   const seq = picks(p, 24).split(' ');
@@ -81,7 +82,7 @@ test('a period longer than the stored schedule still follows the weights exactly
 test('1,000 backends: exact counts over one period', () => {
   const weights = Array.from({ length: 1000 }, (_, i) => 1 + (i % 7));
   const names = Array.from({ length: 1000 }, (_, i) => `n${i}`);
-  const p = wrr.build(weights.map((w, i) => ({ address: names[i]!, host: 'h', port: 1, weight: w, gateway: false })), undefined, deps);
+  const p: Picker = wrr.build(weights.map((w, i) => ({ address: names[i]!, host: 'h', port: 1, weight: w, gateway: false })), undefined, deps);
   const total = weights.reduce((a, b) => a + b, 0);
   const counts = new Map<string, number>();
   for (let i = 0; i < total; i++) {
