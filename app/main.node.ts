@@ -32,7 +32,14 @@ onShutdown(
   golb,
   () =>
     new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      // close() only closes connections idle at this moment; one busy with a
+      // request goes idle after its response and, kept alive by the client,
+      // would hold the drain open until its timeout. Sweep until closed.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
+      server.close(() => {
+        clearInterval(sweep);
+        resolve();
+      });
       server.closeIdleConnections();
     }),
   () => server.closeAllConnections(),

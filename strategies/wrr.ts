@@ -8,8 +8,9 @@
  *
  * Cost: `build` runs the algorithm once over a whole period (weights divided by
  * their gcd) and stores the sequence, so `pick` is O(1) and allocates nothing.
- * A period longer than {@link MAX_SCHEDULE} is not stored; those pickers step
- * the algorithm live, O(n) per pick.
+ * A period longer than {@link MAX_SCHEDULE}, or one whose computation would
+ * exceed {@link BUILD_BUDGET}, is not stored; those pickers step the
+ * algorithm live, O(n) per pick.
  *
  * Updates keep the rotation: identical backends and weights continue exactly
  * where they were; changed weights continue at the same fraction of the new
@@ -21,6 +22,11 @@ import type { Backend, Picker, Strategy } from './strategy.ts';
 
 /** Longest period stored as a precomputed schedule. */
 export const MAX_SCHEDULE = 1 << 16;
+/**
+ * Most smooth-WRR steps × backends one update may cost (a few ms): a store
+ * writer must not be able to stall golb with 10,000 backends of odd weights.
+ */
+export const BUILD_BUDGET = 1 << 22;
 
 function gcd(a: number, b: number): number {
   while (b !== 0) [a, b] = [b, a % b];
@@ -62,7 +68,7 @@ export class WrrPicker implements Picker {
     this.weights = backends.map((b) => b.weight / g);
     this.period = this.weights.reduce((a, b) => a + b, 0);
     this.current = new Float64Array(backends.length);
-    if (this.period > 0 && this.period <= MAX_SCHEDULE) {
+    if (this.period > 0 && this.period <= MAX_SCHEDULE && this.period * backends.length <= BUILD_BUDGET) {
       const seq = backends.length <= 0xffff ? new Uint16Array(this.period) : new Uint32Array(this.period);
       for (let i = 0; i < this.period; i++) seq[i] = smoothStep(this.weights, this.current, this.period);
       this.schedule = seq;
@@ -70,7 +76,7 @@ export class WrrPicker implements Picker {
     } else {
       this.schedule = undefined;
       // Live stepping: advance to the same fraction of the period (bounded work).
-      const skip = Math.min(Math.floor(startFraction * this.period), MAX_SCHEDULE);
+      const skip = Math.min(Math.floor(startFraction * this.period), Math.floor(BUILD_BUDGET / Math.max(1, backends.length)));
       for (let i = 0; i < skip; i++) smoothStep(this.weights, this.current, this.period);
       this.position = skip;
     }

@@ -91,3 +91,18 @@ test('1,000 backends: exact counts over one period', () => {
   }
   names.forEach((n, i) => assert.equal(counts.get(n), weights[i]));
 });
+
+test('10,000 backends with a long period build within the budget and still follow the weights', () => {
+  const weights = Array.from({ length: 10_000 }, (_, i) => 1 + (i % 13));
+  const bs = weights.map((w, i) => ({ address: `n${i}`, host: 'h', port: 1, weight: w, gateway: false }));
+  let p: Picker = wrr.build(bs, undefined, deps);
+  // Heavy updates are bounded work each (BUILD_BUDGET), so many in a row stay cheap.
+  for (let i = 0; i < 5; i++) p = wrr.build(bs.map((b) => ({ ...b, weight: b.weight + (i % 2) })), p, deps);
+  const counts = new Map<string, number>();
+  for (let i = 0; i < 20_000; i++) {
+    const a = p.pick({ fn: 'f' })!.address;
+    counts.set(a, (counts.get(a) ?? 0) + 1);
+  }
+  // The heaviest backends (weight 13+1) are picked more than the lightest (1+1).
+  assert.ok((counts.get('n12') ?? 0) > (counts.get('n0') ?? 0));
+});
