@@ -62,7 +62,12 @@ export function functionProxy(deps: AppDeps) {
 
     const lengthHeader = req.headers.get('content-length');
     const bodyLength = lengthHeader === null ? undefined : Number(lengthHeader);
-    const hasBody = req.body !== null && (bodyLength === undefined ? req.headers.has('transfer-encoding') : bodyLength > 0);
+    // The framing headers tell whether a body came: fetch-style servers hand
+    // GET and HEAD requests a null body whatever followed them (pitfalls.md §1.g).
+    // `req.body` is touched only to forward it: on Node that starts reading the
+    // socket, after which @hono/node-server cannot drain a refused body and drops
+    // the keep-alive connection.
+    const hasBody = bodyLength === undefined ? req.headers.has('transfer-encoding') : bodyLength > 0;
     if (bodyLength !== undefined && bodyLength > maxBodySize) throw new GatewayError('body_too_large', `request body over ${maxBodySize} bytes`, fn);
     if (hasBody && (req.method === 'GET' || req.method === 'HEAD')) {
       // fetch-based servers silently drop such bodies; refuse instead of changing the request's meaning.
@@ -71,7 +76,11 @@ export function functionProxy(deps: AppDeps) {
     if (dummy) return dummyAnswer(req, path, hasBody);
 
     const entry = table.get(fn);
-    if (entry === undefined) throw new GatewayError('unknown_function', `function ${fn} is not known here`, fn);
+    if (entry === undefined) {
+      // Before the first load (etcd still unreachable at start) "unknown" would be a lie.
+      if (!deps.source.ready) throw new GatewayError('no_backend', 'the weights are not loaded yet', fn);
+      throw new GatewayError('unknown_function', `function ${fn} is not known here`, fn);
+    }
     const backend: Backend | undefined = entry.picker.pick({ fn });
     if (backend === undefined) throw new GatewayError('no_backend', `no backend of ${fn} can take the request`, fn);
 

@@ -31,6 +31,32 @@ export interface Http1ClientOptions {
 /** Chunks buffered per response body before the upstream socket is paused. */
 const BODY_HIGH_WATER_MARK = 8;
 const CRLF = '\r\n';
+/** Most bytes of an abandoned request body read and dropped before it is cancelled (@hono/node-server drains as much). */
+const DISCARD_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * Reads the rest of a request body nobody will send (the exchange failed, or
+ * the upstream answered first) and drops it, so the client's keep-alive
+ * connection stays usable; past {@link DISCARD_LIMIT} it is cancelled. Only
+ * cancelling is not enough on Node: @hono/node-server's body stream ignores
+ * `cancel`, its inner reader then pauses the socket for good, and the server
+ * drops the connection 500 ms later although the answer said keep-alive, so
+ * the client's next request on it fails. Bun and Deno drain a cancelled body
+ * themselves, so reading it here changes nothing there.
+ */
+async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  let total = 0;
+  try {
+    while (total <= DISCARD_LIMIT) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      total += value.length;
+    }
+  } catch {
+    return; // the client went away: nothing left to keep usable
+  }
+  await reader.cancel().catch(() => undefined);
+}
 
 /** One upstream socket, with handlers attached once and dispatched to the current exchange. */
 class Connection {
@@ -93,6 +119,8 @@ class Exchange implements ResponseSink {
   private resolve: ((res: UpstreamResponse) => void) | undefined;
   private reject: ((err: UpstreamError) => void) | undefined;
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined = undefined;
+  /** The parsed response, held until the read that completed its head is parsed to its end. */
+  private parsed: UpstreamResponse | undefined = undefined;
   private keepAlive = false;
   private responseDone = false;
   private requestDone = false;
@@ -167,7 +195,7 @@ class Exchange implements ResponseSink {
       this.fail('aborted', 'client request body failed');
     }
     if (this.done || this.responseDone) {
-      void reader.cancel().catch(() => undefined);
+      void discard(reader);
       if (!this.requestDone) this.keepAlive = false;
       this.maybeRelease();
       return;
@@ -180,6 +208,15 @@ class Exchange implements ResponseSink {
   onData(data: Buffer): void {
     this.responseStarted = true;
     this.parser.feed(data);
+    // Resolve only now: a body that breaks in the same read as its head (a bad
+    // chunk size right after it) fails the exchange with a clean 502 instead of
+    // a 200 cut short, which some servers would not even start sending.
+    const parsed = this.parsed;
+    if (parsed !== undefined) {
+      const resolve = this.resolve!;
+      this.parsed = this.resolve = this.reject = undefined;
+      resolve(parsed);
+    }
     if (this.responseDone) this.maybeRelease();
   }
 
@@ -190,8 +227,6 @@ class Exchange implements ResponseSink {
 
   head(head: ResponseHead): void {
     this.keepAlive = head.keepAlive;
-    const resolve = this.resolve!;
-    this.resolve = this.reject = undefined;
     let body: ReadableStream<Uint8Array> | null = null;
     if (head.framing !== 'none') {
       const socket = this.conn.socket;
@@ -211,7 +246,7 @@ class Exchange implements ResponseSink {
         { highWaterMark: BODY_HIGH_WATER_MARK },
       );
     }
-    resolve({ status: head.status, reason: head.reason, headers: head.headers, body });
+    this.parsed = { status: head.status, reason: head.reason, headers: head.headers, body };
   }
 
   body(chunk: Uint8Array): void {
@@ -247,7 +282,7 @@ class Exchange implements ResponseSink {
     this.conn.destroy();
     if (this.reject !== undefined) {
       const reject = this.reject;
-      this.resolve = this.reject = undefined;
+      this.parsed = this.resolve = this.reject = undefined;
       const err = new UpstreamError(failure, message, this.bodySent, this.responseStarted);
       (err as { reused?: boolean }).reused = this.reused;
       reject(err);

@@ -229,6 +229,9 @@ export class ResponseParser {
       }
       return true; // 1xx interim response: skip it, keep reading heads.
     }
+    // TE overrides CL, and a proxy must drop the received CL before forwarding
+    // (RFC 9112 §6.3): relayed next to a re-framed body it would cut it short.
+    if (transferEncoding && contentLength >= 0) removeHeader(headers, 'content-length');
     let framing: Framing;
     if (this.noBody || status === 204 || status === 304) framing = 'none';
     else if (transferEncoding) framing = chunked ? 'chunked' : 'close';
@@ -253,6 +256,13 @@ export class ResponseParser {
     this.state = State.Failed;
     this.sink.error(reason);
   }
+}
+
+/** Removes every `name` pair from a header list, in place. */
+function removeHeader(headers: [string, string][], name: string): void {
+  let n = 0;
+  for (const pair of headers) if (pair[0] !== name) headers[n++] = pair;
+  headers.length = n;
 }
 
 /** Parses `1a;ext=1\r\n`; -1 when malformed. Up to 13 hex digits (below 2^53). */
