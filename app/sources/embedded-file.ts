@@ -9,8 +9,9 @@
  *
  * Bad input loses nothing: a file that is not JSON keeps the whole current
  * table; a bad entry keeps that function's last good value; both are logged.
- * A missing file is an empty table. Management writes replace the file
- * atomically (temporary file, then rename).
+ * A missing file is an empty table; so is an empty one at start, but later
+ * an empty file is the moment of an in-place rewrite and keeps the table.
+ * Management writes replace the file atomically (temporary file, then rename).
  * @module
  */
 import { promises as fsp, watch, type FSWatcher } from 'node:fs';
@@ -39,7 +40,8 @@ export class EmbeddedFileSource implements WeightSource {
   ready = false;
   refused = 0;
   private readonly opts: EmbeddedFileOptions;
-  private lastText: string | undefined = undefined;
+  /** The text last applied; `null` when the file was missing, `undefined` before the first read. */
+  private lastText: string | null | undefined = undefined;
   private watcher: FSWatcher | undefined;
   private poll: ReturnType<typeof setInterval> | undefined;
   private pending: Promise<void> = Promise.resolve();
@@ -79,7 +81,7 @@ export class EmbeddedFileSource implements WeightSource {
 
   /** Reads the file and applies it to the table (no-op when unchanged). */
   async reload(): Promise<void> {
-    let text: string;
+    let text: string | null;
     try {
       text = await fsp.readFile(this.opts.path, 'utf8');
     } catch (err) {
@@ -87,17 +89,29 @@ export class EmbeddedFileSource implements WeightSource {
         this.opts.logger.warn('weights file unreadable; keeping the current table', { path: this.opts.path, reason: String((err as Error).message) });
         return;
       }
-      text = '';
+      text = null;
     }
     if (text === this.lastText) return;
     this.lastText = text;
     this.apply(text);
   }
 
-  private apply(text: string): void {
+  /** Applies the file's text (`null`: no file, an empty table). */
+  private apply(text: string | null): void {
     const { table, logger, knownStrategies, path } = this.opts;
     let doc: unknown = {};
-    if (text.trim() !== '') {
+    if (text !== null && text.trim() === '' && this.ready) {
+      // An in-place rewrite (`>`, writeFile) truncates before it writes, and the
+      // watch event of the truncation can be read first: taking that moment for
+      // "no functions" would answer 404 for all of them until the write lands.
+      // `{}` (or deleting the file) is how a writer empties the table.
+      logger.info('weights file is empty; keeping the current table (write {} to remove every function)', { path });
+      return;
+    }
+    // Missing at start is the normal first run; missing later removes every
+    // function, which an operator should see named in the log.
+    if (text === null && this.ready) logger.warn('weights file is missing; every function is removed', { path });
+    if (text !== null && text.trim() !== '') {
       try {
         doc = JSON.parse(text);
       } catch (err) {

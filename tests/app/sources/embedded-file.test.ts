@@ -1,0 +1,107 @@
+/**
+ * The embedded source's reading rules, driven through `reload()` by hand:
+ * what a missing, empty, broken or partly bad file does to the table.
+ * Watching is stopped right after the first load, so no reload of its own can
+ * interleave with the test's; tests/e2e/weights-file.test.ts covers watching.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '../../../app/logger.ts';
+import { EmbeddedFileSource } from '../../../app/sources/embedded-file.ts';
+import { WeightTable } from '../../../app/weight-table.ts';
+import { STRATEGIES } from '../../../strategies/registry.ts';
+
+/** A source on a file in a fresh directory, its table and the log lines it wrote. */
+function setup() {
+  const path = join(mkdtempSync(join(tmpdir(), 'golb-embedded-')), 'weights.json');
+  const table = new WeightTable({ defaultStrategy: 'wrr', gateways: [], deps: { random: () => 0.5, now: () => 0 } });
+  const lines: string[] = [];
+  const logger = createLogger({ mode: 'prod', node: 't', write: (line) => lines.push(line), now: () => 0 });
+  const source = new EmbeddedFileSource({ path, table, logger, knownStrategies: new Set(STRATEGIES.keys()), pollIntervalMs: 60_000 });
+  const write = (value: unknown) => writeFileSync(path, typeof value === 'string' ? value : JSON.stringify(value));
+  const logged = (msg: string) => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.msg).startsWith(msg));
+  /** The first load (the source is ready after it), then no more watching. */
+  const start = async () => {
+    await source.start();
+    await source.close();
+  };
+  return { path, table, source, write, logged, start };
+}
+
+const one = (address: string) => ({ ips: [address], weights: [1] });
+const backendsOf = (table: WeightTable, fn: string) => table.get(fn)?.backends.map((b) => b.address);
+
+test('a missing file at start is an empty, ready table; no warning', async () => {
+  const { table, source, logged, start } = setup();
+  await start();
+  assert.equal(source.ready, true);
+  assert.equal(table.size, 0);
+  assert.deepEqual(logged('weights file is missing'), []);
+});
+
+test('an empty file at start is an empty table', async () => {
+  const { table, source, write, start } = setup();
+  write('');
+  await start();
+  assert.equal(table.size, 0);
+});
+
+test('an empty file later keeps the table: it is the moment an in-place write has truncated', async () => {
+  const { table, source, write, logged, start } = setup();
+  write({ hello: one('10.0.0.1:80') });
+  await start();
+  write('  \n');
+  await source.reload();
+  assert.deepEqual(backendsOf(table, 'hello'), ['10.0.0.1:80']);
+  assert.equal(logged('weights file is empty').length, 1);
+  assert.equal(source.refused, 0, 'not a refused value: nothing was wrong with it');
+  write({ hello: one('10.0.0.2:80') });
+  await source.reload();
+  assert.deepEqual(backendsOf(table, 'hello'), ['10.0.0.2:80']);
+  write('{}');
+  await source.reload();
+  assert.equal(table.size, 0, '{} is how a writer empties the table');
+});
+
+test('a file deleted later empties the table, with a warning naming it; recreated, it applies', async () => {
+  const { path, table, source, write, logged, start } = setup();
+  write({ hello: one('10.0.0.1:80') });
+  await start();
+  rmSync(path);
+  await source.reload();
+  assert.equal(table.size, 0);
+  assert.deepEqual(logged('weights file is missing').map((l) => [l.level, l.path]), [['warn', path]]);
+  await source.reload();
+  assert.equal(logged('weights file is missing').length, 1, 'said once, not on every poll');
+  write('');
+  await source.reload();
+  assert.equal(table.size, 0);
+  write({ hello: one('10.0.0.3:80') });
+  await source.reload();
+  assert.deepEqual(backendsOf(table, 'hello'), ['10.0.0.3:80']);
+});
+
+test('not JSON or not an object keeps the table and counts a refusal; a bad entry keeps only its own last value', async () => {
+  const { table, source, write, logged, start } = setup();
+  write({ a: one('10.0.0.1:80'), b: one('10.0.0.2:80') });
+  await start();
+  write('{"a": ');
+  await source.reload();
+  write('[]');
+  await source.reload();
+  assert.equal(source.refused, 2);
+  assert.deepEqual(table.names(), ['a', 'b']);
+  write({ a: { ips: ['10.0.0.9:80'], weights: [1.5] }, b: one('10.0.0.8:80'), 'no good': one('10.0.0.7:80') });
+  await source.reload();
+  assert.deepEqual(backendsOf(table, 'a'), ['10.0.0.1:80'], 'a keeps its last good value');
+  assert.deepEqual(backendsOf(table, 'b'), ['10.0.0.8:80'], 'b is applied');
+  assert.deepEqual(table.names(), ['a', 'b']);
+  assert.equal(source.refused, 4);
+  const [refusal] = logged('weights entry refused;');
+  assert.equal(refusal?.function, 'a');
+  assert.match(String(refusal?.reason), /weights\[0\] must be an integer/);
+  assert.equal(refusal?.kept, true);
+});
