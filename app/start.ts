@@ -13,6 +13,7 @@ import type { AppDeps, RuntimeAdapter } from './deps.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Http1Client } from './proxy/http1-client.ts';
 import { EmbeddedFileSource } from './sources/embedded-file.ts';
+import { EtcdSource } from './sources/etcd.ts';
 import type { WeightSource } from './sources/source.ts';
 import { WeightTable } from './weight-table.ts';
 import { STRATEGIES } from '../strategies/registry.ts';
@@ -45,9 +46,6 @@ export function loadConfigOrExit(env: Record<string, string | undefined>, argv: 
     if (config.handlerType !== 'dummy' && !STRATEGIES.has(config.handlerType)) {
       throw new ConfigError([`eb_go_lb_handler_type: strategy "${config.handlerType}" is not available in this version (available: ${[...STRATEGIES.keys()].join(', ')}, dummy)`]);
     }
-    if (config.etcdHosts.length > 0) {
-      throw new ConfigError(['eb_go_lb_etcd_host: the etcd weight source is not available in this version; unset it to use eb_go_lb_weights_file']);
-    }
     return config;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -76,7 +74,10 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string): P
   const strategyDeps = { random: Math.random, now: () => performance.now() };
   const table = new WeightTable({ defaultStrategy: config.handlerType === 'dummy' ? 'wrr' : config.handlerType, gateways: config.gateways, deps: strategyDeps });
   const knownStrategies = new Set(STRATEGIES.keys());
-  const source: WeightSource = new EmbeddedFileSource({ path: config.weightsFile, table, logger, knownStrategies });
+  const source: WeightSource =
+    config.etcdHosts.length > 0
+      ? new EtcdSource({ hosts: config.etcdHosts, zone: config.zone, table, logger, knownStrategies, random: Math.random, now })
+      : new EmbeddedFileSource({ path: config.weightsFile, table, logger, knownStrategies });
   const engine = new Http1Client({
     connectTimeoutMs: config.connectTimeoutMs,
     responseTimeoutMs: config.responseTimeoutMs,
@@ -85,7 +86,10 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string): P
   });
   const deps: AppDeps = { config, table, source, engine, logger, runtime, now };
   const app = createApp(deps);
-  await source.start();
+  // Loading does not hold up serving: golb listens at once (/healthz 200,
+  // /readyz 503 until the first load is in), so an etcd that is down at start
+  // keeps retrying in the background while liveness and shutdown work.
+  source.start().catch((err: unknown) => logger.error('weight source failed to start', { source: source.kind, reason: String(err) }));
   logger.info('golb starting', { runtime: runtimeName, port: config.listenPort, source: source.kind, strategy: config.handlerType, node: config.nodeName });
   return {
     config,
