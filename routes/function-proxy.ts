@@ -110,7 +110,10 @@ export function functionProxy(deps: AppDeps) {
       return new Response(res.body, { status: res.status, statusText: res.reason, headers: clientResponseHeaders(res.headers, ctx) });
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
-      logger.warn('upstream failed', { function: fn, backend: backend.address, failure: err.failure, reason: err.message });
+      const fields = { function: fn, backend: backend.address, failure: err.failure, reason: err.message };
+      // The client leaving, or sending too much, is not the backend's failure.
+      if (err.failure === 'aborted' || err.failure === 'body_too_large') logger.debug('request ended by the client', fields);
+      else logger.warn('upstream failed', fields);
       if (err.failure === 'timeout') throw new GatewayError('upstream_timeout', `backend ${backend.address} timed out`, fn);
       if (err.failure === 'body_too_large') throw new GatewayError('body_too_large', `request body over ${maxBodySize} bytes`, fn);
       throw new GatewayError('upstream_failed', `backend ${backend.address} failed: ${err.failure}`, fn);
