@@ -16,6 +16,11 @@ export interface FunctionEntry {
   readonly backends: readonly Backend[];
   readonly strategy: string;
   readonly picker: Picker;
+  /**
+   * Picks among pods only (no gateway): for requests another gateway forwarded.
+   * The same object as `picker` when the function lists no gateway.
+   */
+  readonly podPicker: Picker;
   /** The spec it was built from (management reads it back). */
   readonly spec: FunctionSpec;
 }
@@ -74,7 +79,12 @@ export class WeightTable {
       gateway: this.gateways.has(t.address),
     }));
     const picker = strategy.build(backends, previous?.picker, this.options.deps);
-    const entry: FunctionEntry = { name: fn, backends, strategy: strategyName, picker, spec };
+    const pods = backends.filter((b) => !b.gateway);
+    const podPicker =
+      pods.length === backends.length
+        ? picker
+        : strategy.build(pods, previous?.podPicker === previous?.picker ? undefined : previous?.podPicker, this.options.deps);
+    const entry: FunctionEntry = { name: fn, backends, strategy: strategyName, picker, podPicker, spec };
     this.entries.set(fn, entry);
     return entry;
   }

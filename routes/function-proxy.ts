@@ -11,6 +11,7 @@ import type { Context } from 'hono';
 import type { AppDeps } from '../app/deps.ts';
 import { GatewayError } from '../app/errors.ts';
 import { isFunctionNameAt } from '../app/function-name.ts';
+import { FORWARDED_BY_HEADER, checkHops } from '../app/middleware/gateway-awareness.ts';
 import { UpstreamError } from '../app/proxy/engine.ts';
 import { clientResponseHeaders, upstreamHeaderBlock, unixTimestamp, type ForwardContext } from '../app/proxy/forward-headers.ts';
 import type { Backend } from '../strategies/strategy.ts';
@@ -53,6 +54,8 @@ export function functionProxy(deps: AppDeps) {
   const timestampHeader = `x-forwarded-host-${config.nodeName.toLowerCase()}`;
   const maxBodySize = config.maxBodySize;
   const dummy = config.handlerType === 'dummy';
+  const node = config.nodeName.toLowerCase();
+  const maxHops = config.maxHops;
 
   return async function proxyFunction(c: Context): Promise<Response> {
     const req = c.req.raw;
@@ -73,6 +76,10 @@ export function functionProxy(deps: AppDeps) {
       // fetch-based servers silently drop such bodies; refuse instead of changing the request's meaning.
       throw new GatewayError('bad_request', `${req.method} with a body is not supported`, fn);
     }
+    const hops = checkHops(req.headers.get('via'), req.headers.get(FORWARDED_BY_HEADER), node, maxHops);
+    if (hops === 'loop') throw new GatewayError('loop_detected', `the request already passed ${config.nodeName} (Via)`, fn);
+    if (hops === 'too_many_hops') throw new GatewayError('loop_detected', `the request passed ${maxHops} or more hops (Via)`, fn);
+    const forwarded = hops === 'forwarded';
     if (dummy) return dummyAnswer(req, path, hasBody);
 
     const entry = table.get(fn);
@@ -81,8 +88,11 @@ export function functionProxy(deps: AppDeps) {
       if (!deps.source.ready) throw new GatewayError('no_backend', 'the weights are not loaded yet', fn);
       throw new GatewayError('unknown_function', `function ${fn} is not known here`, fn);
     }
-    const backend: Backend | undefined = entry.picker.pick({ fn });
-    if (backend === undefined) throw new GatewayError('no_backend', `no backend of ${fn} can take the request`, fn);
+    // A request another gateway forwarded goes to pods only: it crosses at most one zone boundary.
+    const backend: Backend | undefined = (forwarded ? entry.podPicker : entry.picker).pick({ fn });
+    if (backend === undefined) {
+      throw new GatewayError('no_backend', forwarded ? `no pod of ${fn} can take a forwarded request` : `no backend of ${fn} can take the request`, fn);
+    }
 
     runtime.holdOpen(c);
     const ctx: ForwardContext = {
@@ -92,6 +102,8 @@ export function functionProxy(deps: AppDeps) {
       timestampHeader,
       timestamp: unixTimestamp(now()),
       finalHost: backend.address,
+      forwarded,
+      forwardedBy: backend.gateway ? appendList(req.headers.get(FORWARDED_BY_HEADER), config.nodeName) : undefined,
     };
     try {
       const res = await engine.request({
@@ -119,6 +131,11 @@ export function functionProxy(deps: AppDeps) {
       throw new GatewayError('upstream_failed', `backend ${backend.address} failed: ${err.failure}`, fn);
     }
   };
+}
+
+/** `list, item`, or `item` alone. */
+function appendList(list: string | null, item: string): string {
+  return list === null || list === '' ? item : `${list}, ${item}`;
 }
 
 /** The `dummy` handler: proxies nothing, answers with what it received. */

@@ -30,6 +30,7 @@ const DROP_ON_REQUEST = new Set([
   'x-forwarded-host',
   'x-forwarded-proto',
   'via',
+  'x-golb-forwarded-by',
 ]);
 
 /** Response headers never copied to the client. */
@@ -62,6 +63,10 @@ export interface ForwardContext {
   timestamp: string;
   /** The chosen backend's `host:port`. */
   finalHost: string;
+  /** True when another golb forwarded this request: its `X-Forwarded-Host` is the original host and stays. */
+  forwarded: boolean;
+  /** `X-Golb-Forwarded-By` to send when the chosen backend is a gateway; undefined for a pod. */
+  forwardedBy: string | undefined;
 }
 
 /** The lower-cased names listed in a `Connection` header value. */
@@ -90,8 +95,9 @@ export function upstreamHeaderBlock(headers: Headers, ctx: ForwardContext): stri
   const keep = (name: string): string | null => (nominated !== undefined && nominated.has(name) ? null : headers.get(name));
   const xff = keep('x-forwarded-for');
   block += `x-forwarded-for: ${xff === null ? ctx.clientAddress : `${xff}, ${ctx.clientAddress}`}\r\n`;
-  const host = headers.get('host');
+  const host = (ctx.forwarded ? keep('x-forwarded-host') : null) ?? headers.get('host');
   if (host !== null) block += `x-forwarded-host: ${host}\r\n`;
+  if (ctx.forwardedBy !== undefined) block += `x-golb-forwarded-by: ${ctx.forwardedBy}\r\n`;
   block += `x-forwarded-proto: ${ctx.proto}\r\n`;
   const via = keep('via');
   block += `via: ${via === null ? ctx.via : `${via}, ${ctx.via}`}\r\n`;

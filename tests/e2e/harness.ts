@@ -65,6 +65,8 @@ export interface StartOptions {
   weights?: unknown;
   /** Wait for /readyz (default true). */
   waitReady?: boolean;
+  /** Listen port (a free one when unset). */
+  port?: number;
 }
 
 /** Starts golb under `runtime` with a weights file in a fresh directory. */
@@ -72,7 +74,7 @@ export async function startGolb(runtime: Runtime, opts: StartOptions = {}): Prom
   const dir = mkdtempSync(join(tmpdir(), `golb-${runtime}-`));
   const weightsFile = join(dir, 'weights.json');
   if (opts.weights !== undefined) writeFileSync(weightsFile, JSON.stringify(opts.weights));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const [cmd, ...args] = golbCommand(runtime);
   const proc = spawn(cmd!, [...args, ...(opts.args ?? [])], {
     cwd: ROOT,

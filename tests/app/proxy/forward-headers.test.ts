@@ -9,6 +9,8 @@ const ctx: ForwardContext = {
   timestampHeader: 'x-forwarded-host-node-a',
   timestamp: '1700000000.0000000',
   finalHost: '10.0.0.1:8080',
+  forwarded: false,
+  forwardedBy: undefined,
 };
 
 function lines(block: string): string[] {
@@ -74,4 +76,15 @@ test('response: hop-by-hop and nominated headers dropped, Set-Cookie kept separa
   assert.equal(h.get('x-final-host'), '10.0.0.1:8080');
   assert.equal(h.get('x-forwarded-host-node-a'), '1700000000.0000000');
   assert.equal(h.get('via'), '1.1 node-a');
+});
+
+test('a forwarded request keeps the original X-Forwarded-Host; a gateway target gets the forwarding mark', () => {
+  const h = new Headers({ host: '10.0.0.9:8080', 'x-forwarded-host': 'public.example', 'x-golb-forwarded-by': 'spoof' });
+  const out = lines(upstreamHeaderBlock(h, { ...ctx, forwarded: true, forwardedBy: 'gw-a, node-a' }));
+  assert.ok(out.includes('x-forwarded-host: public.example'));
+  assert.ok(out.includes('x-golb-forwarded-by: gw-a, node-a'));
+  assert.ok(!out.includes('x-golb-forwarded-by: spoof'));
+  const client = lines(upstreamHeaderBlock(h, ctx));
+  assert.ok(client.includes('x-forwarded-host: 10.0.0.9:8080'), 'a client cannot choose X-Forwarded-Host');
+  assert.ok(!client.some((l) => l.startsWith('x-golb-forwarded-by')), 'pods get no mark');
 });
