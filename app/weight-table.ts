@@ -80,10 +80,9 @@ export class WeightTable {
     }));
     const picker = strategy.build(backends, previous?.picker, this.options.deps);
     const pods = backends.filter((b) => !b.gateway);
-    const podPicker =
-      pods.length === backends.length
-        ? picker
-        : strategy.build(pods, previous?.podPicker === previous?.picker ? undefined : previous?.podPicker, this.options.deps);
+    // Without gateways both pickers are one object; a separate pod picker carries only its own state.
+    const previousPods = previous !== undefined && previous.podPicker !== previous.picker ? previous.podPicker : undefined;
+    const podPicker = pods.length === backends.length ? picker : strategy.build(pods, previousPods, this.options.deps);
     const entry: FunctionEntry = { name: fn, backends, strategy: strategyName, picker, podPicker, spec };
     this.entries.set(fn, entry);
     return entry;

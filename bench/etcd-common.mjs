@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** The project root. */
-export const ROOT = new URL('..', import.meta.url).pathname;
+import { ROOT, golbCommand } from './golb-command.mjs';
+
+export { ROOT, golbCommand };
 
 const cleanups = [];
 /** Stops everything started so far. */
@@ -74,22 +76,6 @@ export async function startBackend() {
   return `127.0.0.1:${server.address().port}`;
 }
 
-/** The command that runs golb on a runtime (as the package scripts do). */
-export function golbCommand(runtime) {
-  switch (runtime) {
-    case 'bun':
-      return [join(ROOT, 'node_modules/.bin/bun'), 'app/main.bun.ts'];
-    case 'deno':
-      return [join(ROOT, 'node_modules/deno/deno'), 'run', '--unstable-no-legacy-abort', '-A', 'app/main.deno.ts'];
-    case 'node':
-      return [process.execPath, '--import', 'tsx', 'app/main.node.ts'];
-    case 'binary':
-      // `npm run build` first.
-      return [join(ROOT, 'dist/golb')];
-    default:
-      throw new Error(`unknown runtime ${runtime} (bun, deno, node, or binary for dist/golb)`);
-  }
-}
 
 /**
  * Starts golb on `runtime` against etcd and resolves once /readyz answers 200:

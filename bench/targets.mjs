@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { golbCommand } from './golb-command.mjs';
 import { startProcess, waitReady } from './procs.mjs';
 
 /** Every target, in the order they are measured in the first round. */
@@ -86,14 +87,17 @@ function specs({ root, benchDir, tmp, ports }) {
     eb_go_lb_drain_timeout: '2s',
     NO_COLOR: '1',
   });
-  const golb = (port, cmd, args) => ({ cmd, args, env: golbEnv(port), readyPath: '/readyz', cwd: root });
+  const golb = (port, runtime) => {
+    const [cmd, ...args] = golbCommand(runtime);
+    return { cmd, args, env: golbEnv(port), readyPath: '/readyz', cwd: root };
+  };
   return {
     upstream: { ...nginx('upstream', 'upstream.conf', upstreamPort, '/'), direct: true },
     nginx: nginx('nginx-proxy', 'nginx-proxy.conf', ports.nginx, proxied),
     haproxy: { cmd: HAPROXY, args: ['-db', '-f', renderConf(benchDir, tmp, 'haproxy.cfg', { PORT: ports.haproxy, UPSTREAM_PORT: upstreamPort })], readyPath: proxied },
-    'golb-bun': golb(ports['golb-bun'], join(root, 'node_modules/.bin/bun'), ['app/main.bun.ts']),
-    'golb-deno': golb(ports['golb-deno'], join(root, 'node_modules/deno/deno'), ['run', '--unstable-no-legacy-abort', '-A', 'app/main.deno.ts']),
-    'golb-node': golb(ports['golb-node'], process.execPath, ['--import', 'tsx', 'app/main.node.ts']),
+    'golb-bun': golb(ports['golb-bun'], 'bun'),
+    'golb-deno': golb(ports['golb-deno'], 'deno'),
+    'golb-node': golb(ports['golb-node'], 'node'),
   };
 }
 

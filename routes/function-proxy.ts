@@ -76,7 +76,8 @@ export function functionProxy(deps: AppDeps) {
       // fetch-based servers silently drop such bodies; refuse instead of changing the request's meaning.
       throw new GatewayError('bad_request', `${req.method} with a body is not supported`, fn);
     }
-    const hops = checkHops(req.headers.get('via'), req.headers.get(FORWARDED_BY_HEADER), node, maxHops);
+    const forwardedBy = req.headers.get(FORWARDED_BY_HEADER);
+    const hops = checkHops(req.headers.get('via'), forwardedBy, node, maxHops);
     if (hops === 'loop') throw new GatewayError('loop_detected', `the request already passed ${config.nodeName} (Via)`, fn);
     if (hops === 'too_many_hops') throw new GatewayError('loop_detected', `the request passed ${maxHops} or more hops (Via)`, fn);
     const forwarded = hops === 'forwarded';
@@ -103,7 +104,7 @@ export function functionProxy(deps: AppDeps) {
       timestamp: unixTimestamp(now()),
       finalHost: backend.address,
       forwarded,
-      forwardedBy: backend.gateway ? appendList(req.headers.get(FORWARDED_BY_HEADER), config.nodeName) : undefined,
+      forwardedBy: backend.gateway ? appendList(forwardedBy, config.nodeName) : undefined,
     };
     try {
       const res = await engine.request({

@@ -114,7 +114,6 @@ class Connection {
 class Exchange implements ResponseSink {
   private readonly conn: Connection;
   private readonly req: UpstreamRequest;
-  private readonly reused: boolean;
   private readonly parser: ResponseParser;
   private resolve: ((res: UpstreamResponse) => void) | undefined;
   private reject: ((err: UpstreamError) => void) | undefined;
@@ -129,10 +128,9 @@ class Exchange implements ResponseSink {
   private done = false;
   private readonly onAbort: () => void;
 
-  constructor(conn: Connection, req: UpstreamRequest, reused: boolean, resolve: (r: UpstreamResponse) => void, reject: (e: UpstreamError) => void) {
+  constructor(conn: Connection, req: UpstreamRequest, resolve: (r: UpstreamResponse) => void, reject: (e: UpstreamError) => void) {
     this.conn = conn;
     this.req = req;
-    this.reused = reused;
     this.resolve = resolve;
     this.reject = reject;
     this.parser = new ResponseParser(this, req.method === 'HEAD');
@@ -283,9 +281,7 @@ class Exchange implements ResponseSink {
     if (this.reject !== undefined) {
       const reject = this.reject;
       this.parsed = this.resolve = this.reject = undefined;
-      const err = new UpstreamError(failure, message, this.bodySent, this.responseStarted);
-      (err as { reused?: boolean }).reused = this.reused;
-      reject(err);
+      reject(new UpstreamError(failure, message, this.bodySent, this.responseStarted));
     } else if (this.controller !== undefined) {
       this.controller.error(new Error(message));
       this.controller = undefined;
@@ -318,11 +314,11 @@ export class Http1Client implements ProxyEngine {
 
   request(req: UpstreamRequest): Promise<UpstreamResponse> {
     const pooled = this.takeIdle(req.address);
-    if (pooled === undefined) return this.exchange(req, this.open(req), false);
-    return this.exchange(req, pooled, true).catch((err: unknown) => {
+    if (pooled === undefined) return this.exchange(req, this.open(req));
+    return this.exchange(req, pooled).catch((err: unknown) => {
       // A reused connection that died before any response byte, with nothing of a body sent: a stale socket.
       if (err instanceof UpstreamError && err.failure === 'reset' && !err.responseStarted && req.body === null) {
-        return this.exchange(req, this.open(req), false);
+        return this.exchange(req, this.open(req));
       }
       throw err;
     });
@@ -332,9 +328,9 @@ export class Http1Client implements ProxyEngine {
     return new Connection(this, req.host, req.port, req.address);
   }
 
-  private exchange(req: UpstreamRequest, conn: Connection, reused: boolean): Promise<UpstreamResponse> {
+  private exchange(req: UpstreamRequest, conn: Connection): Promise<UpstreamResponse> {
     return new Promise<UpstreamResponse>((resolve, reject) => {
-      new Exchange(conn, req, reused, resolve, reject);
+      new Exchange(conn, req, resolve, reject);
     });
   }
 
