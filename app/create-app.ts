@@ -3,7 +3,7 @@
  * import or construction: the runtime entries start sources and servers.
  * @module
  */
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import type { AppDeps } from './deps.ts';
 import { GatewayError, errorResponse } from './errors.ts';
 import { functionProxy } from '../routes/function-proxy.ts';
@@ -16,8 +16,9 @@ export function createApp(deps: AppDeps): Hono {
 
   app.route('/', healthRoutes(deps));
   const proxy = functionProxy(deps);
-  app.all('/function/*', proxy);
-  app.all('/function', proxy);
+  const route = (c: Context) => proxy(c.req.raw, c.env);
+  app.all('/function/*', route);
+  app.all('/function', route);
 
   app.notFound(() => errorResponse(new GatewayError('unknown_function', 'no route for this path'), origin));
   app.onError((err) => {

@@ -5,19 +5,19 @@
  * these.
  * @module
  */
-import type { Context } from 'hono';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import type { ProxyObserver } from './observer.ts';
 import type { ProxyEngine } from './proxy/engine.ts';
 import type { WeightSource } from './sources/source.ts';
 import type { WeightTable } from './weight-table.ts';
 
 /** What differs per runtime about a served request. */
 export interface RuntimeAdapter {
-  /** The client's socket address. */
-  clientAddress(c: Context): string;
+  /** The client's socket address; `env` is what the server handed with the request. */
+  clientAddress(req: Request, env: unknown): string;
   /** Lifts the server's idle timeout for a request that may take long (Bun). */
-  holdOpen(c: Context): void;
+  holdOpen(req: Request, env: unknown): void;
 }
 
 /** The application's dependencies. */
@@ -28,6 +28,10 @@ export interface AppDeps {
   engine: ProxyEngine;
   logger: Logger;
   runtime: RuntimeAdapter;
+  /** Counts what the request path does (metrics, stats). */
+  observer: ProxyObserver;
   /** Wall-clock milliseconds. */
   now(): number;
+  /** Monotonic milliseconds: latency, health backoffs, strategies' clock (`StrategyDeps.now`). */
+  monotonic(): number;
 }

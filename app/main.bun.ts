@@ -7,10 +7,10 @@ import { onShutdown, plainAddress, startGolb } from './start.ts';
 
 const golb = await startGolb(
   {
-    clientAddress: (c) => plainAddress((c.env as Server<undefined>).requestIP(c.req.raw)?.address),
+    clientAddress: (req, env) => plainAddress((env as Server<undefined>).requestIP(req)?.address),
     // Bun's idleTimeout also counts while a handler awaits the upstream: lift it
     // for proxied requests so a function may take minutes (pitfalls.md §2.2).
-    holdOpen: (c) => (c.env as Server<undefined>).timeout(c.req.raw, 0),
+    holdOpen: (req, env) => (env as Server<undefined>).timeout(req, 0),
   },
   'bun',
 );

@@ -6,7 +6,7 @@ import { onShutdown, plainAddress, startGolb } from './start.ts';
 
 const golb = await startGolb(
   {
-    clientAddress: (c) => plainAddress((c.env as Deno.ServeHandlerInfo<Deno.NetAddr>).remoteAddr.hostname),
+    clientAddress: (_req, env) => plainAddress((env as Deno.ServeHandlerInfo<Deno.NetAddr>).remoteAddr.hostname),
     holdOpen: () => undefined,
   },
   'deno',

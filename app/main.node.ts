@@ -8,7 +8,7 @@ import { onShutdown, plainAddress, startGolb } from './start.ts';
 
 const golb = await startGolb(
   {
-    clientAddress: (c) => plainAddress((c.env as HttpBindings).incoming.socket.remoteAddress),
+    clientAddress: (_req, env) => plainAddress((env as HttpBindings).incoming.socket.remoteAddress),
     holdOpen: () => undefined,
   },
   'node',

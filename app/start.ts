@@ -16,6 +16,8 @@ import { EmbeddedFileSource } from './sources/embedded-file.ts';
 import { EtcdSource } from './sources/etcd.ts';
 import type { WeightSource } from './sources/source.ts';
 import { WeightTable } from './weight-table.ts';
+import { NO_OBSERVER } from './observer.ts';
+import { BackendStates } from '../strategies/backend-state.ts';
 import { STRATEGIES } from '../strategies/registry.ts';
 
 /**
@@ -71,8 +73,10 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string): P
     }
   }
   const now = () => Date.now();
-  const strategyDeps = { random: Math.random, now: () => performance.now() };
-  const table = new WeightTable({ defaultStrategy: config.handlerType === 'dummy' ? 'wrr' : config.handlerType, gateways: config.gateways, deps: strategyDeps });
+  const monotonic = () => performance.now();
+  const strategyDeps = { random: Math.random, now: monotonic };
+  const states = new BackendStates();
+  const table = new WeightTable({ defaultStrategy: config.handlerType === 'dummy' ? 'wrr' : config.handlerType, gateways: config.gateways, deps: strategyDeps, states });
   const knownStrategies = new Set(STRATEGIES.keys());
   const source: WeightSource =
     config.etcdHosts.length > 0
@@ -84,7 +88,7 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string): P
     idleTimeoutMs: config.upstreamIdleTimeoutMs,
     maxIdlePerUpstream: config.maxIdlePerUpstream,
   });
-  const deps: AppDeps = { config, table, source, engine, logger, runtime, now };
+  const deps: AppDeps = { config, table, source, engine, logger, runtime, observer: NO_OBSERVER, now, monotonic };
   const app = createApp(deps);
   // Loading does not hold up serving: golb listens at once (/healthz 200,
   // /readyz 503 until the first load is in), so an etcd that is down at start

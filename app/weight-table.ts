@@ -7,6 +7,7 @@
  */
 import type { Backend, Picker, StrategyDeps } from '../strategies/strategy.ts';
 import { strategyByName } from '../strategies/registry.ts';
+import type { BackendStates } from '../strategies/backend-state.ts';
 import type { FunctionSpec } from './sources/function-value.ts';
 import { canonicalAddress } from './sources/function-value.ts';
 
@@ -32,6 +33,8 @@ export interface WeightTableOptions {
   /** Addresses (as in `ips`) that are other zones' gateways. */
   gateways: readonly string[];
   deps: StrategyDeps;
+  /** Per-address state (in flight, latency, health), shared by every function. */
+  states: BackendStates;
 }
 
 /** Every function's backends and picker. */
@@ -77,6 +80,7 @@ export class WeightTable {
       port: t.port,
       weight: t.weight,
       gateway: this.gateways.has(t.address),
+      state: this.options.states.get(t.address),
     }));
     const picker = strategy.build(backends, previous?.picker, this.options.deps);
     const pods = backends.filter((b) => !b.gateway);

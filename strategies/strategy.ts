@@ -11,6 +11,8 @@
  * @module
  */
 
+import type { BackendState } from './backend-state.ts';
+
 /** One backend of a function: a pod of this zone or another zone's gateway. */
 export interface Backend {
   /** Canonical `host:port` (IPv6 in brackets): the key of pools and health. */
@@ -22,12 +24,23 @@ export interface Backend {
   readonly weight: number;
   /** True when the address is listed in `eb_go_lb_gateways`. */
   readonly gateway: boolean;
+  /** The address's shared state (in flight, latency, health): one object per address. */
+  readonly state: BackendState;
 }
 
 /** What a picker may look at for one request: never the request itself. */
 export interface PickContext {
   /** The function name. */
   readonly fn: string;
+  /** What affinity strategies (`chash`) hash: the function name, or the request path for the node pool. */
+  readonly key: string;
+  /** `StrategyDeps.now()` when the request started: health marks are compared with it. */
+  readonly now: number;
+  /**
+   * States of the backends this request already tried (retries), never picked
+   * again; `undefined` on the first try.
+   */
+  readonly tried: readonly BackendState[] | undefined;
 }
 
 /** A per-update snapshot that picks one backend per request. */

@@ -1,14 +1,23 @@
 /** Shared builders for strategy unit tests. */
-import type { Backend, Picker, StrategyDeps } from '../../strategies/strategy.ts';
+import { BackendState } from '../../strategies/backend-state.ts';
+import type { Backend, PickContext, Picker, StrategyDeps } from '../../strategies/strategy.ts';
+
+/** A first-try pick context for function `f` at time 0. */
+export const CTX: PickContext = { fn: 'f', key: 'f', now: 0, tried: undefined };
+
+/** A backend with its own fresh state. */
+export function backend(address: string, weight: number, host = address, port = 80): Backend {
+  return { address, host, port, weight, gateway: false, state: new BackendState(address) };
+}
 
 /** Backends named a, b, c... with the given weights. */
 export function backends(weights: readonly number[], names = 'abcdefghijklmnopqrstuvwxyz'): Backend[] {
-  return weights.map((weight, i) => ({ address: names[i]!, host: names[i]!, port: 80, weight, gateway: false }));
+  return weights.map((weight, i) => backend(names[i]!, weight));
 }
 
 /** `n` picks as a string of addresses separated by spaces ('-' for none). */
 export function picks(p: Picker, n: number): string {
-  return Array.from({ length: n }, () => p.pick({ fn: 'f' })?.address ?? '-').join(' ');
+  return Array.from({ length: n }, () => p.pick(CTX)?.address ?? '-').join(' ');
 }
 
 /** Deps with scripted randomness: returns the values in order, cycling. */

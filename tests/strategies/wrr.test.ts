@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_SCHEDULE, WrrPicker, wrr } from '../../strategies/wrr.ts';
 import type { Picker } from '../../strategies/strategy.ts';
-import { backends, picks, seeded } from './helpers.ts';
+import { CTX, backend, backends, picks, seeded } from './helpers.ts';
 
 const deps = seeded(1);
 
@@ -43,7 +43,7 @@ test('an update with the same weights keeps the rotation exactly', () => {
   let seq = '';
   // An optimiser rewriting the same value after every request must not restart the rotation.
   for (let i = 0; i < 14; i++) {
-    seq += (i ? ' ' : '') + p.pick({ fn: 'f' })!.address;
+    seq += (i ? ' ' : '') + p.pick(CTX)!.address;
     p = wrr.build(backends([5, 1, 1]), p, deps);
   }
   assert.equal(seq, 'a a b a c a a a a b a c a a');
@@ -54,7 +54,7 @@ test('an update with new weights continues at the same point of the period inste
   // Updates after every pick with alternating weights would starve b if each update restarted at a.
   const seen: string[] = [];
   for (let i = 0; i < 40; i++) {
-    seen.push(p.pick({ fn: 'f' })!.address);
+    seen.push(p.pick(CTX)!.address);
     p = wrr.build(backends(i % 2 === 0 ? [1, 1] : [2, 2]), p, deps);
   }
   assert.equal(seen.filter((x) => x === 'b').length, 20);
@@ -82,11 +82,11 @@ test('a period longer than the stored schedule still follows the weights exactly
 test('1,000 backends: exact counts over one period', () => {
   const weights = Array.from({ length: 1000 }, (_, i) => 1 + (i % 7));
   const names = Array.from({ length: 1000 }, (_, i) => `n${i}`);
-  const p: Picker = wrr.build(weights.map((w, i) => ({ address: names[i]!, host: 'h', port: 1, weight: w, gateway: false })), undefined, deps);
+  const p: Picker = wrr.build(weights.map((w, i) => backend(names[i]!, w, 'h', 1)), undefined, deps);
   const total = weights.reduce((a, b) => a + b, 0);
   const counts = new Map<string, number>();
   for (let i = 0; i < total; i++) {
-    const a = p.pick({ fn: 'f' })!.address;
+    const a = p.pick(CTX)!.address;
     counts.set(a, (counts.get(a) ?? 0) + 1);
   }
   names.forEach((n, i) => assert.equal(counts.get(n), weights[i]));
@@ -94,13 +94,13 @@ test('1,000 backends: exact counts over one period', () => {
 
 test('10,000 backends with a long period build within the budget and still follow the weights', () => {
   const weights = Array.from({ length: 10_000 }, (_, i) => 1 + (i % 13));
-  const bs = weights.map((w, i) => ({ address: `n${i}`, host: 'h', port: 1, weight: w, gateway: false }));
+  const bs = weights.map((w, i) => backend(`n${i}`, w, 'h', 1));
   let p: Picker = wrr.build(bs, undefined, deps);
   // Heavy updates are bounded work each (BUILD_BUDGET), so many in a row stay cheap.
   for (let i = 0; i < 5; i++) p = wrr.build(bs.map((b) => ({ ...b, weight: b.weight + (i % 2) })), p, deps);
   const counts = new Map<string, number>();
   for (let i = 0; i < 20_000; i++) {
-    const a = p.pick({ fn: 'f' })!.address;
+    const a = p.pick(CTX)!.address;
     counts.set(a, (counts.get(a) ?? 0) + 1);
   }
   // The heaviest backends (weight 13+1) are picked more than the lightest (1+1).

@@ -4,6 +4,7 @@
  * Watching is stopped right after the first load, so no reload of its own can
  * interleave with the test's; tests/e2e/weights-file.test.ts covers watching.
  */
+import { BackendStates } from '../../../strategies/backend-state.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { STRATEGIES } from '../../../strategies/registry.ts';
 /** A source on a file in a fresh directory, its table and the log lines it wrote. */
 function setup() {
   const path = join(mkdtempSync(join(tmpdir(), 'golb-embedded-')), 'weights.json');
-  const table = new WeightTable({ defaultStrategy: 'wrr', gateways: [], deps: { random: () => 0.5, now: () => 0 } });
+  const table = new WeightTable({ defaultStrategy: 'wrr', gateways: [], deps: { random: () => 0.5, now: () => 0 }, states: new BackendStates() });
   const lines: string[] = [];
   const logger = createLogger({ mode: 'prod', node: 't', write: (line) => lines.push(line), now: () => 0 });
   const source = new EmbeddedFileSource({ path, table, logger, knownStrategies: new Set(STRATEGIES.keys()), pollIntervalMs: 60_000 });

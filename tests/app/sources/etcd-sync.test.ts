@@ -2,6 +2,7 @@
  * What etcd's reads and watch events do to the table (no etcd here: the
  * end-to-end suites in tests/e2e/etcd*.test.ts drive a real one).
  */
+import { BackendStates } from '../../../strategies/backend-state.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IEvent, IKeyValue } from 'etcd3';
@@ -13,7 +14,7 @@ function setup() {
   const lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
   const log = (level: string) => (msg: string, fields: Record<string, unknown> = {}) => void lines.push({ level, msg, fields });
   const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
-  const table = new WeightTable({ defaultStrategy: 'wrr', gateways: [], deps: { random: () => 0.5, now: () => 0 } });
+  const table = new WeightTable({ defaultStrategy: 'wrr', gateways: [], deps: { random: () => 0.5, now: () => 0 }, states: new BackendStates() });
   const sync = new EtcdZoneSync('zone-b', table, logger, new Set(['wrr', 'rr']));
   return { table, sync, lines };
 }

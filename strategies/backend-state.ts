@@ -1,0 +1,101 @@
+/**
+ * What golb knows about one backend address, shared by every function that
+ * lists it: requests in flight, a peak-EWMA of latency, and its health (passive
+ * marks from failed requests, the active probe's verdict).
+ *
+ * One `BackendState` per address lives in a {@link BackendStates} registry for
+ * the life of the process, so a weights update that keeps an address keeps its
+ * in-flight count, latency average and health without any hand-over; every
+ * `Backend` object built for that address points at the same state.
+ *
+ * Ordering: JavaScript runs one request step at a time, so the counters need no
+ * locking; `inFlight` is raised when a request is handed to the engine and
+ * lowered exactly once when it ends (response head, failure or abort).
+ * @module
+ */
+
+/** Decay time of the latency average (Finagle's peak-EWMA default). */
+export const EWMA_DECAY_MS = 10_000;
+
+/** Mutable per-address state. Strategies read it; the request path and health checks write it. */
+export class BackendState {
+  readonly address: string;
+  /** Requests handed to this backend and not yet answered. */
+  inFlight = 0;
+  /** Peak-EWMA of time to response head, ms; 0 before the first sample. */
+  latencyMs = 0;
+  /** `now()` of the last latency sample. */
+  lastSampleAt = 0;
+  /** Passive health: marked down until this `now()`; 0 when up. */
+  downUntil = 0;
+  /** Consecutive passive failures: the backoff grows with them. */
+  failures = 0;
+  /** Active health verdict; true until probes say otherwise (and without probes). */
+  healthy = true;
+
+  constructor(address: string) {
+    this.address = address;
+  }
+}
+
+/** The registry of every address's state. */
+export class BackendStates {
+  private readonly states = new Map<string, BackendState>();
+
+  /** The state of `address`, created on first use. */
+  get(address: string): BackendState {
+    let state = this.states.get(address);
+    if (state === undefined) {
+      state = new BackendState(address);
+      this.states.set(address, state);
+    }
+    return state;
+  }
+
+  /** The state of `address` if it was ever used. */
+  peek(address: string): BackendState | undefined {
+    return this.states.get(address);
+  }
+
+  /** Every known state. */
+  all(): IterableIterator<BackendState> {
+    return this.states.values();
+  }
+
+  /** Forgets addresses not in `keep` that have nothing in flight (after updates removed them). */
+  prune(keep: ReadonlySet<string>): void {
+    for (const [address, state] of this.states) {
+      if (!keep.has(address) && state.inFlight === 0) this.states.delete(address);
+    }
+  }
+}
+
+/**
+ * True when the backend may take a new request now: the active probe did not
+ * fail it and no passive mark is running.
+ */
+export function isAvailable(state: BackendState, now: number): boolean {
+  return state.healthy && state.downUntil <= now;
+}
+
+/** A request was handed to the backend. */
+export function requestStarted(state: BackendState): void {
+  state.inFlight++;
+}
+
+/**
+ * The backend's request ended after `latencyMs` (to the response head, or to the
+ * failure). Peak-EWMA (Finagle): a sample above the average replaces it at once,
+ * so a backend that turns slow is seen slow on its next answer; lower samples
+ * pull the average down with a weight that decays over {@link EWMA_DECAY_MS}.
+ */
+export function requestEnded(state: BackendState, latencyMs: number, now: number): void {
+  state.inFlight--;
+  if (state.lastSampleAt === 0 || latencyMs > state.latencyMs) {
+    state.latencyMs = latencyMs;
+  } else {
+    const keep = Math.exp(-(now - state.lastSampleAt) / EWMA_DECAY_MS);
+    state.latencyMs = state.latencyMs * keep + latencyMs * (1 - keep);
+  }
+  state.lastSampleAt = now;
+}
