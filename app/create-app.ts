@@ -8,17 +8,32 @@ import type { AppDeps } from './deps.ts';
 import { GatewayError, errorResponse } from './errors.ts';
 import { functionProxy } from '../routes/function-proxy.ts';
 import { healthRoutes } from '../routes/health.ts';
+import { managementRoutes } from '../routes/management.ts';
 
-/** The Hono application with every route of golb. */
+/**
+ * The Hono application of the traffic port: the function proxy, liveness and
+ * readiness, and the management routes unless a management port serves them.
+ */
 export function createApp(deps: AppDeps): Hono {
-  const app = new Hono();
-  const origin = { zone: deps.config.zone, node: deps.config.nodeName };
-
-  app.route('/', healthRoutes(deps));
+  const app = withErrors(new Hono(), deps);
+  app.route('/', deps.config.mgmtPort === undefined ? managementRoutes(deps) : healthRoutes(deps));
   const proxy = functionProxy(deps);
   const route = (c: Context) => proxy(c.req.raw, c.env);
   app.all('/function/*', route);
   app.all('/function', route);
+  return app;
+}
+
+/** The application of the separate management port (`eb_go_lb_mgmt_port`, `--mgmt-listen`). */
+export function createManagementApp(deps: AppDeps): Hono {
+  const app = withErrors(new Hono(), deps);
+  app.route('/', managementRoutes(deps));
+  return app;
+}
+
+/** Answers unknown paths and thrown errors with golb's JSON error body. */
+function withErrors(app: Hono, deps: AppDeps): Hono {
+  const origin = { zone: deps.config.zone, node: deps.config.nodeName };
 
   app.notFound(() => errorResponse(new GatewayError('unknown_function', 'no route for this path'), origin));
   app.onError((err) => {

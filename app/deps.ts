@@ -11,6 +11,7 @@ import type { ProxyObserver } from './observer.ts';
 import type { ProxyEngine } from './proxy/engine.ts';
 import type { WeightSource } from './sources/source.ts';
 import type { WeightTable } from './weight-table.ts';
+import type { BackendStates } from '../strategies/backend-state.ts';
 
 /** What differs per runtime about a served request. */
 export interface RuntimeAdapter {
@@ -24,6 +25,8 @@ export interface RuntimeAdapter {
 export interface AppDeps {
   config: Config;
   table: WeightTable;
+  /** Per-address state (in flight, latency, health) shared by every function. */
+  states: BackendStates;
   source: WeightSource;
   engine: ProxyEngine;
   logger: Logger;

@@ -88,7 +88,7 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string): P
     idleTimeoutMs: config.upstreamIdleTimeoutMs,
     maxIdlePerUpstream: config.maxIdlePerUpstream,
   });
-  const deps: AppDeps = { config, table, source, engine, logger, runtime, observer: NO_OBSERVER, now, monotonic };
+  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer: NO_OBSERVER, now, monotonic };
   const app = createApp(deps);
   // Loading does not hold up serving: golb listens at once (/healthz 200,
   // /readyz 503 until the first load is in), so an etcd that is down at start
