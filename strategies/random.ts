@@ -1,49 +1,56 @@
 /**
  * `random`: weighted random choice with Vose's alias method (Vose 1991,
  * "A linear algorithm for generating random numbers with a given distribution").
- * `build` is O(n); `pick` is O(1): one random number picks a column and decides
- * between the column's backend and its alias. Randomness is injected.
+ *
+ * Cost: `build` is O(n); `pick` is O(1): one random number picks a column and
+ * decides between the column's backend and its alias. Randomness is injected.
+ *
+ * Availability (`availability.ts`): a drawn backend that is down or already
+ * tried is redrawn (up to {@link REDRAWS} times, which keeps the proportions
+ * among the usable ones exact); after that one O(n) weighted draw among the
+ * usable ones, then panic routing.
  * @module
  */
-import type { Backend, Picker, Strategy, StrategyDeps } from './strategy.ts';
+import type { Backend, PickContext, Picker, Strategy, StrategyDeps } from './strategy.ts';
+import { AliasTable } from './alias-table.ts';
+import { panicPick, usable, weightedUsable } from './availability.ts';
+
+/** Weighted draws tried before the O(n) draw among the usable backends. */
+export const REDRAWS = 4;
+
+/**
+ * A usable backend drawn by weight, other than `except`: up to {@link REDRAWS}
+ * alias draws, then one exact O(n) draw among the usable; `undefined` when none.
+ */
+export function drawUsable(
+  backends: readonly Backend[],
+  table: AliasTable,
+  random: () => number,
+  ctx: PickContext,
+  except: Backend | undefined,
+): Backend | undefined {
+  for (let k = 0; k < REDRAWS; k++) {
+    const b = backends[table.draw(random())]!;
+    if (b !== except && usable(b, ctx)) return b;
+  }
+  return weightedUsable(backends, ctx, random(), except);
+}
 
 /** Weighted random choice in O(1). */
 export class RandomPicker implements Picker {
   private readonly backends: readonly Backend[];
-  private readonly prob: Float64Array;
-  private readonly alias: Uint32Array;
+  private readonly table: AliasTable;
   private readonly random: () => number;
 
   constructor(all: readonly Backend[], random: () => number) {
     this.random = random;
     this.backends = all.filter((b) => b.weight > 0);
-    const n = this.backends.length;
-    this.prob = new Float64Array(n);
-    this.alias = new Uint32Array(n);
-    const total = this.backends.reduce((a, b) => a + b.weight, 0);
-    const scaled = this.backends.map((b) => (b.weight * n) / total);
-    const small: number[] = [];
-    const large: number[] = [];
-    scaled.forEach((p, i) => (p < 1 ? small : large).push(i));
-    while (small.length > 0 && large.length > 0) {
-      const s = small.pop()!;
-      const l = large.pop()!;
-      this.prob[s] = scaled[s]!;
-      this.alias[s] = l;
-      scaled[l] = scaled[l]! + scaled[s]! - 1;
-      (scaled[l]! < 1 ? small : large).push(l);
-    }
-    for (const i of large) this.prob[i] = 1;
-    for (const i of small) this.prob[i] = 1; // rounding leftovers
+    this.table = new AliasTable(this.backends.map((b) => b.weight));
   }
 
-  pick(): Backend | undefined {
-    const n = this.backends.length;
-    if (n === 0) return undefined;
-    const x = this.random() * n;
-    const column = Math.min(Math.floor(x), n - 1);
-    const index = x - column < this.prob[column]! ? column : this.alias[column]!;
-    return this.backends[index];
+  pick(ctx: PickContext): Backend | undefined {
+    if (this.backends.length === 0) return undefined;
+    return drawUsable(this.backends, this.table, this.random, ctx, undefined) ?? panicPick(this.backends, ctx);
   }
 }
 

@@ -7,10 +7,13 @@ import type { Strategy } from './strategy.ts';
 import { wrr } from './wrr.ts';
 import { rr } from './rr.ts';
 import { random } from './random.ts';
+import { p2c } from './p2c.ts';
+import { ewma } from './ewma.ts';
+import { chash } from './chash.ts';
 
 /** Every available strategy by name. */
 export const STRATEGIES: ReadonlyMap<string, Strategy> = new Map<string, Strategy>(
-  [wrr, rr, random].map((s) => [s.name, s]),
+  [wrr, rr, random, p2c, ewma, chash].map((s) => [s.name, s]),
 );
 
 /** The strategy of that name, or `undefined`. */

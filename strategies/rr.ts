@@ -1,10 +1,17 @@
 /**
  * `rr`: plain round robin over the backends whose weight is above 0 (weight
- * only drains; it does not skew). O(1) per pick, no allocation. An update keeps
- * the position modulo the new length.
+ * only drains; it does not skew).
+ *
+ * Cost: O(1) per pick, no allocation, while the backend in turn is usable; when
+ * it is down or already tried the rotation moves on to the next usable one
+ * (O(n) worst case, only then), so the rotation continues among the usable
+ * backends. Nothing usable: panic routing (`availability.ts`).
+ *
+ * An update keeps the position modulo the new length.
  * @module
  */
-import type { Backend, Picker, Strategy } from './strategy.ts';
+import type { Backend, PickContext, Picker, Strategy } from './strategy.ts';
+import { nextUsableIndex, panicPick, usable } from './availability.ts';
 
 /** Round robin over the non-drained backends. */
 export class RrPicker implements Picker {
@@ -16,12 +23,16 @@ export class RrPicker implements Picker {
     this.position = this.active.length === 0 ? 0 : position % this.active.length;
   }
 
-  pick(): Backend | undefined {
+  pick(ctx: PickContext): Backend | undefined {
     const n = this.active.length;
     if (n === 0) return undefined;
-    const b = this.active[this.position]!;
-    this.position = this.position + 1 === n ? 0 : this.position + 1;
-    return b;
+    let i = this.position;
+    if (!usable(this.active[i]!, ctx)) {
+      i = nextUsableIndex(this.active, i, ctx);
+      if (i < 0) return panicPick(this.active, ctx);
+    }
+    this.position = i + 1 === n ? 0 : i + 1;
+    return this.active[i];
   }
 }
 

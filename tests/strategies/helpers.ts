@@ -16,8 +16,8 @@ export function backends(weights: readonly number[], names = 'abcdefghijklmnopqr
 }
 
 /** `n` picks as a string of addresses separated by spaces ('-' for none). */
-export function picks(p: Picker, n: number): string {
-  return Array.from({ length: n }, () => p.pick(CTX)?.address ?? '-').join(' ');
+export function picks(p: Picker, n: number, ctx: PickContext = CTX): string {
+  return Array.from({ length: n }, () => p.pick(ctx)?.address ?? '-').join(' ');
 }
 
 /** Deps with scripted randomness: returns the values in order, cycling. */
@@ -39,4 +39,19 @@ export function seeded(seed: number): StrategyDeps {
     },
     now: () => 0,
   };
+}
+
+/** A pick context at `now` with `tried` states (retries). */
+export function ctxAt(now: number, tried?: readonly Backend[], key = 'f'): PickContext {
+  return { fn: 'f', key, now, tried: tried?.map((b) => b.state) };
+}
+
+/** How often each address comes up in `n` picks with `ctx`. */
+export function counts(p: Picker, n: number, ctx: PickContext = CTX): Map<string, number> {
+  const out = new Map<string, number>();
+  for (let i = 0; i < n; i++) {
+    const a = p.pick(ctx)?.address ?? '-';
+    out.set(a, (out.get(a) ?? 0) + 1);
+  }
+  return out;
 }

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rr } from '../../strategies/rr.ts';
 import { random } from '../../strategies/random.ts';
-import { backends, picks, scripted, seeded } from './helpers.ts';
+import { backends, counts, ctxAt, picks, scripted, seeded } from './helpers.ts';
 
 test('rr cycles through the non-drained backends, ignoring weights', () => {
   assert.equal(picks(rr.build(backends([5, 0, 1]), undefined, seeded(1)), 5), 'a c a c a');
@@ -33,4 +33,27 @@ test('random: weight 0 is never picked, and the split follows weights within 2 %
 
 test('random with nothing usable picks nothing', () => {
   assert.equal(picks(random.build(backends([0, 0]), undefined, seeded(1)), 2), '- -');
+});
+
+test('rr rotates among the usable backends while one is down, and takes it back when its mark ends', () => {
+  const bs = backends([1, 1, 1]);
+  const p = rr.build(bs, undefined, seeded(1));
+  bs[1]!.state.downUntil = 100;
+  assert.equal(picks(p, 4, ctxAt(0)), 'a c a c');
+  assert.equal(picks(p, 3, ctxAt(100)), 'a b c');
+});
+
+test('random: a down backend is redrawn, the others keep their proportions within 2 %', () => {
+  const bs = backends([3, 1, 1]);
+  const p = random.build(bs, undefined, seeded(9));
+  bs[0]!.state.downUntil = 1;
+  const c = counts(p, 50_000, ctxAt(0));
+  assert.equal(c.get('a'), undefined);
+  assert.ok(Math.abs(c.get('b')! / 50_000 - 0.5) < 0.02, `b share ${c.get('b')}`);
+});
+
+test('random: most of the weight unusable still finds the usable one (exact O(n) draw after the redraws)', () => {
+  const bs = backends([1000, 1000, 1]);
+  const p = random.build(bs, undefined, scripted([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]));
+  assert.equal(p.pick(ctxAt(0, [bs[0]!, bs[1]!]))?.address, 'c');
 });

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_SCHEDULE, WrrPicker, wrr } from '../../strategies/wrr.ts';
+import { BUILD_BUDGET, MAX_SCHEDULE, WrrPicker, wrr } from '../../strategies/wrr.ts';
+import { EdfStepper } from '../../strategies/wrr-schedule.ts';
 import type { Picker } from '../../strategies/strategy.ts';
-import { CTX, backend, backends, picks, seeded } from './helpers.ts';
+import { CTX, backend, backends, counts, ctxAt, picks, seeded } from './helpers.ts';
 
 const deps = seeded(1);
 
@@ -105,4 +106,55 @@ test('10,000 backends with a long period build within the budget and still follo
   }
   // The heaviest backends (weight 13+1) are picked more than the lightest (1+1).
   assert.ok((counts.get('n12') ?? 0) > (counts.get('n0') ?? 0));
+});
+
+test('EDF: 5:1:1 gives a a a b c a a (deadlines (j − ½)/w, lower index on ties), exactly periodic', () => {
+  const edf = new EdfStepper([5, 1, 1], 0);
+  const seq = Array.from({ length: 21 }, () => 'abc'[edf.next()]).join('');
+  assert.equal(seq, 'aaabcaa'.repeat(3));
+});
+
+test('EDF starting at a fraction of the period continues the sequence from there', () => {
+  const full = Array.from({ length: 14 }, ((e) => () => e.next())(new EdfStepper([5, 1, 1], 0)));
+  const late = new EdfStepper([5, 1, 1], 3 / 7); // deadlines .1 .3 .5(a b c) at or before .43 → a a had
+  assert.equal(late.startPosition, 2);
+  assert.deepEqual(Array.from({ length: 12 }, () => late.next()), full.slice(2));
+});
+
+test('1,000 backends of weights 1..10: the period is precomputed (EDF tier) and every window holds exact counts', () => {
+  const weights = Array.from({ length: 1000 }, (_, i) => 1 + ((i * 7) % 10));
+  const total = weights.reduce((a, b) => a + b, 0);
+  assert.ok(total * 1000 > BUILD_BUDGET && total <= MAX_SCHEDULE); // too big for smooth WRR, stored by EDF
+  const p: Picker = wrr.build(weights.map((w, i) => backend(`n${i}`, w, 'h', 1)), undefined, deps);
+  const seq = Array.from({ length: total * 2 }, () => p.pick(CTX)!.address);
+  for (const start of [0, 1, 777, total - 1, total]) {
+    const c = new Map<string, number>();
+    for (const a of seq.slice(start, start + total)) c.set(a, (c.get(a) ?? 0) + 1);
+    weights.forEach((w, i) => assert.equal(c.get(`n${i}`), w, `window at ${start}, n${i}`));
+  }
+});
+
+test('a down backend is skipped through the schedule: the others keep their proportions', () => {
+  const bs = backends([5, 1, 1]);
+  const p = wrr.build(bs, undefined, deps);
+  bs[0]!.state.downUntil = 1000;
+  assert.equal(picks(p, 6, ctxAt(0)), 'b c b c b c');
+  bs[0]!.state.downUntil = 0;
+  bs[2]!.state.healthy = false;
+  const c = counts(p, 60, ctxAt(0));
+  assert.deepEqual([c.get('a'), c.get('b'), c.get('c')], [50, 10, undefined]);
+});
+
+test('a retry never gets the tried backend; the rotation carries on after it', () => {
+  const bs = backends([1, 1, 1]);
+  const p = wrr.build(bs, undefined, deps);
+  assert.equal(p.pick(ctxAt(0, [bs[0]!]))?.address, 'b');
+  assert.equal(picks(p, 3), 'c a b');
+});
+
+test('most of the weight down: the pick still finds the usable backend past MAX_SKIP scheduled steps', () => {
+  const bs = backends([1000, 1]);
+  const p = wrr.build(bs, undefined, deps);
+  bs[0]!.state.downUntil = 10;
+  assert.equal(picks(p, 3, ctxAt(0)), 'b b b');
 });

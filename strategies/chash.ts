@@ -1,0 +1,164 @@
+/**
+ * `chash`: consistent hashing with bounded loads (Mirrokni, Thorup, Zadimoghaddam
+ * 2018, "Consistent Hashing with Bounded Loads"; HAProxy's `hash-balance-factor`).
+ *
+ * The key (`ctx.key`: the function name, or the request path for the node
+ * pool) is hashed onto a ring of virtual nodes (`hash-ring.ts`, count in
+ * proportion to weight). The first backend clockwise takes the request unless
+ * it is unusable (down, tried, drained) or over its load bound, then the next
+ * distinct backend, and so on: one request at a time always lands on the same
+ * backend (affinity, warm caches), a burst spills over to the neighbours.
+ *
+ * Load bound, weighted: a backend may hold fewer than
+ * `max(1, ceil(c × (L + 1) × w / W))` requests, `c` = {@link LOAD_FACTOR},
+ * `L` the in-flight requests and `W` the weight of this picker's available
+ * backends (with equal weights: `ceil(c × (L + 1) / n)`, the paper's bound).
+ * The bound's capacities sum to more than `L`, so some available backend is
+ * always under it.
+ *
+ * Cost: `build` O(V log V) for the ring, once per change of backends or weights
+ * (an update with the same ones returns the previous picker). `pick` O(log V)
+ * for a key not among the recent ones (O(1) for the previous key or one
+ * found in a {@link KEY_CACHE}-slot cache) plus the walk, which
+ * ends at the first usable backend under its bound; no allocation. `L` and `W`
+ * are running sums kept without scanning: each pick re-reads the state of the
+ * backends it looks at plus {@link SWEEP} more in rotation, so they are exact
+ * for a handful of backends and at most n / SWEEP picks stale for many (the
+ * candidate's own count is always fresh). Nothing usable: panic routing.
+ * @module
+ */
+import type { Backend, PickContext, Picker, Strategy, StrategyDeps } from './strategy.ts';
+import { isAvailable } from './backend-state.ts';
+import { panicPick, usable } from './availability.ts';
+import { buildRing, hashKey, ringSearch, type Ring } from './hash-ring.ts';
+
+/** `c`: how far above the average share a backend may be loaded (HAProxy's 125). */
+export const LOAD_FACTOR = 1.25;
+/** Slots of the key-position cache (a power of 2): the hot functions or paths skip the binary search. */
+export const KEY_CACHE = 256;
+/** Backends whose counts each pick refreshes besides the ones it looks at. */
+export const SWEEP = 1;
+
+/** Consistent hashing over a fixed backend list. */
+export class ChashPicker implements Picker {
+  private readonly all: readonly Backend[];
+  private readonly backends: readonly Backend[];
+  private readonly ring: Ring;
+  /**
+   * In-flight (at 2i) and weight (at 2i + 1) of backend i as last counted into
+   * the sums, 0 when unavailable: side by side, one cache line per backend.
+   */
+  private readonly seen: Float64Array;
+  private load = 0;
+  private availableWeight = 0;
+  private sweepAt = 0;
+  /** Per-pick marks of backends already looked at (`epoch` numbers them). */
+  private readonly mark: Uint32Array;
+  private epoch = 0;
+  /** Ring positions of recent key hashes (-1: empty). */
+  private readonly cachedHash = new Uint32Array(KEY_CACHE);
+  private readonly cachedStart = new Int32Array(KEY_CACHE).fill(-1);
+  private lastKey = '';
+  private lastStart = 0;
+
+  constructor(all: readonly Backend[], now: number) {
+    this.all = all;
+    this.backends = all.filter((b) => b.weight > 0);
+    const n = this.backends.length;
+    this.ring = buildRing(this.backends.map((b) => b.address), this.backends.map((b) => b.weight));
+    this.seen = new Float64Array(2 * n);
+    this.mark = new Uint32Array(n);
+    for (let i = 0; i < n; i++) this.observe(i, now);
+    this.lastStart = n === 0 ? 0 : ringSearch(this.ring.points, hashKey(''));
+  }
+
+  /** True when `backends` are the same addresses with the same weights and states, in order. */
+  sameAs(backends: readonly Backend[]): boolean {
+    if (backends.length !== this.all.length) return false;
+    for (let i = 0; i < backends.length; i++) {
+      const a = backends[i]!;
+      const b = this.all[i]!;
+      if (a.address !== b.address || a.weight !== b.weight || a.gateway !== b.gateway || a.state !== b.state) return false;
+    }
+    return true;
+  }
+
+  /** Re-reads backend `i` into the running sums. */
+  private observe(i: number, now: number): void {
+    const b = this.backends[i]!;
+    const up = isAvailable(b.state, now);
+    const load = up ? b.state.inFlight : 0;
+    const weight = up ? b.weight : 0;
+    const seen = this.seen;
+    this.load += load - seen[2 * i]!;
+    seen[2 * i] = load;
+    this.availableWeight += weight - seen[2 * i + 1]!;
+    seen[2 * i + 1] = weight;
+  }
+
+  /**
+   * The ring position of `hash`: from a small direct-mapped cache (exact: the
+   * position depends on the hash alone), else by binary search.
+   */
+  private start(hash: number): number {
+    const slot = hash & (KEY_CACHE - 1);
+    if (this.cachedHash[slot] === hash && this.cachedStart[slot]! >= 0) return this.cachedStart[slot]!;
+    const start = ringSearch(this.ring.points, hash);
+    this.cachedHash[slot] = hash;
+    this.cachedStart[slot] = start;
+    return start;
+  }
+
+  /** Requests a backend of weight `w` may hold (it takes one more while below). */
+  private bound(w: number): number {
+    const total = this.availableWeight > 0 ? this.availableWeight : w;
+    const b = Math.ceil((LOAD_FACTOR * (this.load + 1) * w) / total);
+    return b > 1 ? b : 1;
+  }
+
+  pick(ctx: PickContext): Backend | undefined {
+    const backends = this.backends;
+    const n = backends.length;
+    if (n === 0) return undefined;
+    for (let k = 0; k < SWEEP; k++) {
+      this.observe(this.sweepAt, ctx.now);
+      this.sweepAt = this.sweepAt + 1 === n ? 0 : this.sweepAt + 1;
+    }
+    if (ctx.key !== this.lastKey) {
+      this.lastStart = this.start(hashKey(ctx.key));
+      this.lastKey = ctx.key;
+    }
+    let epoch = ++this.epoch;
+    if (epoch === 0xffffffff) {
+      this.mark.fill(0);
+      this.epoch = epoch = 1;
+    }
+    const owners = this.ring.owners;
+    const size = owners.length;
+    let looked = 0;
+    let overBound: Backend | undefined;
+    for (let j = this.lastStart, steps = 0; steps < size; steps++, j = j + 1 === size ? 0 : j + 1) {
+      const i = owners[j]!;
+      if (this.mark[i] === epoch) continue;
+      this.mark[i] = epoch;
+      const b = backends[i]!;
+      this.observe(i, ctx.now);
+      if (usable(b, ctx)) {
+        if (b.state.inFlight < this.bound(b.weight)) return b;
+        overBound ??= b;
+      }
+      if (++looked === n) break;
+    }
+    // Every usable backend over its bound (the sums lag, or the rest was tried): the nearest one.
+    return overBound ?? panicPick(backends, ctx);
+  }
+}
+
+/** The `chash` strategy. */
+export const chash = {
+  name: 'chash',
+  build(backends, previous, deps: StrategyDeps) {
+    if (previous instanceof ChashPicker && previous.sameAs(backends)) return previous;
+    return new ChashPicker(backends, deps.now());
+  },
+} satisfies Strategy;
