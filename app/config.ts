@@ -330,8 +330,13 @@ function checkDerived(
   } else {
     draft.mgmtHost ??= draft.listenHost;
     if (draft.mgmtHost === draft.listenHost && draft.mgmtPort === draft.listenPort) {
+      // fnlb's own Kubernetes example gives `-listen=:8080 -mgmt-listen=:8080`:
+      // the same address means management on the traffic port, as in fnlb.
+      draft.mgmtHost = undefined;
+      draft.mgmtPort = undefined;
+    } else if (draft.mgmtPort === draft.listenPort) {
       const portSource = setBy.get('mgmtPort') ?? 'eb_go_lb_mgmt_port';
-      problems.push(`${portSource}: must differ from the listen port ${draft.listenPort} (unset it to serve management there)`);
+      problems.push(`${portSource}: the listen port ${draft.listenPort} on another host cannot be a separate management listener (give the same address, or another port)`);
     }
   }
 }

@@ -314,7 +314,11 @@ test('management listener: host follows the listen host; conflicts are problems'
   assert.equal(configOf({ eb_go_lb_mgmt_host: '127.0.0.1', eb_go_lb_mgmt_port: '9' }, ['--mgmt-port=']).mgmtHost, undefined);
   // A bad port is reported once, without a follow-on complaint about the host.
   assert.equal(problemsOf({ eb_go_lb_mgmt_host: '127.0.0.1', eb_go_lb_mgmt_port: 'x' }).length, 1);
-  assert.match(problemsOf({}, ['--mgmt-port', '8080'])[0] ?? '', /^--mgmt-port: must differ from the listen port 8080/);
+  // fnlb's Kubernetes example: the same address serves both, as one listener.
+  const same = configOf({}, ['-listen=:8080', '-mgmt-listen=:8080']);
+  assert.deepEqual([same.mgmtHost, same.mgmtPort, same.listenPort], [undefined, undefined, 8080]);
+  assert.equal(configOf({}, ['--mgmt-port', '8080']).mgmtPort, undefined);
+  assert.match(problemsOf({ eb_go_lb_mgmt_host: '127.0.0.1' }, ['--mgmt-port', '8080'])[0] ?? '', /^--mgmt-port: the listen port 8080 on another host/);
 });
 
 test('unknown flags, missing values and stray arguments are problems', async (t) => {

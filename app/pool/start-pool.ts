@@ -1,0 +1,56 @@
+/**
+ * Builds and starts fnlb's node pool for a golb: the store (etcd when etcd is
+ * the weight source, else memory seeded by `--nodes`) and the active prober of
+ * its nodes, with fnlb's health settings (`--hc-path`, default `/version`;
+ * `--hc-interval`, `--hc-timeout`, `--hc-unhealthy`; `eb_go_lb_health_healthy`).
+ * @module
+ */
+import type { Config } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import type { ProxyEngine } from '../proxy/engine.ts';
+import { ActiveHealth } from '../health/active.ts';
+import type { StrategyDeps } from '../../strategies/strategy.ts';
+import { EtcdNodeStore } from './etcd-nodes.ts';
+import { MemoryNodeStore } from './memory-store.ts';
+import { DEFAULT_POOL_HEALTH_PATH, NodePool, parseNode } from './node-pool.ts';
+
+/** A started pool and how to stop it. */
+export interface StartedPool {
+  pool: NodePool;
+  close(): Promise<void>;
+}
+
+/** Builds the pool from the configuration, starts its store and its prober. */
+export function startPool(config: Config, logger: Logger, engine: ProxyEngine, deps: StrategyDeps, now: () => number): StartedPool {
+  const seeds: string[] = [];
+  for (const raw of config.nodes) {
+    const node = parseNode(raw);
+    if (node === undefined) logger.warn('--nodes entry ignored: not host:port', { node: raw });
+    else seeds.push(node);
+  }
+  const store =
+    config.etcdHosts.length > 0
+      ? new EtcdNodeStore({ hosts: config.etcdHosts, zone: config.zone, seeds, logger, random: deps.random, now })
+      : new MemoryNodeStore(seeds);
+  const pool = new NodePool({ store, logger, deps });
+  pool.start();
+  const health = new ActiveHealth({
+    table: pool.table,
+    engine,
+    logger,
+    path: config.healthPath ?? DEFAULT_POOL_HEALTH_PATH,
+    intervalMs: config.healthIntervalMs,
+    timeoutMs: config.healthTimeoutMs,
+    unhealthy: config.healthUnhealthy,
+    healthy: config.healthHealthy,
+    nodeName: config.nodeName,
+  });
+  health.start();
+  return {
+    pool,
+    async close() {
+      health.close();
+      await pool.close();
+    },
+  };
+}

@@ -1,0 +1,182 @@
+/**
+ * Requests for fnlb's node pool (SPEC.md "The node pool"): every path that is
+ * not golb's own (`/function/…`, `/1/lb/…`, `/healthz`, `/readyz`, `/metrics`)
+ * — the Fn API's `/r/<app>/<route>`, `/v1/...` — keyed by its path, and every
+ * `/function/<fn>` whose function has no weights entry, keyed by the function
+ * name. The pool picks a node by consistent hashing on that key, so one path
+ * (one function) stays hot on one node while it is up. The node receives the
+ * original path and query, untouched, as fnlb forwards them.
+ *
+ * Proxying is the function route's: the same engine, the same header rewriting
+ * (`Via`, `X-Forwarded-*`, the seed's headers), the same loop check, passive
+ * health marks on the pool's own states, and retries on another node under the
+ * same rules (`health/retry.ts`).
+ * @module
+ */
+import type { Context } from 'hono';
+import type { AppDeps } from '../app/deps.ts';
+import { GatewayError, errorResponse } from '../app/errors.ts';
+import { checkHops } from '../app/middleware/gateway-awareness.ts';
+import { isBackendFailure, markFailed, markSucceeded } from '../app/health/passive.ts';
+import { ReplayableBody } from '../app/health/replayable-body.ts';
+import { isConnectTimeout, maySendAgain } from '../app/health/retry.ts';
+import { UpstreamError, type UpstreamResponse } from '../app/proxy/engine.ts';
+import { clientResponseHeaders, upstreamHeaderBlock, unixTimestamp, type ForwardContext } from '../app/proxy/forward-headers.ts';
+import type { NodePool } from '../app/pool/node-pool.ts';
+import { requestEnded, requestStarted, type BackendState } from '../strategies/backend-state.ts';
+import type { Backend } from '../strategies/strategy.ts';
+import { parseFunctionUrl, type ProxyHandler } from './function-proxy.ts';
+
+/** The name pool requests that are not a function's are counted under (not a valid function name). */
+export const POOL_LABEL = '_pool';
+
+/** True when `path` (no query) is one of golb's own: never sent to the pool. */
+export function isGolbPath(path: string): boolean {
+  const own = (prefix: string) => path === prefix || path.startsWith(prefix + '/');
+  return own('/function') || own('/1/lb') || path === '/healthz' || path === '/readyz' || path === '/metrics';
+}
+
+/** Sends one request to the pool; never throws. `key` is what the pool hashes, `target` what the node receives. */
+export type PoolHandler = (req: Request, env: unknown, key: string, label: string, target: string) => Promise<Response>;
+
+/** The pool's proxy handler. */
+export function poolProxy(deps: AppDeps, pool: NodePool): PoolHandler {
+  const { config, engine, runtime, logger, observer, now, monotonic } = deps;
+  const origin = { zone: config.zone, node: config.nodeName };
+  const via = `1.1 ${config.nodeName}`;
+  const timestampHeader = `x-forwarded-host-${config.nodeName.toLowerCase()}`;
+  const node = config.nodeName.toLowerCase();
+  const { maxBodySize, maxHops, retries } = config;
+
+  async function send(req: Request, env: unknown, key: string, label: string, target: string): Promise<Response> {
+    const fn = label === POOL_LABEL ? undefined : label;
+    const lengthHeader = req.headers.get('content-length');
+    const bodyLength = lengthHeader === null ? undefined : Number(lengthHeader);
+    const hasBody = bodyLength === undefined ? req.headers.has('transfer-encoding') : bodyLength > 0;
+    if (bodyLength !== undefined && bodyLength > maxBodySize) throw new GatewayError('body_too_large', `request body over ${maxBodySize} bytes`, fn);
+    if (hasBody && (req.method === 'GET' || req.method === 'HEAD')) throw new GatewayError('bad_request', `${req.method} with a body is not supported`, fn);
+    const hops = checkHops(req.headers.get('via'), null, node, maxHops);
+    if (hops === 'loop') throw new GatewayError('loop_detected', `the request already passed ${config.nodeName} (Via)`, fn);
+    if (hops === 'too_many_hops') throw new GatewayError('loop_detected', `the request passed ${maxHops} or more hops (Via)`, fn);
+
+    const picker = pool.picker();
+    const started = monotonic();
+    const first = picker?.pick({ fn: label, key, now: started, tried: undefined });
+    if (picker === undefined || first === undefined) throw new GatewayError('no_backend', 'no node of the pool can take the request', fn);
+    let backend: Backend = first;
+    runtime.holdOpen(req, env);
+    const ctx: ForwardContext = {
+      clientAddress: runtime.clientAddress(req, env), proto: 'http', via, timestampHeader,
+      timestamp: unixTimestamp(now()), finalHost: first.address, forwarded: false, forwardedBy: undefined,
+    };
+    const replay = hasBody && retries > 0 ? new ReplayableBody(req.body!) : undefined;
+    const tried: BackendState[] = [];
+    let attemptStarted = started;
+    for (;;) {
+      const state = backend.state;
+      requestStarted(state);
+      let res: UpstreamResponse;
+      try {
+        res = await engine.request({
+          method: req.method, target, host: backend.host, port: backend.port, address: backend.address,
+          headers: upstreamHeaderBlock(req.headers, ctx),
+          body: replay !== undefined ? replay.stream() : hasBody ? req.body : null,
+          bodyLength: hasBody ? bodyLength : undefined, maxBodySize, signal: req.signal,
+        });
+      } catch (err) {
+        const ended = monotonic();
+        requestEnded(state, ended - attemptStarted, ended);
+        if (!(err instanceof UpstreamError)) throw err;
+        if (!isBackendFailure(err.failure)) {
+          replay?.release();
+          throw attemptError(err, backend, fn, maxBodySize);
+        }
+        logger.warn('pool node failed', { key, node: backend.address, failure: err.failure, reason: err.message });
+        observer.upstreamError(label, backend.address, err.failure);
+        markFailed(state, err.failure, ended);
+        tried.push(state);
+        const next = tried.length <= retries && maySendAgain(req.method, hasBody, err) && (!hasBody || replay?.replayable === true)
+          ? picker.pick({ fn: label, key, now: ended, tried })
+          : undefined;
+        if (next === undefined || tried.includes(next.state)) {
+          replay?.release();
+          throw attemptError(err, backend, fn, maxBodySize);
+        }
+        observer.retry(label);
+        replay?.rewind();
+        backend = next;
+        ctx.finalHost = next.address;
+        attemptStarted = ended;
+        continue;
+      }
+      const ended = monotonic();
+      requestEnded(state, ended - attemptStarted, ended);
+      replay?.release();
+      if (res.status > 599) {
+        res.body?.cancel().catch(() => undefined);
+        markFailed(state, 'protocol', ended);
+        observer.upstreamError(label, backend.address, 'protocol');
+        throw new GatewayError('upstream_failed', `node ${backend.address} failed: protocol`, fn);
+      }
+      markSucceeded(state);
+      observer.response(label, backend.address, res.status, ended - attemptStarted);
+      return new Response(res.body, { status: res.status, statusText: res.reason, headers: clientResponseHeaders(res.headers, ctx) });
+    }
+  }
+
+  return function proxyToPool(req, env, key, label, target) {
+    return send(req, env, key, label, target).catch((err: unknown) => {
+      if (err instanceof GatewayError) {
+        observer.rejected(err.fn, err.code);
+        return errorResponse(err, origin);
+      }
+      logger.error('unhandled error', { reason: String(err), stack: err instanceof Error ? err.stack : undefined });
+      return errorResponse(new GatewayError('internal', 'internal error'), origin);
+    });
+  };
+}
+
+/** The client's error for a failed attempt: 504 for timeouts, 413 for too large, 502 otherwise. */
+function attemptError(err: UpstreamError, backend: Backend, fn: string | undefined, maxBodySize: number): GatewayError {
+  if (err.failure === 'timeout' || isConnectTimeout(err)) return new GatewayError('upstream_timeout', `node ${backend.address} timed out`, fn);
+  if (err.failure === 'body_too_large') return new GatewayError('body_too_large', `request body over ${maxBodySize} bytes`, fn);
+  return new GatewayError('upstream_failed', `node ${backend.address} failed: ${err.failure}`, fn);
+}
+
+/**
+ * The traffic port's catch-all: a path that is not golb's own goes to the pool,
+ * keyed by its path; golb's own paths that no route took, and any path while
+ * the pool is empty, are 404.
+ */
+export function poolRoute(deps: AppDeps): (c: Context) => Promise<Response> {
+  const pool = deps.pool;
+  const send = pool === undefined ? undefined : poolProxy(deps, pool);
+  return async function poolCatchAll(c) {
+    const url = c.req.raw.url;
+    const pathStart = url.indexOf('/', url.indexOf('//') + 2);
+    const queryStart = url.indexOf('?', pathStart);
+    const path = pathStart < 0 ? '/' : url.slice(pathStart, queryStart < 0 ? undefined : queryStart);
+    if (send === undefined || pool === undefined || pool.size === 0 || isGolbPath(path)) {
+      throw new GatewayError('unknown_function', 'no route for this path');
+    }
+    return send(c.req.raw, c.env, path, POOL_LABEL, pathStart < 0 ? '/' : url.slice(pathStart));
+  };
+}
+
+/**
+ * The `/function/*` handler with the pool behind it: a function without its own
+ * weights entry goes to the pool (when the pool has members and the weights
+ * are loaded), keyed by the function name, with its original path. Without a
+ * pool the handler is returned as it is.
+ */
+export function withPoolFallback(proxy: ProxyHandler, deps: AppDeps): ProxyHandler {
+  const pool = deps.pool;
+  if (pool === undefined || deps.config.handlerType === 'dummy') return proxy;
+  const send = poolProxy(deps, pool);
+  return function proxyOrPool(req, env) {
+    if (pool.size === 0 || !deps.source.ready) return proxy(req, env);
+    const path = parseFunctionUrl(req.url);
+    if (path === undefined || deps.table.get(path.fn) !== undefined) return proxy(req, env);
+    return send(req, env, path.fn, path.fn, path.fullTarget);
+  };
+}
