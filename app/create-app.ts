@@ -6,21 +6,25 @@
 import { Hono, type Context } from 'hono';
 import type { AppDeps } from './deps.ts';
 import { GatewayError, errorResponse } from './errors.ts';
-import { functionProxy } from '../routes/function-proxy.ts';
+import { functionProxy, type ProxyHandler } from '../routes/function-proxy.ts';
 import { healthRoutes } from '../routes/health.ts';
 import { managementRoutes } from '../routes/management.ts';
+import { poolRoute, withPoolFallback } from '../routes/node-pool-proxy.ts';
 
 /**
  * The Hono application of the traffic port: the function proxy, liveness and
  * readiness, and the management routes unless a management port serves them.
+ * Any other path goes to fnlb's node pool (`routes/node-pool-proxy.ts`), 404 while it is empty.
+ * @param proxy the `/function/*` handler, when the runtime entry also calls it
+ *   directly (its hot path ahead of Hono); built from `deps` otherwise (with the pool behind it)
  */
-export function createApp(deps: AppDeps): Hono {
+export function createApp(deps: AppDeps, proxy: ProxyHandler = withPoolFallback(functionProxy(deps), deps)): Hono {
   const app = withErrors(new Hono(), deps);
   app.route('/', deps.config.mgmtPort === undefined ? managementRoutes(deps) : healthRoutes(deps));
-  const proxy = functionProxy(deps);
   const route = (c: Context) => proxy(c.req.raw, c.env);
   app.all('/function/*', route);
   app.all('/function', route);
+  app.all('*', poolRoute(deps));
   return app;
 }
 

@@ -12,6 +12,7 @@ import type { ProxyEngine } from './proxy/engine.ts';
 import type { WeightSource } from './sources/source.ts';
 import type { WeightTable } from './weight-table.ts';
 import type { BackendStates } from '../strategies/backend-state.ts';
+import type { NodePool } from './pool/node-pool.ts';
 
 /** What differs per runtime about a served request. */
 export interface RuntimeAdapter {
@@ -37,4 +38,6 @@ export interface AppDeps {
   now(): number;
   /** Monotonic milliseconds: latency, health backoffs, strategies' clock (`StrategyDeps.now`). */
   monotonic(): number;
+  /** fnlb's node pool (`--nodes`, `/1/lb/nodes`); absent in tests that do not need it. */
+  pool?: NodePool;
 }

@@ -8,28 +8,40 @@
 import { hostname } from 'node:os';
 import type { Hono } from 'hono';
 import { ConfigError, parseConfig, type Config } from './config.ts';
-import { createApp } from './create-app.ts';
+import { createApp, createManagementApp } from './create-app.ts';
 import type { AppDeps, RuntimeAdapter } from './deps.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Http1Client } from './proxy/http1-client.ts';
+import type { Transport } from './proxy/transport.ts';
 import { EmbeddedFileSource } from './sources/embedded-file.ts';
-import { EtcdSource } from './sources/etcd.ts';
 import type { WeightSource } from './sources/source.ts';
 import { WeightTable } from './weight-table.ts';
-import { NO_OBSERVER } from './observer.ts';
+import { withAccessLog } from './metrics/access-log.ts';
+import { MetricsObserver } from './metrics/observer.ts';
+import { ActiveHealth } from './health/active.ts';
 import { BackendStates } from '../strategies/backend-state.ts';
 import { STRATEGIES } from '../strategies/registry.ts';
+import { functionProxy, type ProxyHandler } from '../routes/function-proxy.ts';
+import { withPoolFallback } from '../routes/node-pool-proxy.ts';
+import { startPool } from './pool/start-pool.ts';
 
 /**
  * Settings parsed today but whose feature is not in this version yet: setting
  * one logs a warning at start instead of silently doing nothing.
  */
-export const NOT_YET_ACTIVE: readonly (keyof Config)[] = ['adminToken', 'readsNeedToken', 'healthPath', 'mgmtPort', 'nodes', 'accessLog'];
+export const NOT_YET_ACTIVE: readonly (keyof Config)[] = [];
 
 /** A started golb, ready to be served by a runtime. */
 export interface Golb {
   config: Config;
   app: Hono;
+  /**
+   * The `/function/*` handler the app routes to; never throws. A runtime entry
+   * calls it directly for `/function/` paths, ahead of Hono (see {@link isFunctionPath}).
+   */
+  proxy: ProxyHandler;
+  /** The application of the separate management port, when one is set (`eb_go_lb_mgmt_port`, `--mgmt-listen`). */
+  managementApp: Hono | undefined;
   deps: AppDeps;
   logger: Logger;
   /** Closes the weight source and upstream connections. */
@@ -56,14 +68,29 @@ export function loadConfigOrExit(env: Record<string, string | undefined>, argv: 
   }
 }
 
+/**
+ * True when an absolute request URL (`http://host/path`, as servers hand it
+ * over) has a path starting with `/function/`: the proxy's requests, which
+ * the runtime entries send straight to {@link Golb.proxy}. A cheap string test,
+ * no URL object; anything else (including `/function` alone) goes to Hono.
+ */
+export function isFunctionPath(url: string): boolean {
+  const schemeEnd = url.indexOf('//');
+  const pathStart = url.indexOf('/', schemeEnd < 0 ? 0 : schemeEnd + 2);
+  return pathStart >= 0 && url.startsWith('/function/', pathStart);
+}
+
 /** Strips the IPv4-mapped prefix so every runtime reports `127.0.0.1` alike. */
 export function plainAddress(address: string | undefined): string {
   if (address === undefined || address === '') return 'unknown';
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
-/** Builds and loads golb for a runtime. */
-export async function startGolb(runtime: RuntimeAdapter, runtimeName: string): Promise<Golb> {
+/**
+ * Builds and loads golb for a runtime.
+ * @param transport the upstream sockets' transport (`node:net` when omitted; Bun passes its native one)
+ */
+export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, transport?: Transport): Promise<Golb> {
   const config = loadConfigOrExit(process.env, process.argv.slice(2));
   const logger = createLogger({ mode: config.mode, node: config.nodeName });
   for (const key of NOT_YET_ACTIVE) {
@@ -80,16 +107,39 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string): P
   const knownStrategies = new Set(STRATEGIES.keys());
   const source: WeightSource =
     config.etcdHosts.length > 0
-      ? new EtcdSource({ hosts: config.etcdHosts, zone: config.zone, table, logger, knownStrategies, random: Math.random, now })
+      ? // Loaded only when used: etcd3, gRPC and the parsed protos cost about 30 MB of memory.
+        new (await import('./sources/etcd.ts')).EtcdSource({ hosts: config.etcdHosts, zone: config.zone, table, logger, knownStrategies, random: Math.random, now })
       : new EmbeddedFileSource({ path: config.weightsFile, table, logger, knownStrategies });
   const engine = new Http1Client({
     connectTimeoutMs: config.connectTimeoutMs,
     responseTimeoutMs: config.responseTimeoutMs,
     idleTimeoutMs: config.upstreamIdleTimeoutMs,
     maxIdlePerUpstream: config.maxIdlePerUpstream,
-  });
-  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer: NO_OBSERVER, now, monotonic };
-  const app = createApp(deps);
+  }, transport);
+  const observer = new MetricsObserver({ table, now, secondTimer: true });
+  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic };
+  const pool = startPool(config, logger, engine, strategyDeps, now);
+  deps.pool = pool.pool;
+  const served = withPoolFallback(functionProxy(deps), deps);
+  // Decided once: with the access log off the handler is not wrapped at all.
+  const proxy = config.accessLog ? withAccessLog(served, deps) : served;
+  const app = createApp(deps, proxy);
+  const managementApp = config.mgmtPort === undefined ? undefined : createManagementApp(deps);
+  const health =
+    config.healthPath === undefined
+      ? undefined
+      : new ActiveHealth({
+          table,
+          engine,
+          logger,
+          path: config.healthPath,
+          intervalMs: config.healthIntervalMs,
+          timeoutMs: config.healthTimeoutMs,
+          unhealthy: config.healthUnhealthy,
+          healthy: config.healthHealthy,
+          nodeName: config.nodeName,
+        });
+  health?.start();
   // Loading does not hold up serving: golb listens at once (/healthz 200,
   // /readyz 503 until the first load is in), so an etcd that is down at start
   // keeps retrying in the background while liveness and shutdown work.
@@ -98,9 +148,14 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string): P
   return {
     config,
     app,
+    proxy,
+    managementApp,
     deps,
     logger,
     async close() {
+      health?.close();
+      observer.close();
+      await pool.close();
       await source.close();
       engine.close();
     },

@@ -8,11 +8,26 @@
  */
 import { Hono } from 'hono';
 import type { AppDeps } from '../app/deps.ts';
+import { adminAuth } from '../app/middleware/admin-auth.ts';
 import { healthRoutes } from './health.ts';
+import { functionsApi } from './functions-api.ts';
+import { nodesApi } from './nodes-api.ts';
+import { metricsRoutes } from './metrics.ts';
+import { statsRoutes } from './stats.ts';
+import { dashRoutes } from './dash.ts';
 
-/** Every management route. */
+/** Every management route. Everything under `/1/lb/` but the dashboard page passes the admin-token check first. */
 export function managementRoutes(deps: AppDeps): Hono {
   const routes = new Hono();
+  const origin = { zone: deps.config.zone, node: deps.config.nodeName };
+  // The dashboard page holds no data (it reads /1/lb/stats, which the token guards,
+  // sending the token from `#token=`): a browser can open it without a bearer header.
+  routes.route('/', dashRoutes());
+  routes.use('/1/lb/*', adminAuth({ token: deps.config.adminToken, readsNeedToken: deps.config.readsNeedToken, origin }));
   routes.route('/', healthRoutes(deps));
+  routes.route('/', functionsApi(deps));
+  if (deps.pool !== undefined) routes.route('/', nodesApi(deps, deps.pool));
+  routes.route('/', metricsRoutes(deps));
+  routes.route('/', statsRoutes(deps));
   return routes;
 }

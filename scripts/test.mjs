@@ -9,6 +9,11 @@
 // ports serves the whole run (GOLB_TEST_ETCD; each suite uses its own zone);
 // suites that kill or compact etcd start their own. A system etcd on :2379 is
 // never used.
+//
+// The observability suites need `promtool` (Debian's `prometheus`) to check
+// /metrics and Chromium (Debian's `chromium`) to load the dashboard: each is
+// installed with apt-get when missing; when that fails those tests skip and
+// say why.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -38,6 +43,8 @@ if (only.length === 0) {
 }
 const files = only.length > 0 ? only : testFiles(join(root, 'tests')).sort();
 ensureEtcd();
+ensureTool('promtool', ['--version'], 'prometheus');
+ensureTool('chromium', ['--version'], 'chromium');
 const etcd = await startEtcd();
 console.log(`== tests (${files.length} files; etcd ${etcd.endpoint})`);
 const status = run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { GOLB_TEST_ETCD: etcd.endpoint });
@@ -48,6 +55,29 @@ process.exit(status);
 function works(cmd, args) {
   const r = spawnSync(cmd, args, { stdio: 'ignore' });
   return r.error === undefined && r.status === 0;
+}
+
+/** `apt-get <args>` as root or through sudo; true when it succeeded. */
+function aptGet(...args) {
+  const asRoot = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
+  const [cmd, ...rest] = [...asRoot, 'apt-get', ...args];
+  return run(cmd, rest, { DEBIAN_FRONTEND: 'noninteractive' }) === 0;
+}
+
+/**
+ * Installs a Debian package when `cmd` does not run; a failure is reported but
+ * not fatal (the tests needing it skip with a message).
+ */
+function ensureTool(cmd, versionArgs, pkg) {
+  if (works(cmd, versionArgs)) return;
+  console.log(`== ${cmd} is missing: installing ${pkg} with apt-get`);
+  const install = ['install', '-y', '--no-install-recommends', pkg];
+  if (!aptGet(...install) && !(aptGet('update') && aptGet(...install))) {
+    console.error(`npm test: could not install ${pkg} (apt-get install ${pkg}); the tests that need ${cmd} will skip`);
+    return;
+  }
+  // Debian's prometheus package may start a server on :9090; the tests never use it.
+  if (pkg === 'prometheus') for (const stop of [['systemctl', 'stop', 'prometheus'], ['service', 'prometheus', 'stop']]) if (works(stop[0], stop.slice(1))) break;
 }
 
 /** Installs Debian's etcd when `etcd` or `etcdctl` is missing (apt-get, as root or through sudo). */

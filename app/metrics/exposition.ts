@@ -1,0 +1,128 @@
+/**
+ * `/metrics`: the observer's counters, the backends' shared state, the weight
+ * source and the process, in the Prometheus text format. Built per scrape from
+ * the records; nothing here runs on the request path.
+ * @module
+ */
+import type { WeightSource } from '../sources/source.ts';
+import type { WeightTable } from '../weight-table.ts';
+import process from 'node:process';
+import { isAvailable, type BackendStates } from '../../strategies/backend-state.ts';
+import { ExpositionWriter, labelValue } from './exposition-format.ts';
+import { DURATION_BUCKETS, FAILURES, type MetricsObserver } from './observer.ts';
+
+/** The status classes of `golb_requests_total`, in `BackendRecord.codes` order. */
+const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+
+/** What the process reports about itself. */
+export interface ProcessFigures {
+  residentBytes: number;
+  heapBytes: number;
+  cpuSeconds: number;
+  startTimeSeconds: number;
+}
+
+/** What a scrape reads besides the observer. */
+export interface ExpositionInputs {
+  table: WeightTable;
+  states: BackendStates;
+  source: WeightSource;
+  /** Monotonic ms (the clock of the backends' passive marks). */
+  monotonic(): number;
+  process(): ProcessFigures;
+}
+
+/** The weight source's figures: etcd's connection and revision when it has them. */
+export function sourceFigures(source: WeightSource): { connected: boolean; revision: number | undefined } {
+  const s = source as WeightSource & { connected?: unknown; revision?: unknown };
+  return {
+    connected: typeof s.connected === 'boolean' ? s.connected : source.ready,
+    revision: typeof s.revision === 'number' ? s.revision : undefined,
+  };
+}
+
+/** The document `/metrics` serves. */
+export function renderMetrics(observer: MetricsObserver, inputs: ExpositionInputs): string {
+  const { table, states, source } = inputs;
+  observer.prune(table);
+  const w = new ExpositionWriter();
+  const fns = [...observer.functions.values()];
+
+  w.family('golb_requests_total', 'counter', 'Requests a backend answered, by function, backend and status class.');
+  for (const f of fns) {
+    for (const b of f.backends.values()) {
+      for (let i = 0; i < CLASSES.length; i++) if (b.codes[i] !== 0) w.sample('golb_requests_total', `${b.labels},code="${CLASSES[i]}"`, b.codes[i]!);
+    }
+  }
+
+  w.family('golb_request_duration_seconds', 'histogram', 'Time from sending a request to a backend to its response head, by function.');
+  for (const f of fns) {
+    if (f.count === 0) continue;
+    let cumulative = 0;
+    for (let i = 0; i < DURATION_BUCKETS.length; i++) {
+      cumulative += f.buckets[i]!;
+      w.sample('golb_request_duration_seconds_bucket', `${f.label},le="${DURATION_BUCKETS[i]}"`, cumulative);
+    }
+    w.sample('golb_request_duration_seconds_bucket', `${f.label},le="+Inf"`, f.count);
+    w.sample('golb_request_duration_seconds_sum', f.label, f.sumSeconds);
+    w.sample('golb_request_duration_seconds_count', f.label, f.count);
+  }
+
+  w.family('golb_upstream_errors_total', 'counter', 'Exchanges with a backend that failed before a response head, by function, backend and failure.');
+  for (const f of fns) {
+    for (const b of f.backends.values()) {
+      for (let i = 0; i < FAILURES.length; i++) if (b.failures[i] !== 0) w.sample('golb_upstream_errors_total', `${b.labels},failure="${FAILURES[i]}"`, b.failures[i]!);
+    }
+  }
+
+  w.family('golb_retries_total', 'counter', 'Requests tried again on another backend, by function.');
+  for (const f of fns) if (f.retries !== 0) w.sample('golb_retries_total', f.label, f.retries);
+
+  w.family('golb_rejected_total', 'counter', 'Errors golb answered itself, by error code (and function when the function is known).');
+  for (const f of fns) for (const [code, n] of f.rejected) w.sample('golb_rejected_total', `${f.label},error="${code}"`, n);
+  for (const [code, n] of observer.rejectedUnknown) w.sample('golb_rejected_total', `error="${code}"`, n);
+
+  const now = inputs.monotonic();
+  const known = [...states.all()].sort((a, b) => (a.address < b.address ? -1 : 1));
+  w.family('golb_backend_up', 'gauge', '1 when the backend may take requests (active health check passing, not marked down after failures), else 0.');
+  for (const s of known) w.sample('golb_backend_up', `backend="${labelValue(s.address)}"`, isAvailable(s, now) ? 1 : 0);
+  w.family('golb_backend_in_flight', 'gauge', 'Requests handed to the backend and not answered yet.');
+  for (const s of known) w.sample('golb_backend_in_flight', `backend="${labelValue(s.address)}"`, s.inFlight);
+  w.family('golb_backend_weight', 'gauge', "The backend's weight in the function's current value.");
+  for (const fn of table.names()) {
+    const entry = table.get(fn);
+    if (entry === undefined) continue;
+    const fnLabel = `function="${labelValue(fn)}"`;
+    for (const b of entry.backends) w.sample('golb_backend_weight', `${fnLabel},backend="${labelValue(b.address)}"`, b.weight);
+  }
+
+  const kind = `source="${labelValue(source.kind)}"`;
+  const figures = sourceFigures(source);
+  w.family('golb_source_connected', 'gauge', '1 while the weight source is connected (etcd: a watch attached; file: loaded).').sample('golb_source_connected', kind, figures.connected ? 1 : 0);
+  w.family('golb_source_ready', 'gauge', "1 once the weight source's first load is in.").sample('golb_source_ready', kind, source.ready ? 1 : 0);
+  if (figures.revision !== undefined) {
+    w.family('golb_source_revision', 'gauge', 'The last etcd revision applied to the table.').sample('golb_source_revision', kind, figures.revision);
+  }
+  w.family('golb_source_values_refused_total', 'counter', 'Function values the source refused as invalid since start.').sample('golb_source_values_refused_total', kind, source.refused);
+  w.family('golb_functions', 'gauge', 'Functions in the weights table.').sample('golb_functions', '', table.size);
+
+  const p = inputs.process();
+  w.family('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.').sample('process_resident_memory_bytes', '', p.residentBytes);
+  w.family('process_heap_bytes', 'gauge', 'JavaScript heap in use, in bytes.').sample('process_heap_bytes', '', p.heapBytes);
+  w.family('process_cpu_seconds_total', 'counter', 'User and system CPU time spent, in seconds.').sample('process_cpu_seconds_total', '', p.cpuSeconds);
+  w.family('process_start_time_seconds', 'gauge', 'Start time of the process since the Unix epoch, in seconds.').sample('process_start_time_seconds', '', p.startTimeSeconds);
+  return w.toString();
+}
+
+/**
+ * The running process's figures, read through `node:process` (Bun, Deno and
+ * Node all provide it). `startTimeSeconds` is fixed when this is called.
+ */
+export function processFigures(now: () => number): () => ProcessFigures {
+  const startTimeSeconds = Math.round((now() / 1000 - process.uptime()) * 1000) / 1000;
+  return () => {
+    const memory = process.memoryUsage();
+    const cpu = process.cpuUsage();
+    return { residentBytes: memory.rss, heapBytes: memory.heapUsed, cpuSeconds: (cpu.user + cpu.system) / 1e6, startTimeSeconds };
+  };
+}

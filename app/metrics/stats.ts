@@ -1,0 +1,173 @@
+/**
+ * `/1/lb/stats`: the last minute per function and backend.
+ *
+ * `stats` keeps fnlb's shape (its `chRouter.statsGet`): one entry per
+ * function, backend and second with requests, `{"timestamp", "tp", "node",
+ * "func", "wait"}` — `tp` the requests answered in that second (throughput),
+ * `wait` their mean latency in seconds, `node` the backend, `func` the
+ * function. Unlike fnlb, reading does not drain them: every reader sees the
+ * whole minute.
+ *
+ * `functions` adds what fnlb had not: for each function of the table, its
+ * backends with their weight, health and requests in flight, and p50/p99
+ * latency (seconds) over the minute from the merged histograms.
+ * @module
+ */
+import type { WeightTable } from '../weight-table.ts';
+import { isAvailable, type BackendStates } from '../../strategies/backend-state.ts';
+import { WINDOW_SECONDS, emptyHistogram, quantileMs } from './latency-window.ts';
+import type { FunctionRecord, MetricsObserver } from './observer.ts';
+
+/** One second of one function's requests to one backend (fnlb's entry). */
+export interface StatEntry {
+  /** The second's start, RFC 3339. */
+  timestamp: string;
+  /** Requests answered in that second. */
+  tp: number;
+  /** The backend. */
+  node: string;
+  /** The function. */
+  func: string;
+  /** Their mean latency, seconds. */
+  wait: number;
+  /** Upstream errors in that second. */
+  errors: number;
+}
+
+/** Latency and volume over the minute. */
+export interface MinuteFigures {
+  /** Requests answered in the last minute. */
+  requests: number;
+  /** Upstream errors in the last minute. */
+  errors: number;
+  /** Requests per second over the last 10 whole seconds. */
+  rps: number;
+  /** Median latency, seconds; null without requests. */
+  p50: number | null;
+  /** 99th percentile latency, seconds; null without requests. */
+  p99: number | null;
+}
+
+/** A backend of a function, now. */
+export interface BackendSummary extends MinuteFigures {
+  node: string;
+  weight: number;
+  /** Another zone's gateway rather than a pod. */
+  gateway: boolean;
+  /** May take requests: health check passing and not marked down. */
+  up: boolean;
+  inFlight: number;
+}
+
+/** A function of the table, now. */
+export interface FunctionSummary extends MinuteFigures {
+  func: string;
+  strategy: string;
+  backends: BackendSummary[];
+}
+
+/** The `/1/lb/stats` document. */
+export interface StatsDocument {
+  /** fnlb's per-second entries, oldest first. */
+  stats: StatEntry[];
+  node: string;
+  zone: string;
+  /** When the document was built, RFC 3339. */
+  time: string;
+  /** Seconds the figures cover. */
+  window: number;
+  functions: FunctionSummary[];
+}
+
+/** What a stats read needs besides the observer. */
+export interface StatsInputs {
+  table: WeightTable;
+  states: BackendStates;
+  node: string;
+  zone: string;
+  /** Wall-clock ms. */
+  now(): number;
+  /** Monotonic ms (passive marks). */
+  monotonic(): number;
+}
+
+/** Seconds {@link MinuteFigures.rps} averages over. */
+const RATE_SECONDS = 10;
+
+const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/**
+ * Builds the stats document.
+ * @param sinceSecond only `stats` entries of this Unix second and later (a
+ *   poller that has the older ones); `functions` is always whole
+ */
+export function buildStats(observer: MetricsObserver, inputs: StatsInputs, sinceSecond = 0): StatsDocument {
+  const nowMs = inputs.now();
+  const second = Math.floor(nowMs / 1000);
+  const stats: StatEntry[] = [];
+  for (const f of observer.functions.values()) {
+    for (const b of f.backends.values()) {
+      for (const s of b.window.seconds(second)) {
+        if (s.second < sinceSecond) continue;
+        stats.push({
+          timestamp: new Date(s.second * 1000).toISOString(),
+          tp: s.requests,
+          node: b.backend,
+          func: f.fn,
+          wait: s.requests === 0 ? 0 : round(s.latencySumMs / s.requests / 1000, 6),
+          errors: s.errors,
+        });
+      }
+    }
+  }
+  stats.sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
+
+  const monotonic = inputs.monotonic();
+  const functions: FunctionSummary[] = [];
+  for (const fn of inputs.table.names()) {
+    const entry = inputs.table.get(fn);
+    if (entry === undefined) continue;
+    const record = observer.functions.get(fn);
+    const backends = entry.backends.map((b): BackendSummary => {
+      const state = inputs.states.peek(b.address) ?? b.state;
+      return {
+        node: b.address,
+        weight: b.weight,
+        gateway: b.gateway,
+        up: isAvailable(state, monotonic),
+        inFlight: state.inFlight,
+        ...minute(record, [b.address], second),
+      };
+    });
+    const all = minute(record, entry.backends.map((b) => b.address), second);
+    functions.push({ func: fn, strategy: entry.strategy, ...all, backends });
+  }
+  return { stats, node: inputs.node, zone: inputs.zone, time: new Date(nowMs).toISOString(), window: WINDOW_SECONDS, functions };
+}
+
+/** The minute's figures of `record`'s requests to `addresses`, together. */
+function minute(record: FunctionRecord | undefined, addresses: readonly string[], second: number): MinuteFigures {
+  const histogram = emptyHistogram();
+  let requests = 0;
+  let errors = 0;
+  let recent = 0;
+  for (const address of addresses) {
+    const b = record?.backends.get(address);
+    if (b === undefined) continue;
+    b.window.mergeInto(histogram, second);
+    for (const s of b.window.seconds(second)) {
+      requests += s.requests;
+      errors += s.errors;
+      if (s.second < second && s.second >= second - RATE_SECONDS) recent += s.requests;
+    }
+  }
+  const p50 = quantileMs(histogram, 0.5);
+  const p99 = quantileMs(histogram, 0.99);
+  return {
+    requests,
+    errors,
+    rps: round(recent / RATE_SECONDS, 2),
+    p50: p50 === undefined ? null : round(p50 / 1000, 6),
+    p99: p99 === undefined ? null : round(p99 / 1000, 6),
+  };
+}

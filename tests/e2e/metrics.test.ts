@@ -1,0 +1,162 @@
+/**
+ * `/metrics`, `/1/lb/stats` and the access log end to end on each runtime:
+ * the counters match the requests the test sent, `promtool check metrics`
+ * accepts the document, and each proxied request writes one access-log line.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from './harness.ts';
+import { waitUntil } from './wait.ts';
+
+const promtool = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
+const NO_PROMTOOL = 'promtool is not installed (Debian package prometheus; `npm test` installs it when apt-get can)';
+
+/** The samples of a metrics document: `name{labels}` → value. */
+function samples(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    out.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return out;
+}
+
+interface StatsDoc {
+  stats: { timestamp: string; tp: number; node: string; func: string; wait: number }[];
+  functions: { func: string; requests: number; backends: { node: string; weight: number; up: boolean; requests: number; p50: number | null; p99: number | null }[] }[];
+}
+
+for (const runtime of RUNTIMES) {
+  describe(`metrics, stats and access log on ${runtime}`, () => {
+    let pod: Backend;
+    let dead: string;
+    let golb: GolbProcess;
+
+    before(async () => {
+      pod = await startBackend();
+      dead = `127.0.0.1:${await freePort()}`;
+      golb = await startGolb(runtime, {
+        weights: { f: { ips: [pod.address], weights: [1] }, r: { ips: [dead, pod.address], weights: [1, 1] } },
+        env: { eb_go_lb_mode: 'prod' },
+        args: ['--access-log'],
+      });
+      for (let i = 0; i < 7; i++) {
+        const res = await fetch(`${golb.url}/function/f/x?i=${i}`);
+        assert.equal(res.status, 200);
+        await res.arrayBuffer();
+      }
+      const missing = await fetch(`${golb.url}/function/nope/`);
+      assert.equal(missing.status, 404);
+      await missing.arrayBuffer();
+    });
+    after(async () => {
+      assert.equal(await golb.stop(), 0);
+      await pod.close();
+    });
+
+    const scrape = async () => {
+      const res = await fetch(`${golb.url}/metrics`);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+      return res.text();
+    };
+
+    test('counters match the requests sent: 7 answered by the pod, 1 unknown function rejected', async () => {
+      const m = samples(await scrape());
+      const fb = `function="f",backend="${pod.address}"`;
+      assert.equal(m.get(`golb_requests_total{${fb},code="2xx"}`), 7);
+      assert.equal(m.get('golb_request_duration_seconds_count{function="f"}'), 7);
+      assert.equal(m.get('golb_request_duration_seconds_bucket{function="f",le="+Inf"}'), 7);
+      assert.equal(m.get('golb_rejected_total{error="unknown_function"}'), 1);
+      assert.equal(m.get(`golb_backend_up{backend="${pod.address}"}`), 1);
+      assert.equal(m.get(`golb_backend_in_flight{backend="${pod.address}"}`), 0);
+      assert.equal(m.get(`golb_backend_weight{${fb}}`), 1);
+      assert.equal(m.get('golb_functions'), 2);
+      assert.equal(m.get('golb_source_connected{source="embedded"}'), 1);
+      assert.equal(m.get('golb_source_values_refused_total{source="embedded"}'), 0);
+      assert.ok(m.get('process_resident_memory_bytes')! > 0);
+      assert.ok(m.get('process_cpu_seconds_total')! > 0);
+      assert.ok(Math.abs(m.get('process_start_time_seconds')! - Date.now() / 1000) < 3600);
+    });
+
+    test('a backend that refuses connections: upstream error and retry counted, the request answered by the other', async () => {
+      for (let i = 0; i < 4; i++) {
+        const res = await fetch(`${golb.url}/function/r/`);
+        assert.equal(res.status, 200);
+        await res.arrayBuffer();
+      }
+      const m = samples(await scrape());
+      const errors = m.get(`golb_upstream_errors_total{function="r",backend="${dead}",failure="connect"}`) ?? 0;
+      assert.ok(errors >= 1, 'the refused connection is counted');
+      assert.equal(m.get('golb_retries_total{function="r"}'), errors, 'each failure was retried on the other backend');
+      assert.equal(m.get(`golb_requests_total{function="r",backend="${pod.address}",code="2xx"}`), 4);
+    });
+
+    test('promtool check metrics accepts the document', { skip: promtool ? false : NO_PROMTOOL }, async () => {
+      const text = await scrape();
+      const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+      assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    });
+
+    test("/1/lb/stats: fnlb's entries add up to the requests sent; p50/p99, weight and health per backend", async () => {
+      const res = await fetch(`${golb.url}/1/lb/stats`);
+      assert.equal(res.status, 200);
+      const doc = (await res.json()) as StatsDoc;
+      const entries = doc.stats.filter((s) => s.func === 'f');
+      assert.equal(entries.reduce((n, s) => n + s.tp, 0), 7);
+      for (const s of entries) {
+        assert.equal(s.node, pod.address);
+        assert.ok(!Number.isNaN(Date.parse(s.timestamp)) && s.wait > 0);
+      }
+      const f = doc.functions.find((x) => x.func === 'f')!;
+      assert.equal(f.requests, 7);
+      const [b] = f.backends;
+      assert.equal(b!.node, pod.address);
+      assert.equal(b!.weight, 1);
+      assert.equal(b!.up, true);
+      assert.equal(b!.requests, 7);
+      assert.ok(b!.p50! > 0 && b!.p99! >= b!.p50!);
+    });
+
+    test('/1/lb/stats?since= keeps newer entries only; a bad value is a 400 JSON error', async () => {
+      const future = Math.floor(Date.now() / 1000) + 3600;
+      const later = (await (await fetch(`${golb.url}/1/lb/stats?since=${future}`)).json()) as StatsDoc;
+      assert.deepEqual(later.stats, []);
+      assert.equal(later.functions.find((x) => x.func === 'f')!.requests, 7);
+      const bad = await fetch(`${golb.url}/1/lb/stats?since=yesterday`);
+      assert.equal(bad.status, 400);
+      assert.equal(((await bad.json()) as { error: string }).error, 'bad_request');
+    });
+
+    test('access log: one JSON line per proxied request, with client, method, path, function, backend, status, duration', async () => {
+      const access = () =>
+        golb
+          .output()
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as Record<string, unknown>)
+          .filter((l) => l.msg === 'access');
+      await waitUntil('the access lines', 10_000, () => (access().filter((l) => l.function === 'f').length >= 7 ? true : undefined));
+      const f = access().filter((l) => l.function === 'f');
+      assert.equal(f.length, 7);
+      assert.deepEqual(
+        f.map((l) => l.path),
+        [0, 1, 2, 3, 4, 5, 6].map((i) => `/function/f/x?i=${i}`),
+      );
+      for (const l of f) {
+        assert.equal(l.level, 'info');
+        assert.equal(l.client, '127.0.0.1');
+        assert.equal(l.method, 'GET');
+        assert.equal(l.backend, pod.address);
+        assert.equal(l.status, 200);
+        assert.ok(typeof l.durationMs === 'number' && l.durationMs >= 0);
+        assert.ok(!Number.isNaN(Date.parse(String(l.time))));
+      }
+      const nope = access().find((l) => l.function === 'nope');
+      assert.deepEqual({ status: nope?.status, backend: nope?.backend }, { status: 404, backend: '-' });
+      assert.doesNotMatch(golb.output(), /not in effect/);
+    });
+  });
+}
