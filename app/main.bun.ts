@@ -3,7 +3,8 @@
  * @module
  */
 import type { Server } from 'bun';
-import { onShutdown, plainAddress, startGolb } from './start.ts';
+import { bunTransport } from './proxy/bun-transport.ts';
+import { isFunctionPath, onShutdown, plainAddress, startGolb } from './start.ts';
 
 const golb = await startGolb(
   {
@@ -13,8 +14,10 @@ const golb = await startGolb(
     holdOpen: (req, env) => (env as Server<undefined>).timeout(req, 0),
   },
   'bun',
+  bunTransport,
 );
 
+const { proxy, app } = golb;
 const server = Bun.serve({
   hostname: golb.config.listenHost,
   port: golb.config.listenPort,
@@ -22,9 +25,18 @@ const server = Bun.serve({
   maxRequestBodySize: Number.MAX_SAFE_INTEGER,
   // Bun takes whole seconds, 1 to 255.
   idleTimeout: Math.min(255, Math.max(1, Math.ceil(golb.config.clientIdleTimeoutMs / 1000))),
-  fetch: (req, srv) => golb.app.fetch(req, srv),
+  // The hot path: function calls go straight to the proxy handler (it never
+  // throws); Hono's router, Context and URL parsing serve everything else.
+  fetch: (req, srv) => (isFunctionPath(req.url) ? proxy(req, srv) : app.fetch(req, srv)),
 });
 golb.logger.info('listening', { address: `${server.hostname}:${server.port}` });
+
+// The management port (eb_go_lb_mgmt_port, --mgmt-listen): management only; the traffic port then serves no /1/lb/.
+const mgmtApp = golb.managementApp;
+if (mgmtApp !== undefined) {
+  const mgmt = Bun.serve({ hostname: golb.config.mgmtHost ?? golb.config.listenHost, port: golb.config.mgmtPort, fetch: (req, srv) => mgmtApp.fetch(req, srv) });
+  golb.logger.info('management listening', { address: `${mgmt.hostname}:${mgmt.port}` });
+}
 
 onShutdown(
   golb,

@@ -2,7 +2,8 @@
  * golb on Deno: `deno task app`.
  * @module
  */
-import { onShutdown, plainAddress, startGolb } from './start.ts';
+import { denoTransport } from './proxy/deno-transport.ts';
+import { isFunctionPath, onShutdown, plainAddress, startGolb } from './start.ts';
 
 const golb = await startGolb(
   {
@@ -10,16 +11,32 @@ const golb = await startGolb(
     holdOpen: () => undefined,
   },
   'deno',
+  denoTransport(Deno),
 );
 
+const { proxy, app } = golb;
 const server = Deno.serve(
   {
     hostname: golb.config.listenHost,
     port: golb.config.listenPort,
     onListen: ({ hostname, port }) => golb.logger.info('listening', { address: `${hostname}:${port}` }),
   },
-  (req, info) => golb.app.fetch(req, info),
+  // Function calls go straight to the proxy handler (it never throws); Hono serves the rest.
+  (req, info) => (isFunctionPath(req.url) ? proxy(req, info) : app.fetch(req, info)),
 );
+
+// The management port (eb_go_lb_mgmt_port, --mgmt-listen): management only; the traffic port then serves no /1/lb/.
+const mgmtApp = golb.managementApp;
+if (mgmtApp !== undefined) {
+  Deno.serve(
+    {
+      hostname: golb.config.mgmtHost ?? golb.config.listenHost,
+      port: golb.config.mgmtPort,
+      onListen: ({ hostname, port }) => golb.logger.info('management listening', { address: `${hostname}:${port}` }),
+    },
+    (req, info) => mgmtApp.fetch(req, info),
+  );
+}
 
 onShutdown(
   golb,

@@ -4,7 +4,7 @@
  */
 import { serve, type HttpBindings } from '@hono/node-server';
 import type { Server } from 'node:http';
-import { onShutdown, plainAddress, startGolb } from './start.ts';
+import { isFunctionPath, onShutdown, plainAddress, startGolb } from './start.ts';
 
 const golb = await startGolb(
   {
@@ -14,8 +14,10 @@ const golb = await startGolb(
   'node',
 );
 
+const { proxy, app } = golb;
 const server = serve({
-  fetch: golb.app.fetch,
+  // Function calls go straight to the proxy handler (it never throws); Hono serves the rest.
+  fetch: (req, env) => (isFunctionPath(req.url) ? proxy(req, env) : app.fetch(req, env)),
   hostname: golb.config.listenHost,
   port: golb.config.listenPort,
   serverOptions: {
@@ -27,6 +29,13 @@ const server = serve({
   },
 }) as Server;
 server.on('listening', () => golb.logger.info('listening', { address: `${golb.config.listenHost}:${golb.config.listenPort}` }));
+
+// The management port (eb_go_lb_mgmt_port, --mgmt-listen): management only; the traffic port then serves no /1/lb/.
+const mgmtApp = golb.managementApp;
+if (mgmtApp !== undefined) {
+  const address = { hostname: golb.config.mgmtHost ?? golb.config.listenHost, port: golb.config.mgmtPort ?? 0 };
+  serve({ fetch: mgmtApp.fetch, ...address }, () => golb.logger.info('management listening', { address: `${address.hostname}:${address.port}` }));
+}
 
 onShutdown(
   golb,

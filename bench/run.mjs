@@ -12,7 +12,10 @@
  *      that the upstream receives the rewritten path (nothing is timed if not);
  *   4. warm each target, then run ROUNDS rounds, each target once per round,
  *      the starting target rotating so no target always follows the same one;
- *   5. print the medians as a markdown table, also written to
+ *   5. then, per target: golb's idle memory (taken right after the start),
+ *      its memory while STREAM_MIB MiB stream down and up through it, and
+ *      one wrk run with WIDE connections (extras.mjs);
+ *   6. print the medians as a markdown table, also written to
  *      bench/results/latest.md (raw wrk output in bench/results/raw/, target
  *      output in bench/results/logs/).
  *
@@ -20,10 +23,10 @@
  * golb gets the environment of the bench, so `eb_go_lb_*` variables other than
  * the ones the bench sets (listen address, weights file, mode, node name,
  * drain timeout) reach it. Settings: ROUNDS, DURATION (s), CONNECTIONS, WARMUP (s), TARGETS (comma
- * list) from the environment, or the same as flags: --rounds 1, --targets=nginx,golb-bun.
+ * list), STREAM_MIB, WIDE from the environment, or the same as flags: --rounds 1, --targets=nginx,golb-bun.
  * @module
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,7 +34,8 @@ import { fileURLToPath } from 'node:url';
 import { machineBusySeconds, selfCpuSeconds, treeCpuSeconds } from './cpu.mjs';
 import { logTail, stopAll, stopAllOnExit } from './procs.mjs';
 import { golbLogProblems, renderReport, summarize } from './report.mjs';
-import { ensureTools, startTargets, TARGET_NAMES, versions } from './targets.mjs';
+import { extrasTable, startSink, streamMemory, treeRssBytes } from './extras.mjs';
+import { ensureTools, FUNCTION, SINK_FUNCTION, startTargets, TARGET_NAMES, versions } from './targets.mjs';
 import { BENCH_PATH, verifyTargets } from './verify.mjs';
 import { runWrk } from './wrk.mjs';
 
@@ -43,11 +47,13 @@ const USAGE = `Usage: npm run bench [-- flags]   (or node bench/run.mjs [flags])
   --duration <s>      DURATION     seconds of each measured wrk run (default 5)
   --connections <n>   CONNECTIONS  wrk connections, one wrk thread (default 50)
   --warmup <s>        WARMUP       seconds of the warm-up run per target (default 2)
-  --targets <list>    TARGETS      comma list of ${TARGET_NAMES.join(', ')} (default all)`;
+  --targets <list>    TARGETS      comma list of ${TARGET_NAMES.join(', ')} (default all)
+  --stream <MiB>      STREAM_MIB   MiB streamed down and up through each golb for its memory growth (default 1024; 0: skip)
+  --wide <n>          WIDE         connections of the wide wrk run per target (default 1000; 0: skip)`;
 
 /** The settings from the environment, overridden by flags. */
 function readOptions(argv, env) {
-  const raw = { rounds: env.ROUNDS, duration: env.DURATION, connections: env.CONNECTIONS, warmup: env.WARMUP, targets: env.TARGETS };
+  const raw = { rounds: env.ROUNDS, duration: env.DURATION, connections: env.CONNECTIONS, warmup: env.WARMUP, targets: env.TARGETS, stream: env.STREAM_MIB, wide: env.WIDE };
   for (let i = 0; i < argv.length; i++) {
     const m = /^--?([a-z]+)(?:=(.*))?$/.exec(argv[i]);
     if (m === null || !(m[1] in raw)) {
@@ -62,6 +68,7 @@ function readOptions(argv, env) {
     if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: expected a whole number of 1 or more, got ${JSON.stringify(value)}`);
     return n;
   };
+  const count = (name, value, dflt) => (value === '0' ? 0 : positive(name, value, dflt));
   const targets = raw.targets ? raw.targets.split(',').map((s) => s.trim()).filter(Boolean) : TARGET_NAMES;
   const unknown = targets.filter((t) => !TARGET_NAMES.includes(t));
   if (unknown.length > 0 || targets.length === 0) throw new Error(`targets: unknown ${JSON.stringify(unknown)}; choose from ${TARGET_NAMES.join(', ')}`);
@@ -70,6 +77,8 @@ function readOptions(argv, env) {
     duration: positive('duration', raw.duration, 5),
     connections: positive('connections', raw.connections, 50),
     warmup: positive('warmup', raw.warmup, 2),
+    streamBytes: count('stream', raw.stream, 1024) * 1024 * 1024,
+    wide: count('wide', raw.wide, 1000),
     // Measured in the canonical order, whatever order they were named in.
     targets: TARGET_NAMES.filter((t) => targets.includes(t)),
   };
@@ -97,6 +106,53 @@ async function measure(target, upstream, opts, seconds, rawFile) {
   const used = Object.fromEntries(Object.keys(before).map((k) => [k, after[k] - before[k]]));
   const others = Math.max(0, used.machine - used.target - used.upstream - used.self);
   return { ...run, cpuUsPerReq: (used.target * 1e6) / run.requests, cpuShare: used.target / wall, othersShare: others / wall };
+}
+
+/**
+ * How long a response of the wide run may take before wrk counts a timeout:
+ * with 1,000 connections on one core a slow target's tail passes wrk's 2 s
+ * default without anything failing; p99 shows how slow.
+ */
+const WIDE_TIMEOUT_S = 30;
+
+/** What the extras table shows, above it in the report. */
+const EXTRAS_NOTE = (opts) =>
+  [
+    '## Memory and many connections',
+    '',
+    "idle RSS: resident memory of the target's process tree right after it became ready, before any load.",
+    `down/up: ${opts.streamBytes / 2 ** 20} MiB downloaded through golb (the upstream sends a file) and uploaded through it (to a sink that counts the bytes),`,
+    'one request each on a fresh connection; RSS sampled every 50 ms; growth = peak − RSS just before.',
+    `-c${opts.wide}: one wrk -t1 -c${opts.wide} -d${Math.min(opts.duration, 5)}s --timeout ${WIDE_TIMEOUT_S}s run on the bench URL after the rounds; errors (non-2xx, socket errors, responses over ${WIDE_TIMEOUT_S} s) must be 0.`,
+  ].join('\n');
+
+/** Memory while streaming (golb only) and one wide wrk run per target; the rows of the extras table. */
+async function measureExtras(targets, opts, { idleRss, sinkPort, rawDir, alive }) {
+  const rows = [];
+  if (opts.streamBytes === 0 && opts.wide === 0) return rows;
+  const sink = opts.streamBytes > 0 ? await startSink(sinkPort) : undefined;
+  try {
+    for (const t of targets) {
+      if (t.direct || !alive(t)) continue;
+      const row = { name: t.name, idleRss: idleRss.get(t.name) };
+      if (opts.streamBytes > 0 && t.name.startsWith('golb-')) {
+        row.stream = await streamMemory(t, opts.streamBytes, `/function/${FUNCTION}/big`, `/function/${SINK_FUNCTION}/`);
+        const s = row.stream;
+        const show = (x) => `${(x.before / 2 ** 20).toFixed(1)} → ${(x.peak / 2 ** 20).toFixed(1)} MB${x.ok ? '' : ` FAILED (${x.detail})`}`;
+        console.log(`stream ${t.name.padEnd(10)} down ${show(s.down)}, up ${show(s.up)}`);
+      }
+      if (opts.wide > 0 && alive(t)) {
+        const seconds = Math.min(opts.duration, 5);
+        row.wide = await runWrk({ url: `http://127.0.0.1:${t.port}${BENCH_PATH}`, connections: opts.wide, seconds, rawFile: join(rawDir, `${t.name}.wide.txt`), timeout: WIDE_TIMEOUT_S }).catch((err) => ({ error: err.message.split('\n')[0] }));
+        const w = row.wide;
+        console.log(`wide   ${t.name.padEnd(10)} -c${opts.wide}: ${w.error ?? `${Math.round(w.rps)} req/s, p99 ${w.p99.toFixed(0)} ms, ${w.non2xx} non-2xx, ${w.socketErrors} socket errors`}`);
+      }
+      rows.push(row);
+    }
+  } finally {
+    await sink?.close();
+  }
+  return rows;
 }
 
 async function main() {
@@ -130,8 +186,14 @@ async function main() {
   process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
 
   try {
-    const { upstream, targets } = await startTargets({ root, benchDir, tmp, logDir, selected: names });
+    // The large download: a sparse file, so nothing is written to disk.
+    const big = openSync(join(tmp, 'big.bin'), 'w');
+    ftruncateSync(big, Math.max(1, opts.streamBytes));
+    closeSync(big);
+    const { upstream, targets, sinkPort } = await startTargets({ root, benchDir, tmp, logDir, selected: names });
     console.log(`started: ${targets.map((t) => `${t.name} :${t.port}`).join(', ')}`);
+    // Memory at rest: right after the start, before any request but readiness.
+    const idleRss = new Map(targets.filter((t) => t.name.startsWith('golb-')).map((t) => [t.name, treeRssBytes(t.proc.pid)]));
     await verifyTargets(targets);
     console.log(`verified: every target answers ${BENCH_PATH} with the upstream's body, and the upstream receives the rewritten path`);
 
@@ -160,10 +222,16 @@ async function main() {
     }
     for (const t of targets) alive(t);
 
+    const extras = await measureExtras(targets, opts, { idleRss, sinkPort, rawDir, alive });
+
     const notes = targets
       .filter((t) => t.name.startsWith('golb-'))
       .flatMap((t) => golbLogProblems(t.proc.log).map((p) => `- ${t.name}: ${p}`));
-    const report = renderReport({ rows: summarize(names, results), notes, opts, busyBefore: busy, versions: versions(root) });
+    let report = renderReport({ rows: summarize(names, results), notes, opts, busyBefore: busy, versions: versions(root) });
+    if (extras.length > 0) {
+      const at = report.indexOf('\n```');
+      report = `${report.slice(0, at)}\n${EXTRAS_NOTE(opts)}\n\n${extrasTable(extras, { bytes: opts.streamBytes, wide: opts.wide })}\n${report.slice(at)}`;
+    }
     console.log(`\n${report}`);
     writeFileSync(join(resultsDir, 'latest.md'), report);
     console.log(`written: bench/results/latest.md (raw wrk output: bench/results/raw/, target output: bench/results/logs/)`);

@@ -17,6 +17,8 @@ export const TARGET_NAMES = ['upstream', 'nginx', 'haproxy', 'golb-bun', 'golb-d
 
 /** The function name golb, nginx and HAProxy route. */
 export const FUNCTION = 'fn';
+/** golb's function for the upload sink (extras.mjs). */
+export const SINK_FUNCTION = 'sink';
 
 const NGINX = '/usr/sbin/nginx';
 const HAPROXY = '/usr/sbin/haproxy';
@@ -76,7 +78,8 @@ function specs({ root, benchDir, tmp, ports }) {
   const golbDir = join(tmp, 'golb');
   mkdirSync(golbDir, { recursive: true });
   const weights = join(golbDir, 'weights.json');
-  writeFileSync(weights, JSON.stringify({ [FUNCTION]: { ips: [`127.0.0.1:${upstreamPort}`], weights: [1] } }));
+  // `sink`: the upload sink that extras.mjs runs in the bench process.
+  writeFileSync(weights, JSON.stringify({ [FUNCTION]: { ips: [`127.0.0.1:${upstreamPort}`], weights: [1] }, [SINK_FUNCTION]: { ips: [`127.0.0.1:${ports.sink}`], weights: [1] } }));
   const golbEnv = (port) => ({
     eb_go_lb_listen_host: '127.0.0.1',
     eb_go_lb_listen_port: String(port),
@@ -85,6 +88,8 @@ function specs({ root, benchDir, tmp, ports }) {
     eb_go_lb_node_name: 'bench',
     // Stopping waits for requests in flight; there are none once wrk is done.
     eb_go_lb_drain_timeout: '2s',
+    // The streaming measurement uploads more than the 128m default limit.
+    eb_go_lb_max_body_size: '4g',
     NO_COLOR: '1',
   });
   const golb = (port, runtime) => {
@@ -109,8 +114,9 @@ function specs({ root, benchDir, tmp, ports }) {
  */
 export async function startTargets({ root, benchDir, tmp, logDir, selected }) {
   const names = ['upstream', ...selected.filter((n) => n !== 'upstream')];
-  const free = await freePorts(names.length);
+  const free = await freePorts(names.length + 1);
   const ports = Object.fromEntries(names.map((n, i) => [n, free[i]]));
+  ports.sink = free[names.length];
   const all = specs({ root, benchDir, tmp, ports });
   const started = new Map();
   const start = (name) => {
@@ -123,7 +129,7 @@ export async function startTargets({ root, benchDir, tmp, logDir, selected }) {
   };
   await start('upstream');
   await Promise.all(names.filter((n) => n !== 'upstream').map(start));
-  return { upstream: started.get('upstream'), targets: selected.map((n) => started.get(n)) };
+  return { upstream: started.get('upstream'), targets: selected.map((n) => started.get(n)), sinkPort: ports.sink };
 }
 
 /** One line per tool and runtime: what produced the numbers. */

@@ -48,10 +48,12 @@ export function parseWrk(text) {
 
 /**
  * `wrk -t1 -c<connections> -d<seconds>s --latency <url>`, its output kept in
- * `rawFile`. Runs as a tracked process so Ctrl-C stops it too.
+ * `rawFile`. Runs as a tracked process so Ctrl-C stops it too. `timeout`
+ * (seconds, wrk's default 2) is how long a response may take before wrk
+ * counts it as a timeout error.
  */
-export async function runWrk({ url, connections, seconds, rawFile }) {
-  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url];
+export async function runWrk({ url, connections, seconds, rawFile, timeout }) {
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, ...(timeout === undefined ? [] : ['--timeout', `${timeout}s`]), '--latency', url];
   const proc = startProcess('wrk', TOOLS.wrk, args, { cwd: process.cwd(), env: {}, log: rawFile });
   await proc.ended;
   await stopProcess(proc);

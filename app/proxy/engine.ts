@@ -1,8 +1,9 @@
 /**
  * The proxy engine's interface: how a route hands a request to an upstream and
  * gets its response back. One implementation, `http1-client.ts`, speaks
- * HTTP/1.1 on `node:net` sockets on all three runtimes, so framing, header
- * handling and retries behave the same on Bun, Deno and Node (their `fetch`
+ * HTTP/1.1 on all three runtimes over a small socket interface
+ * (`transport.ts`: `node:net` on Node and Deno, `Bun.connect` on Bun), so
+ * framing, header handling and retries behave the same on Bun, Deno and Node (their `fetch`
  * implementations differ in decoding, Host handling and silent retries:
  * research/pitfalls.md §1–4).
  * @module

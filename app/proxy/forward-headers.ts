@@ -72,6 +72,11 @@ export interface ForwardContext {
 /** The lower-cased names listed in a `Connection` header value. */
 function connectionTokens(value: string | null): Set<string> | undefined {
   if (value === null) return undefined;
+  // The usual values name no header: no split, no set.
+  if (value.length <= 10) {
+    const v = value.toLowerCase();
+    if (v === 'keep-alive' || v === 'close') return undefined;
+  }
   let tokens: Set<string> | undefined;
   for (const t of value.split(',')) {
     const name = t.trim().toLowerCase();
@@ -107,28 +112,31 @@ export function upstreamHeaderBlock(headers: Headers, ctx: ForwardContext): stri
 
 /**
  * The client's response headers from the upstream's: hop-by-hop ones and those
- * the upstream's `Connection` names dropped, duplicates (Set-Cookie) kept.
+ * the upstream's `Connection` names dropped, duplicates (Set-Cookie) kept, and
+ * golb's `Via`, timestamp and `X-Final-Host` replacing any upstream value.
+ * Returned as pairs, a `HeadersInit` the servers take in one call.
  */
-export function clientResponseHeaders(upstream: readonly [string, string][], ctx: ForwardContext): Headers {
+export function clientResponseHeaders(upstream: readonly [string, string][], ctx: ForwardContext): [string, string][] {
   let nominated: Set<string> | undefined;
   for (const [name, value] of upstream) {
     if (name !== 'connection') continue;
     const tokens = connectionTokens(value);
     if (tokens !== undefined) for (const t of tokens) (nominated ??= new Set()).add(t);
   }
-  const out = new Headers();
+  const out: [string, string][] = [];
+  const timestampHeader = ctx.timestampHeader;
   let via: string | undefined;
-  for (const [name, value] of upstream) {
+  for (const pair of upstream) {
+    const name = pair[0];
     if (DROP_ON_RESPONSE.has(name) || (nominated !== undefined && nominated.has(name))) continue;
     if (name === 'via') {
-      via = via === undefined ? value : `${via}, ${value}`;
+      via = via === undefined ? pair[1] : `${via}, ${pair[1]}`;
       continue;
     }
-    out.append(name, value);
+    if (name === timestampHeader || name === 'x-final-host') continue; // golb's own, set below
+    out.push(pair);
   }
-  out.set('via', via === undefined ? ctx.via : `${via}, ${ctx.via}`);
-  out.set(ctx.timestampHeader, ctx.timestamp);
-  out.set('x-final-host', ctx.finalHost);
+  out.push(['via', via === undefined ? ctx.via : `${via}, ${ctx.via}`], [timestampHeader, ctx.timestamp], ['x-final-host', ctx.finalHost]);
   return out;
 }
 

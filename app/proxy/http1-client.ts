@@ -1,6 +1,7 @@
 /**
- * The upstream engine: an HTTP/1.1 client on `node:net` with a keep-alive
- * pool per upstream address. It runs the same on Bun, Deno and Node, sends the
+ * The upstream engine: an HTTP/1.1 client with a keep-alive pool per upstream
+ * address, on a pluggable transport (`transport.ts`: `node:net` for Node and
+ * Deno, `bun-transport.ts` for Bun). It behaves the same on Bun, Deno and Node, sends the
  * request exactly as built (Host included, no `Expect`, no content decoding)
  * and streams both bodies with backpressure.
  *
@@ -10,12 +11,19 @@
  * response byte and the request had no body, the request is sent once more on
  * a fresh connection: the upstream closed it while idle (the keep-alive race
  * of node #52649); nothing reached an application. Anything else is reported
- * to the caller, which owns the retry policy.
+ * to the caller, which owns the retry policy. One request on a connection is
+ * an `Exchange` (exchange.ts).
+ *
+ * Timeouts cost no timer per request: one sweep per client runs while any
+ * connection is open, every 1/8 of the shortest timeout (10 ms to 1 s), and a
+ * connection silent for longer than its phase allows (connecting, busy, idle)
+ * times out; a connection paused because the client reads slowly is not
+ * silent.
  * @module
  */
-import { connect, type Socket } from 'node:net';
-import { ResponseParser, type ResponseHead, type ResponseSink } from './response-parser.ts';
-import { UpstreamError, type ProxyEngine, type UpstreamFailure, type UpstreamRequest, type UpstreamResponse } from './engine.ts';
+import { Exchange } from './exchange.ts';
+import { nodeTransport, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
+import type { ProxyEngine, UpstreamRequest, UpstreamResponse } from './engine.ts';
 
 /** Options of {@link Http1Client}. */
 export interface Http1ClientOptions {
@@ -28,310 +36,144 @@ export interface Http1ClientOptions {
   maxIdlePerUpstream: number;
 }
 
-/** Chunks buffered per response body before the upstream socket is paused. */
-const BODY_HIGH_WATER_MARK = 8;
-const CRLF = '\r\n';
-/** Most bytes of an abandoned request body read and dropped before it is cancelled (@hono/node-server drains as much). */
-const DISCARD_LIMIT = 64 * 1024 * 1024;
 
-/**
- * Reads the rest of a request body nobody will send (the exchange failed, or
- * the upstream answered first) and drops it, so the client's keep-alive
- * connection stays usable; past {@link DISCARD_LIMIT} it is cancelled. Only
- * cancelling is not enough on Node: @hono/node-server's body stream ignores
- * `cancel`, its inner reader then pauses the socket for good, and the server
- * drops the connection 500 ms later although the answer said keep-alive, so
- * the client's next request on it fails. Bun and Deno drain a cancelled body
- * themselves, so reading it here changes nothing there.
- */
-async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
-  let total = 0;
-  try {
-    while (total <= DISCARD_LIMIT) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      total += value.length;
-    }
-  } catch {
-    return; // the client went away: nothing left to keep usable
-  }
-  await reader.cancel().catch(() => undefined);
+/** What a connection is waiting for, and so which timeout applies. */
+const enum Phase {
+  Connecting,
+  Busy,
+  Idle,
 }
 
-/** One upstream socket, with handlers attached once and dispatched to the current exchange. */
-class Connection {
-  readonly socket: Socket;
+/**
+ * One upstream connection: the transport's events dispatched to the current
+ * exchange. Its timeout is checked by the client's sweep (no timer per
+ * request): activity stamps the sweep's tick, a paused (backpressured)
+ * connection is not silent, it is waiting for the client.
+ */
+export class Connection implements TransportEvents {
+  readonly socket: TransportSocket;
   readonly address: string;
   exchange: Exchange | undefined = undefined;
   connected = false;
   closed = false;
+  paused = false;
+  phase = Phase.Connecting;
+  /** The client's sweep tick at the last activity. */
+  lastTick: number;
   readonly client: Http1Client;
 
   constructor(client: Http1Client, host: string, port: number, address: string) {
     this.client = client;
     this.address = address;
-    this.socket = connect({ host, port, noDelay: true });
-    this.socket.setTimeout(client.options.connectTimeoutMs);
-    this.socket.on('connect', () => {
-      this.connected = true;
-      this.socket.setTimeout(client.options.responseTimeoutMs);
-    });
-    this.socket.on('data', (data: Buffer) => {
-      if (this.exchange !== undefined) this.exchange.onData(data);
-      else this.destroy(); // bytes on an idle connection: unusable
-    });
-    this.socket.on('end', () => {
-      if (this.exchange !== undefined) this.exchange.onEof();
-      this.destroy();
-    });
-    this.socket.on('error', (err: Error) => {
-      this.closed = true;
-      if (this.exchange !== undefined) this.exchange.fail(this.connected ? 'reset' : 'connect', err.message);
-      else this.client.forget(this);
-    });
-    this.socket.on('close', () => {
-      this.closed = true;
-      if (this.exchange !== undefined) this.exchange.fail(this.connected ? 'reset' : 'connect', 'upstream connection closed');
-      else this.client.forget(this);
-    });
-    this.socket.on('timeout', () => {
-      if (this.exchange !== undefined) {
-        this.exchange.fail(this.connected ? 'timeout' : 'connect', this.connected ? 'upstream timed out' : 'connect timed out');
-      } else this.destroy();
-    });
+    this.lastTick = client.tick;
+    client.track(this);
+    this.socket = client.transport.connect(host, port, this);
+  }
+
+  onOpen(): void {
+    this.connected = true;
+    this.phase = Phase.Busy;
+    this.lastTick = this.client.tick;
+  }
+
+  onData(data: Buffer): void {
+    this.lastTick = this.client.tick;
+    if (this.exchange !== undefined) this.exchange.onData(data);
+    else this.destroy(); // bytes on an idle connection: unusable
+  }
+
+  onDrain(): void {
+    this.lastTick = this.client.tick;
+    this.exchange?.onDrain();
+  }
+
+  onEnd(): void {
+    if (this.exchange !== undefined) this.exchange.onEof();
+    this.destroy();
+  }
+
+  onClose(error: string | undefined): void {
+    this.closed = true;
+    this.client.untrack(this);
+    if (this.exchange !== undefined) this.exchange.fail(this.connected ? 'reset' : 'connect', error ?? 'upstream connection closed');
+    else this.client.forget(this);
+  }
+
+  /** The sweep found the connection silent for longer than its phase allows. */
+  onTimeout(): void {
+    if (this.exchange !== undefined) {
+      this.exchange.fail(this.connected ? 'timeout' : 'connect', this.connected ? 'upstream timed out' : 'connect timed out');
+    } else this.destroy();
+  }
+
+  pause(): void {
+    this.paused = true;
+    this.socket.pause();
+  }
+
+  resume(): void {
+    if (this.paused) {
+      this.paused = false;
+      this.lastTick = this.client.tick;
+      this.socket.resume();
+    }
   }
 
   destroy(): void {
     if (!this.closed) {
       this.closed = true;
       this.socket.destroy();
+      this.client.untrack(this);
     }
     this.client.forget(this);
   }
 }
 
-/** One request/response on a connection. */
-class Exchange implements ResponseSink {
-  private readonly conn: Connection;
-  private readonly req: UpstreamRequest;
-  private readonly parser: ResponseParser;
-  private resolve: ((res: UpstreamResponse) => void) | undefined;
-  private reject: ((err: UpstreamError) => void) | undefined;
-  private controller: ReadableStreamDefaultController<Uint8Array> | undefined = undefined;
-  /** The parsed response, held until the read that completed its head is parsed to its end. */
-  private parsed: UpstreamResponse | undefined = undefined;
-  private keepAlive = false;
-  private responseDone = false;
-  private requestDone = false;
-  private bodySent = false;
-  private responseStarted = false;
-  private done = false;
-  private readonly onAbort: () => void;
+/** Longest and shortest time between two timeout sweeps. */
+const SWEEP_MAX_MS = 1000;
+const SWEEP_MIN_MS = 10;
 
-  constructor(conn: Connection, req: UpstreamRequest, resolve: (r: UpstreamResponse) => void, reject: (e: UpstreamError) => void) {
-    this.conn = conn;
-    this.req = req;
-    this.resolve = resolve;
-    this.reject = reject;
-    this.parser = new ResponseParser(this, req.method === 'HEAD');
-    this.onAbort = () => this.fail('aborted', 'client went away');
-    conn.exchange = this;
-    if (req.signal !== undefined) {
-      if (req.signal.aborted) {
-        this.fail('aborted', 'client went away');
-        return;
-      }
-      req.signal.addEventListener('abort', this.onAbort, { once: true });
-    }
-    this.send();
-  }
-
-  /** Writes the head and pumps the body. */
-  private send(): void {
-    const { req } = this;
-    const socket = this.conn.socket;
-    let head = `${req.method} ${req.target} HTTP/1.1${CRLF}Host: ${req.address}${CRLF}${req.headers}`;
-    if (req.body === null) {
-      if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') head += `Content-Length: 0${CRLF}`;
-      socket.write(head + CRLF);
-      this.requestDone = true;
-      return;
-    }
-    const chunked = req.bodyLength === undefined;
-    head += chunked ? `Transfer-Encoding: chunked${CRLF}` : `Content-Length: ${req.bodyLength}${CRLF}`;
-    socket.write(head + CRLF);
-    void this.pump(req.body, chunked);
-  }
-
-  private async pump(body: ReadableStream<Uint8Array>, chunked: boolean): Promise<void> {
-    const socket = this.conn.socket;
-    const reader = body.getReader();
-    let total = 0;
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (this.done || this.responseDone) break;
-        if (done) break;
-        if (value.length === 0) continue;
-        total += value.length;
-        if (total > this.req.maxBodySize) {
-          this.fail('body_too_large', 'request body over the limit');
-          break;
-        }
-        let ok: boolean;
-        if (chunked) {
-          socket.cork();
-          socket.write(value.length.toString(16) + CRLF);
-          socket.write(value);
-          ok = socket.write(CRLF);
-          socket.uncork();
-        } else ok = socket.write(value);
-        this.bodySent = true;
-        if (!ok && !this.done) await new Promise<void>((r) => socket.once('drain', r));
-      }
-    } catch {
-      this.fail('aborted', 'client request body failed');
-    }
-    if (this.done || this.responseDone) {
-      void discard(reader);
-      if (!this.requestDone) this.keepAlive = false;
-      this.maybeRelease();
-      return;
-    }
-    if (chunked) socket.write(`0${CRLF}${CRLF}`);
-    this.requestDone = true;
-    this.maybeRelease();
-  }
-
-  onData(data: Buffer): void {
-    this.responseStarted = true;
-    this.parser.feed(data);
-    // Resolve only now: a body that breaks in the same read as its head (a bad
-    // chunk size right after it) fails the exchange with a clean 502 instead of
-    // a 200 cut short, which some servers would not even start sending.
-    const parsed = this.parsed;
-    if (parsed !== undefined) {
-      const resolve = this.resolve!;
-      this.parsed = this.resolve = this.reject = undefined;
-      resolve(parsed);
-    }
-    if (this.responseDone) this.maybeRelease();
-  }
-
-  onEof(): void {
-    this.keepAlive = false;
-    this.parser.eof();
-  }
-
-  head(head: ResponseHead): void {
-    this.keepAlive = head.keepAlive;
-    let body: ReadableStream<Uint8Array> | null = null;
-    if (head.framing !== 'none') {
-      const socket = this.conn.socket;
-      body = new ReadableStream<Uint8Array>(
-        {
-          start: (controller) => {
-            this.controller = controller;
-          },
-          pull: () => {
-            if (!this.done) socket.resume();
-          },
-          cancel: () => {
-            this.keepAlive = false;
-            this.fail('aborted', 'client stopped reading');
-          },
-        },
-        { highWaterMark: BODY_HIGH_WATER_MARK },
-      );
-    }
-    this.parsed = { status: head.status, reason: head.reason, headers: head.headers, body };
-  }
-
-  body(chunk: Uint8Array): void {
-    const c = this.controller;
-    if (c === undefined) return;
-    c.enqueue(chunk);
-    if ((c.desiredSize ?? 1) <= 0) this.conn.socket.pause();
-  }
-
-  end(extra: boolean): void {
-    if (extra) this.keepAlive = false;
-    this.responseDone = true;
-    if (this.controller !== undefined) {
-      this.controller.close();
-      this.controller = undefined;
-    }
-  }
-
-  error(reason: string): void {
-    this.fail('protocol', reason);
-  }
-
-  /** Ends the exchange: rejects the pending response or errors its body, and drops the socket. */
-  fail(failure: UpstreamFailure, message: string): void {
-    if (this.done) return;
-    if (this.responseDone && this.controller === undefined && failure !== 'protocol') {
-      // The response is complete; only the connection's future is affected.
-      this.keepAlive = false;
-      this.maybeRelease();
-      return;
-    }
-    this.finish();
-    this.conn.destroy();
-    if (this.reject !== undefined) {
-      const reject = this.reject;
-      this.parsed = this.resolve = this.reject = undefined;
-      reject(new UpstreamError(failure, message, this.bodySent, this.responseStarted));
-    } else if (this.controller !== undefined) {
-      this.controller.error(new Error(message));
-      this.controller = undefined;
-    }
-  }
-
-  private maybeRelease(): void {
-    if (this.done || !this.responseDone || !this.requestDone) return;
-    const reusable = this.keepAlive && this.parser.clean;
-    this.finish();
-    if (reusable) this.conn.client.release(this.conn);
-    else this.conn.destroy();
-  }
-
-  private finish(): void {
-    this.done = true;
-    if (this.conn.exchange === this) this.conn.exchange = undefined;
-    this.req.signal?.removeEventListener('abort', this.onAbort);
-  }
-}
-
-/** The node:net HTTP/1.1 engine with per-upstream keep-alive pools. */
+/**
+ * The HTTP/1.1 engine with per-upstream keep-alive pools, on a pluggable
+ * transport (`node:net` unless told otherwise).
+ */
 export class Http1Client implements ProxyEngine {
   readonly options: Http1ClientOptions;
+  readonly transport: Transport;
+  /** Counts timeout sweeps; connections stamp it on activity (no clock read on the request path). */
+  tick = 0;
   private readonly idle = new Map<string, Connection[]>();
+  /** Open connections, for the timeout sweep. */
+  private readonly live = new Set<Connection>();
+  private sweeper: ReturnType<typeof setInterval> | undefined = undefined;
+  private readonly sweepMs: number;
+  /** Silent ticks allowed per phase: one more than the timeout spans, so a timeout never fires early. */
+  private readonly connectTicks: number;
+  private readonly responseTicks: number;
+  private readonly idleTicks: number;
 
-  constructor(options: Http1ClientOptions) {
+  constructor(options: Http1ClientOptions, transport: Transport = nodeTransport) {
     this.options = options;
+    this.transport = transport;
+    const shortest = Math.min(options.connectTimeoutMs, options.responseTimeoutMs, options.idleTimeoutMs);
+    this.sweepMs = Math.max(SWEEP_MIN_MS, Math.min(SWEEP_MAX_MS, Math.floor(shortest / 8)));
+    const ticks = (ms: number) => Math.ceil(ms / this.sweepMs) + 1;
+    this.connectTicks = ticks(options.connectTimeoutMs);
+    this.responseTicks = ticks(options.responseTimeoutMs);
+    this.idleTicks = ticks(options.idleTimeoutMs);
   }
 
   request(req: UpstreamRequest): Promise<UpstreamResponse> {
-    const pooled = this.takeIdle(req.address);
-    if (pooled === undefined) return this.exchange(req, this.open(req));
-    return this.exchange(req, pooled).catch((err: unknown) => {
-      // A reused connection that died before any response byte, with nothing of a body sent: a stale socket.
-      if (err instanceof UpstreamError && err.failure === 'reset' && !err.responseStarted && req.body === null) {
-        return this.exchange(req, this.open(req));
-      }
-      throw err;
-    });
-  }
-
-  private open(req: UpstreamRequest): Connection {
-    return new Connection(this, req.host, req.port, req.address);
-  }
-
-  private exchange(req: UpstreamRequest, conn: Connection): Promise<UpstreamResponse> {
     return new Promise<UpstreamResponse>((resolve, reject) => {
-      new Exchange(conn, req, resolve, reject);
+      const pooled = this.takeIdle(req.address);
+      if (pooled === undefined) new Exchange(this.open(req), req, resolve, reject, false);
+      else new Exchange(pooled, req, resolve, reject, true);
     });
+  }
+
+  /** A new connection for `req`'s upstream. */
+  open(req: UpstreamRequest): Connection {
+    return new Connection(this, req.host, req.port, req.address);
   }
 
   private takeIdle(address: string): Connection | undefined {
@@ -340,7 +182,8 @@ export class Http1Client implements ProxyEngine {
     while (list.length > 0) {
       const conn = list.pop()!;
       if (!conn.closed) {
-        conn.socket.setTimeout(this.options.responseTimeoutMs);
+        conn.phase = Phase.Busy;
+        conn.lastTick = this.tick;
         return conn;
       }
     }
@@ -355,8 +198,9 @@ export class Http1Client implements ProxyEngine {
       conn.destroy();
       return;
     }
-    conn.socket.resume();
-    conn.socket.setTimeout(this.options.idleTimeoutMs);
+    conn.resume();
+    conn.phase = Phase.Idle;
+    conn.lastTick = this.tick;
     list.push(conn);
   }
 
@@ -366,6 +210,33 @@ export class Http1Client implements ProxyEngine {
     if (list === undefined) return;
     const i = list.indexOf(conn);
     if (i >= 0) list.splice(i, 1);
+  }
+
+  /** Watches a new connection's timeouts; the sweep runs while any connection is open. */
+  track(conn: Connection): void {
+    this.live.add(conn);
+    if (this.sweeper === undefined) {
+      this.sweeper = setInterval(() => this.sweep(), this.sweepMs);
+      // An idle pool alone does not keep the process alive.
+      (this.sweeper as { unref?: () => void }).unref?.();
+    }
+  }
+
+  untrack(conn: Connection): void {
+    this.live.delete(conn);
+    if (this.live.size === 0 && this.sweeper !== undefined) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  private sweep(): void {
+    const tick = ++this.tick;
+    for (const conn of this.live) {
+      if (conn.closed || conn.paused) continue;
+      const allowed = conn.phase === Phase.Busy ? this.responseTicks : conn.phase === Phase.Idle ? this.idleTicks : this.connectTicks;
+      if (tick - conn.lastTick > allowed) conn.onTimeout();
+    }
   }
 
   close(): void {

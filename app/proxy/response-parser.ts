@@ -9,6 +9,9 @@
  * never into bytes leaking into the next response of a reused connection.
  * @module
  */
+import { digits, fieldValueOk, parseChunkSize, removeHeader, TCHAR } from './http-syntax.ts';
+
+export { parseChunkSize };
 
 /** Largest response head accepted. */
 export const MAX_HEAD_BYTES = 64 * 1024;
@@ -51,9 +54,6 @@ const enum State {
   Done,
   Failed,
 }
-
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9][0-9]{2})(?: (.*))?$/;
 
 /** Parses one response at a time from a connection. */
 export class ResponseParser {
@@ -177,47 +177,81 @@ export class ResponseParser {
   }
 
   private parseHead(text: string): boolean {
-    const lines = text.split('\r\n');
-    const m = STATUS_LINE.exec(lines[0]!);
-    if (m === null) {
+    // Status line: `HTTP/1.x NNN[ reason]`, checked by char code (no regex or split per response).
+    let eol = text.indexOf('\r\n');
+    if (eol < 0) eol = text.length;
+    const minorCode = text.charCodeAt(7);
+    const s0 = text.charCodeAt(9) - 48;
+    const s1 = text.charCodeAt(10) - 48;
+    const s2 = text.charCodeAt(11) - 48;
+    if (
+      !text.startsWith('HTTP/1.', 0) ||
+      (minorCode !== 48 && minorCode !== 49) ||
+      text.charCodeAt(8) !== 32 ||
+      !(s0 >= 1 && s0 <= 9 && s1 >= 0 && s1 <= 9 && s2 >= 0 && s2 <= 9) ||
+      (eol > 12 && text.charCodeAt(12) !== 32) ||
+      eol < 12 ||
+      !fieldValueOk(text, 13, eol)
+    ) {
       this.fail('malformed status line');
       return false;
     }
-    const minor = m[1]!;
-    const status = Number(m[2]);
+    const http10 = minorCode === 48;
+    const status = s0 * 100 + s1 * 10 + s2;
+    const reason = eol > 13 ? text.slice(13, eol) : '';
     const headers: [string, string][] = [];
     let contentLength = -1;
     let chunked = false;
     let transferEncoding = false;
-    let close = minor === '0';
-    for (let i = 1; i < lines.length; i++) {
-      const l = lines[i]!;
-      const colon = l.indexOf(':');
-      if (colon <= 0) {
+    let close = http10;
+    let pos = eol + 2;
+    while (pos < text.length) {
+      eol = text.indexOf('\r\n', pos);
+      if (eol < 0) eol = text.length;
+      const colon = text.indexOf(':', pos);
+      if (colon <= pos || colon > eol) {
         this.fail('malformed header line');
         return false;
       }
-      const name = l.slice(0, colon).toLowerCase();
-      if (!TOKEN.test(name)) {
-        this.fail('malformed header name'); // also catches obs-fold (leading whitespace)
+      // The name: token characters only (also catches obs-fold's leading whitespace and a space before the colon).
+      let upper = false;
+      for (let i = pos; i < colon; i++) {
+        const c = text.charCodeAt(i);
+        if (c > 127 || TCHAR[c] === 0) {
+          this.fail('malformed header name');
+          return false;
+        }
+        if (c >= 65 && c <= 90) upper = true;
+      }
+      if (!fieldValueOk(text, colon + 1, eol)) {
+        this.fail('malformed header value'); // a bare CR or LF, or NUL: never relayed
         return false;
       }
-      const value = l.slice(colon + 1).trim();
+      const raw = text.slice(pos, colon);
+      const name = upper ? raw.toLowerCase() : raw;
+      const value = text.slice(colon + 1, eol).trim();
+      pos = eol + 2;
       if (name === 'content-length') {
-        if (!/^[0-9]{1,15}$/.test(value) || (contentLength >= 0 && contentLength !== Number(value))) {
+        const n = digits(value);
+        if (n < 0 || (contentLength >= 0 && contentLength !== n)) {
           this.fail('bad or conflicting Content-Length');
           return false;
         }
-        contentLength = Number(value);
+        contentLength = n;
       } else if (name === 'transfer-encoding') {
         transferEncoding = true;
         const codings = value.toLowerCase().split(',');
         chunked = codings[codings.length - 1]!.trim() === 'chunked';
       } else if (name === 'connection') {
-        for (const t of value.toLowerCase().split(',')) {
-          const token = t.trim();
-          if (token === 'close') close = true;
-          else if (token === 'keep-alive' && minor === '0') close = false;
+        // The common value first, without splitting.
+        if (value.length === 10 && value.toLowerCase() === 'keep-alive') {
+          if (http10) close = false;
+        } else {
+          for (const t of value.toLowerCase().split(',')) {
+            const token = t.trim();
+            if (token === 'close') close = true;
+            else if (token === 'keep-alive' && http10) close = false;
+          }
         }
       }
       headers.push([name, value]);
@@ -239,7 +273,7 @@ export class ResponseParser {
     else framing = 'close';
     // TE with CL is a smuggling signature (RFC 9112 §6.1): frame by TE, never reuse.
     const keepAlive = !close && framing !== 'close' && !(transferEncoding && contentLength >= 0);
-    const head: ResponseHead = { status, reason: m[3] ?? '', headers, framing, length: contentLength, keepAlive };
+    const head: ResponseHead = { status, reason, headers, framing, length: contentLength, keepAlive };
     this.state = framing === 'length' ? State.Length : framing === 'chunked' ? State.ChunkSize : framing === 'close' ? State.Close : State.Done;
     this.remaining = contentLength;
     this.sink.head(head);
@@ -256,28 +290,4 @@ export class ResponseParser {
     this.state = State.Failed;
     this.sink.error(reason);
   }
-}
-
-/** Removes every `name` pair from a header list, in place. */
-function removeHeader(headers: [string, string][], name: string): void {
-  let n = 0;
-  for (const pair of headers) if (pair[0] !== name) headers[n++] = pair;
-  headers.length = n;
-}
-
-/** Parses `1a;ext=1\r\n`; -1 when malformed. Up to 13 hex digits (below 2^53). */
-export function parseChunkSize(line: string): number {
-  let i = 0;
-  let n = 0;
-  for (; i < line.length; i++) {
-    const c = line.charCodeAt(i);
-    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
-    if (d < 0) break;
-    if (i >= 13) return -1;
-    n = n * 16 + d;
-  }
-  if (i === 0) return -1;
-  const rest = line.slice(i, -2);
-  if (rest !== '' && !/^[ \t]*;/.test(rest)) return -1;
-  return n;
 }

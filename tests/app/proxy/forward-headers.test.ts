@@ -56,7 +56,7 @@ test("a Connection header naming X-Forwarded-For cannot remove golb's own", () =
 });
 
 test('response: hop-by-hop and nominated headers dropped, Set-Cookie kept separate, seed headers added', () => {
-  const h = clientResponseHeaders(
+  const h = new Headers(clientResponseHeaders(
     [
       ['connection', 'x-internal'],
       ['x-internal', 'secret'],
@@ -65,9 +65,11 @@ test('response: hop-by-hop and nominated headers dropped, Set-Cookie kept separa
       ['set-cookie', 'a=1'],
       ['set-cookie', 'b=2'],
       ['content-type', 'text/plain'],
+      ['x-final-host', 'spoofed'],
+      ['X-Forwarded-Host-Node-A'.toLowerCase(), 'spoofed'],
     ],
     ctx,
-  );
+  ));
   assert.equal(h.get('x-internal'), null);
   assert.equal(h.get('connection'), null);
   assert.equal(h.get('keep-alive'), null);
@@ -76,6 +78,13 @@ test('response: hop-by-hop and nominated headers dropped, Set-Cookie kept separa
   assert.equal(h.get('x-final-host'), '10.0.0.1:8080');
   assert.equal(h.get('x-forwarded-host-node-a'), '1700000000.0000000');
   assert.equal(h.get('via'), '1.1 node-a');
+});
+
+test("response: the upstream's Via is kept ahead of golb's; Connection: keep-alive names nothing", () => {
+  const h = new Headers(clientResponseHeaders([['connection', 'Keep-Alive'], ['via', '1.1 pod'], ['x-a', '1']], ctx));
+  assert.equal(h.get('via'), '1.1 pod, 1.1 node-a');
+  assert.equal(h.get('x-a'), '1');
+  assert.equal(h.get('connection'), null);
 });
 
 test('a forwarded request keeps the original X-Forwarded-Host; a gateway target gets the forwarding mark', () => {

@@ -104,6 +104,12 @@ const broken: [string, string][] = [
   ['missing CRLF after chunk', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nokXX0\r\n\r\n'],
   ['101 without upgrade', 'HTTP/1.1 101 Switching Protocols\r\n\r\n'],
   ['space before colon', 'HTTP/1.1 200 OK\r\nContent-Length : 0\r\n\r\n'],
+  ['bare LF inside a header line', 'HTTP/1.1 200 OK\r\nX-A: 1\nX-B: 2\r\nContent-Length: 0\r\n\r\n'],
+  ['bare CR inside a header value', 'HTTP/1.1 200 OK\r\nX-A: 1\rX-B: 2\r\nContent-Length: 0\r\n\r\n'],
+  ['bare LF in the reason phrase', 'HTTP/1.1 200 OK\nX-A: 1\r\nContent-Length: 0\r\n\r\n'],
+  ['status with four digits', 'HTTP/1.1 2000 OK\r\n\r\n'],
+  ['HTTP/1.2', 'HTTP/1.2 200 OK\r\n\r\n'],
+  ['no header name', 'HTTP/1.1 200 OK\r\n: x\r\n\r\n'],
 ];
 for (const [name, msg] of broken) {
   test(`protocol error: ${name}`, () => assert.ok(parse([msg]).error, name));

@@ -1,0 +1,192 @@
+/**
+ * The engine's transport on Bun's native sockets (`Bun.connect`). Bun's
+ * `node:net` is a JavaScript layer (streams, event emitters, write queues)
+ * over the same sockets; a profile of golb on it spent about half its samples
+ * in that layer's write path. Here one handler object serves every socket,
+ * the connection object rides along as the socket's `data`, and a write is
+ * one `send` unless the kernel's buffer is full.
+ *
+ * Backpressure: `socket.write` takes what the kernel accepts and returns the
+ * count; the rest is queued here, in order, and written on `drain`, and the
+ * engine is told to wait (`write` returns false) until then. Bytes written
+ * before the connection opens are queued the same way.
+ *
+ * Only imported by `main.bun.ts`: the other runtimes have no `Bun` global.
+ * @module
+ */
+import type { Socket, SocketHandler } from 'bun';
+import type { Transport, TransportEvents, TransportSocket } from './transport.ts';
+
+/** Characters of a string written through the scratch buffer (3 bytes per char at most in UTF-8). */
+const SCRATCH_CHARS = 16 * 1024;
+const scratch = Buffer.allocUnsafe(SCRATCH_CHARS * 3);
+
+/** One `Bun.connect` socket; events go to the engine's connection. */
+class BunSocket implements TransportSocket {
+  socket: Socket<BunSocket> | undefined = undefined;
+  readonly events: TransportEvents;
+  /** Bytes the kernel has not taken yet, oldest first; undefined when none. */
+  private queue: Uint8Array[] | undefined = undefined;
+  closed = false;
+  /** `pause()` asked for before the socket opened. */
+  pausedEarly = false;
+
+  constructor(host: string, port: number, events: TransportEvents) {
+    this.events = events;
+    Bun.connect<BunSocket>({ hostname: host, port, socket: HANDLERS, data: this }).catch(ignore);
+  }
+
+  opened(socket: Socket<BunSocket>): void {
+    if (this.closed) {
+      socket.end();
+      return;
+    }
+    this.socket = socket;
+    socket.setNoDelay(true);
+    if (this.pausedEarly) (socket as unknown as Pausable).pause();
+    this.events.onOpen();
+    if (this.queue !== undefined && this.flush()) this.events.onDrain();
+  }
+
+  /** Writes what is queued; true when the queue is empty. */
+  flush(): boolean {
+    const socket = this.socket;
+    const queue = this.queue;
+    if (socket === undefined || queue === undefined) return queue === undefined;
+    while (queue.length > 0) {
+      const bytes = queue[0]!;
+      const n = socket.write(bytes);
+      if (n < 0) return false; // closing: the close event follows
+      if (n < bytes.length) {
+        queue[0] = bytes.subarray(n);
+        return false;
+      }
+      queue.shift();
+    }
+    this.queue = undefined;
+    return true;
+  }
+
+  closedBy(error: string | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket = undefined;
+    this.queue = undefined;
+    this.events.onClose(error);
+  }
+
+  write(data: string | Uint8Array): boolean {
+    if (typeof data !== 'string') return this.writeBytes(data);
+    if (data.length > SCRATCH_CHARS) return this.writeBytes(Buffer.from(data));
+    // Encoded into a reused buffer, so a partial write is known to the byte.
+    const length = scratch.write(data, 0);
+    const socket = this.socket;
+    if (this.queue === undefined && socket !== undefined) {
+      const n = socket.write(scratch, 0, length);
+      if (n === length) return true;
+      if (n < 0) return false;
+      this.enqueue(Buffer.from(scratch.subarray(n, length)));
+      return false;
+    }
+    this.enqueue(Buffer.from(scratch.subarray(0, length)));
+    return false;
+  }
+
+  private writeBytes(bytes: Uint8Array): boolean {
+    const socket = this.socket;
+    if (this.queue === undefined && socket !== undefined) {
+      const n = socket.write(bytes);
+      if (n === bytes.length) return true;
+      if (n < 0) return false;
+      this.enqueue(bytes.subarray(n));
+      return false;
+    }
+    this.enqueue(bytes);
+    return false;
+  }
+
+  private enqueue(bytes: Uint8Array): void {
+    if (this.closed) return;
+    if (this.queue === undefined) this.queue = [bytes];
+    else this.queue.push(bytes);
+  }
+
+  writeChunk(data: Uint8Array): boolean {
+    // One buffer, one send: size line, data, CRLF.
+    const size = data.length.toString(16);
+    const chunk = Buffer.allocUnsafe(size.length + 2 + data.length + 2);
+    chunk.write(size, 0, 'latin1');
+    let at = size.length;
+    chunk[at++] = 13;
+    chunk[at++] = 10;
+    chunk.set(data, at);
+    at += data.length;
+    chunk[at++] = 13;
+    chunk[at] = 10;
+    return this.writeBytes(chunk);
+  }
+
+  pause(): void {
+    if (this.socket === undefined) this.pausedEarly = true;
+    else (this.socket as unknown as Pausable).pause();
+  }
+
+  resume(): void {
+    if (this.socket === undefined) this.pausedEarly = false;
+    else (this.socket as unknown as Pausable).resume();
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue = undefined;
+    const socket = this.socket;
+    this.socket = undefined;
+    // end() sends FIN and releases the socket at once (its close handler runs now and is ignored).
+    socket?.end();
+  }
+}
+
+/** Bun's sockets have pause/resume (used by its node:net), missing from the typings. */
+interface Pausable {
+  pause(): void;
+  resume(): void;
+}
+
+function ignore(): void {}
+
+/** One handler object for every upstream socket; `socket.data` is the {@link BunSocket}. */
+const HANDLERS: SocketHandler<BunSocket> = {
+  binaryType: 'buffer',
+  open(socket) {
+    socket.data.opened(socket);
+  },
+  data(socket, data) {
+    const s = socket.data;
+    if (!s.closed) s.events.onData(data as Buffer);
+  },
+  drain(socket) {
+    const s = socket.data;
+    if (!s.closed && s.flush()) s.events.onDrain();
+  },
+  end(socket) {
+    const s = socket.data;
+    if (!s.closed) s.events.onEnd();
+  },
+  close(socket, error) {
+    socket.data.closedBy(error?.message);
+  },
+  error(socket, error) {
+    socket.data.closedBy(error.message);
+  },
+  connectError(socket, error) {
+    socket.data.closedBy(error.message);
+  },
+};
+
+/** `Bun.connect` sockets, for golb on Bun. */
+export const bunTransport: Transport = {
+  name: 'bun',
+  blobBodies: true,
+  connect: (host, port, events) => new BunSocket(host, port, events),
+};

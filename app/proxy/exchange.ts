@@ -1,0 +1,291 @@
+/**
+ * One request and its response on an upstream connection: writes the head,
+ * pumps the request body with backpressure, parses the response
+ * (response-parser.ts) and hands its body over as a stream, then gives the
+ * connection back to the pool or drops it.
+ *
+ * The response is handed over once the read that completed its head is
+ * parsed to its end. A body that came whole with the head is handed over
+ * whole (a Blob's stream where the transport says it is cheaper: Bun);
+ * otherwise it streams from the socket, which is paused while the client's
+ * side holds {@link BODY_STRATEGY} chunks.
+ * @module
+ */
+import { ResponseParser, type ResponseHead, type ResponseSink } from './response-parser.ts';
+import { UpstreamError, type UpstreamFailure, type UpstreamRequest, type UpstreamResponse } from './engine.ts';
+import type { Connection } from './http1-client.ts';
+
+/** Chunks buffered per response body before the upstream socket is paused. */
+const BODY_STRATEGY: QueuingStrategy<Uint8Array> = { highWaterMark: 8 };
+const CRLF = '\r\n';
+/** Most bytes of an abandoned request body read and dropped before it is cancelled (@hono/node-server drains as much). */
+const DISCARD_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * Reads the rest of a request body nobody will send (the exchange failed, or
+ * the upstream answered first) and drops it, so the client's keep-alive
+ * connection stays usable; past {@link DISCARD_LIMIT} it is cancelled. Only
+ * cancelling is not enough on Node: @hono/node-server's body stream ignores
+ * `cancel`, its inner reader then pauses the socket for good, and the server
+ * drops the connection 500 ms later although the answer said keep-alive, so
+ * the client's next request on it fails. Bun and Deno drain a cancelled body
+ * themselves, so reading it here changes nothing there.
+ */
+async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  let total = 0;
+  try {
+    while (total <= DISCARD_LIMIT) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      total += value.length;
+    }
+  } catch {
+    return; // the client went away: nothing left to keep usable
+  }
+  await reader.cancel().catch(() => undefined);
+}
+
+/** One request/response on a connection. */
+export class Exchange implements ResponseSink {
+  private readonly conn: Connection;
+  private readonly req: UpstreamRequest;
+  private readonly parser: ResponseParser;
+  private resolve: ((res: UpstreamResponse) => void) | undefined;
+  private reject: ((err: UpstreamError) => void) | undefined;
+  private controller: ReadableStreamDefaultController<Uint8Array> | undefined = undefined;
+  /** The parsed response, held until the read that completed its head is parsed to its end. */
+  private parsed: UpstreamResponse | undefined = undefined;
+  private keepAlive = false;
+  private responseDone = false;
+  private requestDone = false;
+  private bodySent = false;
+  private responseStarted = false;
+  private done = false;
+  /** The connection came from the pool: a reset before any response byte may be a stale socket. */
+  private readonly reused: boolean;
+  /** The response has a body (its framing is not `none`). */
+  private hasBody = false;
+  /** Body chunks read with the head, before the response was handed over. */
+  private early: Uint8Array[] | undefined = undefined;
+  /** Wakes the request body pump waiting for the socket to drain. */
+  private drained: (() => void) | undefined = undefined;
+
+  constructor(conn: Connection, req: UpstreamRequest, resolve: (r: UpstreamResponse) => void, reject: (e: UpstreamError) => void, reused: boolean) {
+    this.conn = conn;
+    this.req = req;
+    this.resolve = resolve;
+    this.reject = reject;
+    this.reused = reused;
+    this.parser = new ResponseParser(this, req.method === 'HEAD');
+    conn.exchange = this;
+    if (req.signal !== undefined) {
+      if (req.signal.aborted) {
+        this.fail('aborted', 'client went away');
+        return;
+      }
+      // The exchange is the listener itself (handleEvent): no closure per request.
+      req.signal.addEventListener('abort', this);
+    }
+    this.send();
+  }
+
+  /** The client went away (the request's signal aborted). */
+  handleEvent(): void {
+    this.fail('aborted', 'client went away');
+  }
+
+  /** Writes the head and pumps the body. */
+  private send(): void {
+    const { req } = this;
+    const conn = this.conn;
+    const socket = conn.socket;
+    conn.lastTick = conn.client.tick;
+    let head = `${req.method} ${req.target} HTTP/1.1${CRLF}Host: ${req.address}${CRLF}${req.headers}`;
+    if (req.body === null) {
+      if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') head += `Content-Length: 0${CRLF}`;
+      socket.write(head + CRLF);
+      this.requestDone = true;
+      return;
+    }
+    const chunked = req.bodyLength === undefined;
+    head += chunked ? `Transfer-Encoding: chunked${CRLF}` : `Content-Length: ${req.bodyLength}${CRLF}`;
+    socket.write(head + CRLF);
+    void this.pump(req.body, chunked);
+  }
+
+  private async pump(body: ReadableStream<Uint8Array>, chunked: boolean): Promise<void> {
+    const conn = this.conn;
+    const socket = conn.socket;
+    const reader = body.getReader();
+    let total = 0;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (this.done || this.responseDone) break;
+        if (done) break;
+        if (value.length === 0) continue;
+        total += value.length;
+        if (total > this.req.maxBodySize) {
+          this.fail('body_too_large', 'request body over the limit');
+          break;
+        }
+        conn.lastTick = conn.client.tick;
+        const ok = chunked ? socket.writeChunk(value) : socket.write(value);
+        this.bodySent = true;
+        if (!ok && !this.done) await new Promise<void>((r) => (this.drained = r));
+      }
+    } catch {
+      this.fail('aborted', 'client request body failed');
+    }
+    if (this.done || this.responseDone) {
+      void discard(reader);
+      if (!this.requestDone) this.keepAlive = false;
+      this.maybeRelease();
+      return;
+    }
+    if (chunked) socket.write(`0${CRLF}${CRLF}`);
+    this.requestDone = true;
+    this.maybeRelease();
+  }
+
+  onData(data: Buffer): void {
+    this.responseStarted = true;
+    this.parser.feed(data);
+    // Resolve only now: a body that breaks in the same read as its head (a bad
+    // chunk size right after it) fails the exchange with a clean 502 instead of
+    // a 200 cut short, which some servers would not even start sending.
+    const parsed = this.parsed;
+    if (parsed !== undefined) {
+      if (this.hasBody) parsed.body = this.responseBody();
+      const resolve = this.resolve!;
+      this.parsed = this.resolve = this.reject = undefined;
+      resolve(parsed);
+    }
+    if (this.responseDone) this.maybeRelease();
+  }
+
+  onDrain(): void {
+    const drained = this.drained;
+    if (drained !== undefined) {
+      this.drained = undefined;
+      drained();
+    }
+  }
+
+  onEof(): void {
+    this.keepAlive = false;
+    this.parser.eof();
+  }
+
+  head(head: ResponseHead): void {
+    this.keepAlive = head.keepAlive;
+    this.hasBody = head.framing !== 'none';
+    this.parsed = { status: head.status, reason: head.reason, headers: head.headers, body: null };
+  }
+
+  body(chunk: Uint8Array): void {
+    const c = this.controller;
+    if (c !== undefined) {
+      c.enqueue(chunk);
+      if ((c.desiredSize ?? 1) <= 0) this.conn.pause();
+    } else if (this.parsed !== undefined) {
+      // Read with the head, before the response is handed over.
+      if (this.early === undefined) this.early = [chunk];
+      else this.early.push(chunk);
+    }
+  }
+
+  /** The response body: whole already (one read brought it with the head), or streaming from the socket. */
+  private responseBody(): ReadableStream<Uint8Array> {
+    if (this.responseDone && this.conn.client.transport.blobBodies) {
+      // A native blob stream: Bun's server sends it without running JavaScript per chunk.
+      const body = new Blob((this.early ?? []) as BlobPart[]).stream();
+      this.early = undefined;
+      return body;
+    }
+    return new ReadableStream<Uint8Array>(this, BODY_STRATEGY);
+  }
+
+  /** ReadableStream source: takes the controller and what was read with the head. */
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.controller = controller;
+    const early = this.early;
+    if (early !== undefined) {
+      this.early = undefined;
+      for (const chunk of early) controller.enqueue(chunk);
+    }
+    if (this.responseDone) {
+      // Read whole with the head: nothing more will come.
+      controller.close();
+      this.controller = undefined;
+    } else if ((controller.desiredSize ?? 1) <= 0) this.conn.pause();
+  }
+
+  /** ReadableStream source: the client wants more. */
+  pull(): void {
+    if (!this.done) this.conn.resume();
+  }
+
+  /** ReadableStream source: the client stopped reading. */
+  cancel(): void {
+    this.keepAlive = false;
+    this.fail('aborted', 'client stopped reading');
+  }
+
+  end(extra: boolean): void {
+    if (extra) this.keepAlive = false;
+    this.responseDone = true;
+    if (this.controller !== undefined) {
+      this.controller.close();
+      this.controller = undefined;
+    }
+  }
+
+  error(reason: string): void {
+    this.fail('protocol', reason);
+  }
+
+  /** Ends the exchange: rejects the pending response or errors its body, and drops the socket. */
+  fail(failure: UpstreamFailure, message: string): void {
+    if (this.done) return;
+    if (this.responseDone && this.controller === undefined && failure !== 'protocol') {
+      // The response is complete; only the connection's future is affected.
+      this.keepAlive = false;
+      this.maybeRelease();
+      return;
+    }
+    this.finish();
+    this.conn.destroy();
+    if (this.reject !== undefined) {
+      const reject = this.reject;
+      const resolve = this.resolve!;
+      this.parsed = this.resolve = this.reject = undefined;
+      // A reused connection that died before any response byte, with nothing
+      // of a body to send: a stale socket the upstream closed while idle.
+      // Nothing reached an application; send once more on a fresh connection.
+      if (this.reused && failure === 'reset' && !this.responseStarted && this.req.body === null) {
+        new Exchange(this.conn.client.open(this.req), this.req, resolve, reject, false);
+        return;
+      }
+      reject(new UpstreamError(failure, message, this.bodySent, this.responseStarted));
+    } else if (this.controller !== undefined) {
+      this.controller.error(new Error(message));
+      this.controller = undefined;
+    }
+  }
+
+  private maybeRelease(): void {
+    if (this.done || !this.responseDone || !this.requestDone) return;
+    const reusable = this.keepAlive && this.parser.clean;
+    this.finish();
+    if (reusable) this.conn.client.release(this.conn);
+    else this.conn.destroy();
+  }
+
+  private finish(): void {
+    this.done = true;
+    this.onDrain(); // a pump waiting for the socket stops now
+    if (this.conn.exchange === this) this.conn.exchange = undefined;
+    this.req.signal?.removeEventListener('abort', this);
+  }
+}

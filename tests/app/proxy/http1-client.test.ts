@@ -1,0 +1,183 @@
+/**
+ * The engine against raw loopback upstreams (node:net servers writing exact
+ * bytes), on the `node:net` transport: every response body ends — read with
+ * the head or streamed after it —, connections are reused after a complete
+ * response and dropped otherwise, a stale pooled socket is retried once for a
+ * request without a body, and the response timeout fires on a silent
+ * upstream but not on one whose body the client has not read yet.
+ * (The Bun transport runs the e2e suites on Bun.)
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { Http1Client } from '../../../app/proxy/http1-client.ts';
+import { UpstreamError, type UpstreamRequest } from '../../../app/proxy/engine.ts';
+
+const servers: Server[] = [];
+const clients: Http1Client[] = [];
+after(() => {
+  for (const c of clients) c.close();
+  for (const s of servers) s.close();
+});
+
+function client(responseTimeoutMs = 10_000): Http1Client {
+  const c = new Http1Client({ connectTimeoutMs: 2_000, responseTimeoutMs, idleTimeoutMs: 5_000, maxIdlePerUpstream: 4 });
+  clients.push(c);
+  return c;
+}
+
+/**
+ * An upstream that calls `answer(socket, requestIndexOnThisConnection)` for
+ * every request head it reads; counts connections.
+ */
+async function upstream(answer: (socket: Socket, n: number) => void): Promise<{ port: number; connections: () => number; sockets: Socket[] }> {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    let buffered = '';
+    let n = 0;
+    socket.on('error', () => undefined);
+    socket.on('data', (d) => {
+      buffered += d.toString('latin1');
+      let end: number;
+      while ((end = buffered.indexOf('\r\n\r\n')) >= 0) {
+        buffered = buffered.slice(end + 4);
+        answer(socket, n++);
+      }
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { port: (server.address() as AddressInfo).port, connections: () => sockets.length, sockets };
+}
+
+function get(port: number, extra: Partial<UpstreamRequest> = {}): UpstreamRequest {
+  return {
+    method: 'GET',
+    target: '/x',
+    host: '127.0.0.1',
+    port,
+    address: `127.0.0.1:${port}`,
+    headers: '',
+    body: null,
+    bodyLength: undefined,
+    maxBodySize: 1 << 20,
+    signal: undefined,
+    ...extra,
+  };
+}
+
+async function text(body: ReadableStream<Uint8Array> | null): Promise<string> {
+  if (body === null) return '';
+  return new Response(body).text();
+}
+
+test('a body read with its head ends, and the connection is reused', async () => {
+  const up = await upstream((s) => s.write('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello'));
+  const c = client();
+  for (let i = 0; i < 3; i++) {
+    const res = await c.request(get(up.port));
+    assert.equal(res.status, 200);
+    assert.equal(await text(res.body), 'hello');
+  }
+  assert.equal(up.connections(), 1);
+});
+
+test('a body streamed after its head ends; chunked and split anywhere', async () => {
+  const up = await upstream((s) => {
+    s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel');
+    setTimeout(() => s.write('lo\r\n'), 20);
+    setTimeout(() => s.write('6\r\n world\r\n0\r\n\r\n'), 40);
+  });
+  const c = client();
+  for (let i = 0; i < 2; i++) assert.equal(await text((await c.request(get(up.port))).body), 'hello world');
+  assert.equal(up.connections(), 1);
+});
+
+test('no body for HEAD and 204; the connection stays usable', async () => {
+  const up = await upstream((s, n) => s.write(n === 0 ? 'HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n' : 'HTTP/1.1 204 No Content\r\n\r\n'));
+  const c = client();
+  const head = await c.request(get(up.port, { method: 'HEAD' }));
+  assert.equal(head.body, null);
+  const empty = await c.request(get(up.port));
+  assert.equal(empty.status, 204);
+  assert.equal(empty.body, null);
+  assert.equal(up.connections(), 1);
+});
+
+test('Connection: close and bytes after the body are not reused', async () => {
+  const up = await upstream((s, n) => s.write(n === 0 ? 'HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok' : 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA'));
+  const c = client();
+  assert.equal(await text((await c.request(get(up.port))).body), 'ok');
+  assert.equal(await text((await c.request(get(up.port))).body), 'ok');
+  assert.equal(await text((await c.request(get(up.port))).body), 'ok');
+  assert.equal(up.connections(), 3);
+});
+
+test('a pooled socket the upstream closed while idle: a GET is sent again on a fresh one', async () => {
+  const up = await upstream((s, n) => {
+    if (n === 0) s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  });
+  const c = client();
+  assert.equal(await text((await c.request(get(up.port))).body), 'ok');
+  // The upstream resets the idle connection only when the next request arrives: the keep-alive race.
+  up.sockets[0]!.removeAllListeners('data');
+  up.sockets[0]!.on('data', () => up.sockets[0]!.resetAndDestroy());
+  const res = await c.request(get(up.port));
+  assert.equal(await text(res.body), 'ok');
+  assert.equal(up.connections(), 2);
+});
+
+test('a POST on a stale pooled socket is not sent again: the caller gets the reset', async () => {
+  const up = await upstream((s, n) => {
+    if (n === 0) s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  });
+  const c = client();
+  await text((await c.request(get(up.port))).body);
+  up.sockets[0]!.removeAllListeners('data');
+  up.sockets[0]!.on('data', () => up.sockets[0]!.resetAndDestroy());
+  const body = new Response('payload').body!;
+  await assert.rejects(c.request(get(up.port, { method: 'POST', body, bodyLength: 7 })), (err: unknown) => err instanceof UpstreamError && err.failure === 'reset');
+  assert.equal(up.connections(), 1);
+});
+
+test('a silent upstream times out; one whose body waits for the client does not', async () => {
+  const silent = await upstream(() => undefined);
+  const c = client(300);
+  await assert.rejects(c.request(get(silent.port)), (err: unknown) => err instanceof UpstreamError && err.failure === 'timeout');
+
+  // 4 MiB the client reads only after a pause longer than the timeout: the
+  // paused upstream socket waits for the client, it is not silent.
+  const size = 4 * 1024 * 1024;
+  const big = await upstream((s) => {
+    s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${size}\r\n\r\n`);
+    s.write(Buffer.alloc(size, 97));
+  });
+  const res = await c.request(get(big.port));
+  await new Promise((r) => setTimeout(r, 900));
+  const bytes = (await new Response(res.body).arrayBuffer()).byteLength;
+  assert.equal(bytes, size);
+});
+
+test('a request body is streamed with Content-Length, and chunked when its length is unknown', async () => {
+  const seen: string[] = [];
+  const server = createServer((socket) => {
+    let all = '';
+    socket.on('data', (d) => {
+      all += d.toString('latin1');
+      const complete = /content-length: 7\r\n\r\npayload$/i.test(all) || all.endsWith('0\r\n\r\n');
+      if (complete) {
+        seen.push(all.slice(all.indexOf('\r\n\r\n') + 4));
+        all = '';
+        socket.write('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+      }
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const c = client();
+  await c.request(get(port, { method: 'POST', body: new Response('payload').body!, bodyLength: 7 }));
+  await c.request(get(port, { method: 'POST', body: new Response('payload').body!, bodyLength: undefined }));
+  assert.deepEqual(seen, ['payload', '7\r\npayload\r\n0\r\n\r\n']);
+});
