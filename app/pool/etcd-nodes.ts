@@ -23,6 +23,7 @@ import type { Logger } from '../logger.ts';
 import { GRPC_OPTIONS, CALL_TIMEOUT_MS, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from '../sources/etcd.ts';
 import { hostBreaker } from '../sources/etcd-host-breaker.ts';
 import { parseNode, type NodeStore } from './node-pool.ts';
+import { WakeableSleep, jitteredBackoff } from '../sources/retry-wait.ts';
 
 /** The key prefix of a zone's pool nodes. */
 export function nodesPrefix(zone: string): string {
@@ -55,7 +56,7 @@ export class EtcdNodeStore implements NodeStore {
   private closed = false;
   private seeded = false;
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly sleeper = new WakeableSleep();
   private endWatch: (() => void) | undefined;
 
   constructor(opts: EtcdNodeStoreOptions) {
@@ -154,23 +155,11 @@ export class EtcdNodeStore implements NodeStore {
   }
 
   private backoff(failures: number): number {
-    const base = this.opts.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS;
-    const max = this.opts.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS;
-    const step = Math.min(max, base * 2 ** Math.min(failures, 30));
-    return step / 2 + this.opts.random() * (step / 2);
+    return jitteredBackoff(failures, this.opts.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS, this.opts.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS, this.opts.random);
   }
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+    return this.sleeper.sleep(ms);
   }
 
   /** Puts the node's key; applied here at once, and at every gateway of the zone through its watch. */
@@ -190,7 +179,7 @@ export class EtcdNodeStore implements NodeStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.wake?.();
+    this.sleeper.wake();
     this.endWatch?.();
     this.client.close();
     // A call in flight to an unreachable etcd may wait for its deadline: shutdown does not.

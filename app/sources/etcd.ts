@@ -32,6 +32,7 @@ import { toStoreValue } from './embedded-file.ts';
 import { hostBreaker } from './etcd-host-breaker.ts';
 import { EtcdZoneSync, zonePrefix } from './etcd-sync.ts';
 import type { WeightSource } from './source.ts';
+import { WakeableSleep, jitteredBackoff } from './retry-wait.ts';
 
 /** First retry delay. */ export const DEFAULT_BACKOFF_BASE_MS = 100;
 /** Longest retry delay. */ export const DEFAULT_BACKOFF_MAX_MS = 5_000;
@@ -88,7 +89,7 @@ export class EtcdSource implements WeightSource {
   private started: Promise<void> | undefined;
   private loaded!: () => void;
   private readonly firstLoad = new Promise<void>((resolve) => (this.loaded = resolve));
-  private wake: (() => void) | undefined;
+  private readonly sleeper = new WakeableSleep();
   private endWatch: ((end: WatchEnd) => void) | undefined;
   private watcher: Watcher | undefined;
   /** Whether the current watch has delivered an event. */
@@ -172,25 +173,12 @@ export class EtcdSource implements WeightSource {
     }
   }
 
-  /** Exponential backoff with equal jitter: half the step fixed, half random. */
   private backoff(failures: number): number {
-    const base = this.opts.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS;
-    const max = this.opts.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS;
-    const step = Math.min(max, base * 2 ** Math.min(failures, 30));
-    return step / 2 + (this.opts.random ?? Math.random)() * (step / 2);
+    return jitteredBackoff(failures, this.opts.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS, this.opts.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS, (this.opts.random ?? Math.random));
   }
 
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+    return this.sleeper.sleep(ms);
   }
 
   /**
@@ -327,7 +315,7 @@ export class EtcdSource implements WeightSource {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.wake?.();
+    this.sleeper.wake();
     const watcher = this.watcher;
     this.endWatch?.('closed');
     if (watcher !== undefined) await this.dropWatcher(watcher);
