@@ -2,7 +2,6 @@
  * golb on Deno: `deno task app`.
  * @module
  */
-import { denoTransport } from './proxy/deno-transport.ts';
 import { isFunctionPath, onShutdown, plainAddress, startGolb } from './start.ts';
 
 const golb = await startGolb(
@@ -11,7 +10,6 @@ const golb = await startGolb(
     holdOpen: () => undefined,
   },
   'deno',
-  denoTransport(Deno),
 );
 
 const { proxy, app } = golb;

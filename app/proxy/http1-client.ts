@@ -1,9 +1,9 @@
 /**
  * The upstream engine: an HTTP/1.1 client with a keep-alive pool per upstream
  * address, on a pluggable transport (`transport.ts`: `node:net` for Node and
- * Deno, `bun-transport.ts` for Bun). It behaves the same on Bun, Deno and Node, sends the
- * request exactly as built (Host included, no `Expect`, no content decoding)
- * and streams both bodies with backpressure.
+ * Deno, `bun-transport.ts` for Bun). It behaves the
+ * same on every runtime, sends the request exactly as built (Host included,
+ * no `Expect`, no content decoding) and streams both bodies with backpressure.
  *
  * Reuse and retry: an idle connection is reused LIFO (the warmest socket
  * first) and closed after `idleTimeoutMs`, which should stay below the
