@@ -90,7 +90,8 @@ export interface Config {
 export const DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS = 4_000;
 /** Idle client connections close after 60 s (Bun's ceiling is 255 s). */
 export const DEFAULT_CLIENT_IDLE_TIMEOUT_MS = 60_000;
-/** Default idle sockets per upstream. */ export const DEFAULT_MAX_IDLE_PER_UPSTREAM = 64;
+/** Default idle sockets per upstream: enough for a burst of 1,000 connections to reuse its sockets (64 made them reconnect constantly); they close after the idle timeout. */
+export const DEFAULT_MAX_IDLE_PER_UPSTREAM = 1024;
 /** Default retries (the spec's maximum). */ export const DEFAULT_RETRIES = 2;
 /** Default probe interval (fnlb's). */ export const DEFAULT_HEALTH_INTERVAL_MS = 3_000;
 /** Default probe timeout (fnlb's). */ export const DEFAULT_HEALTH_TIMEOUT_MS = 5_000;

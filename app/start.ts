@@ -118,7 +118,7 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   }, transport);
   const observer = new MetricsObserver({ table, now, secondTimer: true });
   const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic };
-  const pool = startPool(config, logger, engine, strategyDeps, now);
+  const pool = await startPool(config, logger, engine, strategyDeps, now);
   deps.pool = pool.pool;
   const served = withPoolFallback(functionProxy(deps), deps);
   // Decided once: with the access log off the handler is not wrapped at all.

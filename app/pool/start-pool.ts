@@ -10,7 +10,6 @@ import type { Logger } from '../logger.ts';
 import type { ProxyEngine } from '../proxy/engine.ts';
 import { ActiveHealth } from '../health/active.ts';
 import type { StrategyDeps } from '../../strategies/strategy.ts';
-import { EtcdNodeStore } from './etcd-nodes.ts';
 import { MemoryNodeStore } from './memory-store.ts';
 import { DEFAULT_POOL_HEALTH_PATH, NodePool, parseNode } from './node-pool.ts';
 
@@ -20,8 +19,12 @@ export interface StartedPool {
   close(): Promise<void>;
 }
 
-/** Builds the pool from the configuration, starts its store and its prober. */
-export function startPool(config: Config, logger: Logger, engine: ProxyEngine, deps: StrategyDeps, now: () => number): StartedPool {
+/**
+ * Builds the pool from the configuration, starts its store and its prober. The
+ * etcd store (and with it the etcd client, about 30 MB) is loaded only when etcd
+ * is configured.
+ */
+export async function startPool(config: Config, logger: Logger, engine: ProxyEngine, deps: StrategyDeps, now: () => number): Promise<StartedPool> {
   const seeds: string[] = [];
   for (const raw of config.nodes) {
     const node = parseNode(raw);
@@ -30,7 +33,7 @@ export function startPool(config: Config, logger: Logger, engine: ProxyEngine, d
   }
   const store =
     config.etcdHosts.length > 0
-      ? new EtcdNodeStore({ hosts: config.etcdHosts, zone: config.zone, seeds, logger, random: deps.random, now })
+      ? new (await import('./etcd-nodes.ts')).EtcdNodeStore({ hosts: config.etcdHosts, zone: config.zone, seeds, logger, random: deps.random, now })
       : new MemoryNodeStore(seeds);
   const pool = new NodePool({ store, logger, deps });
   pool.start();

@@ -44,7 +44,7 @@ const DEFAULTS: Config = {
   drainTimeoutMs: 30_000,
   clientIdleTimeoutMs: 60_000,
   upstreamIdleTimeoutMs: 4_000,
-  maxIdlePerUpstream: 64,
+  maxIdlePerUpstream: 1024,
   retries: 2,
   healthPath: undefined,
   healthIntervalMs: 3_000,
