@@ -34,11 +34,15 @@ for (const runtime of RUNTIMES) {
     let bs: Backend[];
     let slow: Backend;
     let quick: Backend;
+    let lagging: Backend;
+    let prompt: Backend;
     let golb: GolbProcess;
 
     before(async () => {
       bs = await Promise.all([holdingBackend(held), holdingBackend(held), holdingBackend(held)]);
       [slow, quick] = await Promise.all([holdingBackend(held, 1000), holdingBackend(held)]);
+      [lagging, prompt] = await Promise.all([holdingBackend(held, 50), holdingBackend(held)]);
+      const lag = [lagging.address, prompt.address];
       const [a, b, c] = bs.map((x) => x.address);
       golb = await startGolb(runtime, {
         env: { eb_go_lb_handler_type: 'chash' },
@@ -47,13 +51,16 @@ for (const runtime of RUNTIMES) {
           rotating: { ips: [a, b, c], weights: [1, 1, 1], strategy: 'wrr' },
           least: { ips: [a, b], weights: [1, 1], strategy: 'p2c' },
           fast: { ips: [slow.address, quick.address], weights: [1, 1], strategy: 'ewma' },
+          'lag-wrr': { ips: lag, weights: [1, 1], strategy: 'wrr' },
+          'lag-p2c': { ips: lag, weights: [1, 1], strategy: 'p2c' },
+          'lag-ewma': { ips: lag, weights: [1, 1], strategy: 'ewma' },
         },
       });
     });
     after(async () => {
       for (const res of held.splice(0)) res.end();
       assert.equal(await golb.stop(), 0, 'golb exits 0 on SIGTERM');
-      await Promise.all([...bs, slow, quick].map((b) => b.close()));
+      await Promise.all([...bs, slow, quick, lagging, prompt].map((b) => b.close()));
     });
 
     /** Sends `n` held requests to `fn`, waits until the backends hold them all, returns each backend's count. */
@@ -106,6 +113,26 @@ for (const runtime of RUNTIMES) {
       const after: number[] = [];
       for (let i = 0; i < 6; i++) after.push(await portOf(`${golb.url}/function/fast/x`));
       assert.deepEqual(after, Array(6).fill(quick.port));
+    });
+
+    /** 8 clients, each sending `perClient` requests one after another; how many the lagging pod answered. */
+    async function laggingShare(fn: string, perClient: number): Promise<number> {
+      const clients = Array.from({ length: 8 }, async () => {
+        let lagged = 0;
+        for (let i = 0; i < perClient; i++) if ((await portOf(`${golb.url}/function/${fn}/x`)) === lagging.port) lagged++;
+        return lagged;
+      });
+      return (await Promise.all(clients)).reduce((a, b) => a + b, 0);
+    }
+
+    test('a pod 50 ms slower: wrr still gives it half, p2c and ewma clearly fewer (8 concurrent clients)', async () => {
+      const total = 8 * 10;
+      assert.equal(await laggingShare('lag-wrr', 10), total / 2, 'wrr follows the weights whatever the latency');
+      const p2c = await laggingShare('lag-p2c', 10);
+      const ewma = await laggingShare('lag-ewma', 10);
+      // Equal weights: half each without feedback. In-flight (p2c) and latency (ewma) keep the slow pod well under that.
+      assert.ok(p2c < total * 0.35, `p2c sent ${p2c} of ${total} to the slower pod`);
+      assert.ok(ewma < total * 0.35, `ewma sent ${ewma} of ${total} to the slower pod`);
     });
   });
 }
