@@ -10,21 +10,15 @@
  * Proxying is the function route's: the same engine, the same header rewriting
  * (`Via`, `X-Forwarded-*`, the seed's headers), the same loop check, passive
  * health marks on the pool's own states, and retries on another node under the
- * same rules (`health/retry.ts`).
+ * same rules (`health/retry.ts`): both routes send through `forward.ts`.
  * @module
  */
 import type { Context } from 'hono';
 import type { AppDeps } from '../app/deps.ts';
-import { GatewayError, errorResponse } from '../app/errors.ts';
+import { GatewayError } from '../app/errors.ts';
 import { checkHops } from '../app/middleware/gateway-awareness.ts';
-import { isBackendFailure, markFailed, markSucceeded } from '../app/health/passive.ts';
-import { ReplayableBody } from '../app/health/replayable-body.ts';
-import { isConnectTimeout, maySendAgain } from '../app/health/retry.ts';
-import { UpstreamError, type UpstreamResponse } from '../app/proxy/engine.ts';
-import { clientResponseHeaders, upstreamHeaderBlock, unixTimestamp, type ForwardContext } from '../app/proxy/forward-headers.ts';
 import type { NodePool } from '../app/pool/node-pool.ts';
-import { requestEnded, requestStarted, type BackendState } from '../strategies/backend-state.ts';
-import type { Backend } from '../strategies/strategy.ts';
+import { errorAnswer, forwarder, forwardWithRetries } from './forward.ts';
 import { parseFunctionUrl, type ProxyHandler } from './function-proxy.ts';
 
 /** The name pool requests that are not a function's are counted under (not a valid function name). */
@@ -41,14 +35,14 @@ export type PoolHandler = (req: Request, env: unknown, key: string, label: strin
 
 /** The pool's proxy handler. */
 export function poolProxy(deps: AppDeps, pool: NodePool): PoolHandler {
-  const { config, engine, runtime, logger, observer, now, monotonic } = deps;
-  const origin = { zone: config.zone, node: config.nodeName };
-  const via = `1.1 ${config.nodeName}`;
-  const timestampHeader = `x-forwarded-host-${config.nodeName.toLowerCase()}`;
+  const { config, monotonic } = deps;
   const node = config.nodeName.toLowerCase();
-  const { maxBodySize, maxHops, retries } = config;
+  const { maxBodySize, maxHops } = config;
+  const fwd = forwarder(deps, true);
+  const answerError = errorAnswer(deps);
 
-  async function send(req: Request, env: unknown, key: string, label: string, target: string): Promise<Response> {
+  // Not async: a refusal throws at once, and an accepted request costs the one promise of `forwardWithRetries`.
+  function send(req: Request, env: unknown, key: string, label: string, target: string): Promise<Response> {
     const fn = label === POOL_LABEL ? undefined : label;
     const lengthHeader = req.headers.get('content-length');
     const bodyLength = lengthHeader === null ? undefined : Number(lengthHeader);
@@ -63,84 +57,20 @@ export function poolProxy(deps: AppDeps, pool: NodePool): PoolHandler {
     const started = monotonic();
     const first = picker?.pick({ fn: label, key, now: started, tried: undefined });
     if (picker === undefined || first === undefined) throw new GatewayError('no_backend', 'no node of the pool can take the request', fn);
-    let backend: Backend = first;
-    runtime.holdOpen(req, env);
-    const ctx: ForwardContext = {
-      clientAddress: runtime.clientAddress(req, env), proto: 'http', via, timestampHeader,
-      timestamp: unixTimestamp(now()), finalHost: first.address, forwarded: false, forwardedBy: undefined,
-    };
-    const replay = hasBody && retries > 0 ? new ReplayableBody(req.body!) : undefined;
-    const tried: BackendState[] = [];
-    let attemptStarted = started;
-    for (;;) {
-      const state = backend.state;
-      requestStarted(state);
-      let res: UpstreamResponse;
-      try {
-        res = await engine.request({
-          method: req.method, target, host: backend.host, port: backend.port, address: backend.address,
-          headers: upstreamHeaderBlock(req.headers, ctx),
-          body: replay !== undefined ? replay.stream() : hasBody ? req.body : null,
-          bodyLength: hasBody ? bodyLength : undefined, maxBodySize, signal: req.signal,
-        });
-      } catch (err) {
-        const ended = monotonic();
-        requestEnded(state, ended - attemptStarted, ended);
-        if (!(err instanceof UpstreamError)) throw err;
-        if (!isBackendFailure(err.failure)) {
-          replay?.release();
-          throw attemptError(err, backend, fn, maxBodySize);
-        }
-        logger.warn('pool node failed', { key, node: backend.address, failure: err.failure, reason: err.message });
-        observer.upstreamError(label, backend.address, err.failure);
-        markFailed(state, err.failure, ended);
-        tried.push(state);
-        const next = tried.length <= retries && maySendAgain(req.method, hasBody, err) && (!hasBody || replay?.replayable === true)
-          ? picker.pick({ fn: label, key, now: ended, tried })
-          : undefined;
-        if (next === undefined || tried.includes(next.state)) {
-          replay?.release();
-          throw attemptError(err, backend, fn, maxBodySize);
-        }
-        observer.retry(label);
-        replay?.rewind();
-        backend = next;
-        ctx.finalHost = next.address;
-        attemptStarted = ended;
-        continue;
-      }
-      const ended = monotonic();
-      requestEnded(state, ended - attemptStarted, ended);
-      replay?.release();
-      if (res.status > 599) {
-        res.body?.cancel().catch(() => undefined);
-        markFailed(state, 'protocol', ended);
-        observer.upstreamError(label, backend.address, 'protocol');
-        throw new GatewayError('upstream_failed', `node ${backend.address} failed: protocol`, fn);
-      }
-      markSucceeded(state);
-      observer.response(label, backend.address, res.status, ended - attemptStarted);
-      return new Response(res.body, { status: res.status, statusText: res.reason, headers: clientResponseHeaders(res.headers, ctx) });
-    }
+    // Pool nodes are never gateways: both targets are the original path.
+    return forwardWithRetries(fwd, {
+      req, env, picker, first, started, label, key, fn,
+      podTarget: target, fullTarget: target, hasBody, bodyLength, forwarded: false, forwardedBy: null,
+    });
   }
 
   return function proxyToPool(req, env, key, label, target) {
-    return send(req, env, key, label, target).catch((err: unknown) => {
-      if (err instanceof GatewayError) {
-        observer.rejected(err.fn, err.code);
-        return errorResponse(err, origin);
-      }
-      logger.error('unhandled error', { reason: String(err), stack: err instanceof Error ? err.stack : undefined });
-      return errorResponse(new GatewayError('internal', 'internal error'), origin);
-    });
+    try {
+      return send(req, env, key, label, target).catch(answerError);
+    } catch (err) {
+      return Promise.resolve(answerError(err));
+    }
   };
-}
-
-/** The client's error for a failed attempt: 504 for timeouts, 413 for too large, 502 otherwise. */
-function attemptError(err: UpstreamError, backend: Backend, fn: string | undefined, maxBodySize: number): GatewayError {
-  if (err.failure === 'timeout' || isConnectTimeout(err)) return new GatewayError('upstream_timeout', `node ${backend.address} timed out`, fn);
-  if (err.failure === 'body_too_large') return new GatewayError('body_too_large', `request body over ${maxBodySize} bytes`, fn);
-  return new GatewayError('upstream_failed', `node ${backend.address} failed: ${err.failure}`, fn);
 }
 
 /**

@@ -1,0 +1,248 @@
+/**
+ * Sending one checked request upstream, with retries: what the function route
+ * (`function-proxy.ts`) and the node pool (`node-pool-proxy.ts`) share once
+ * they have chosen the first backend.
+ *
+ * A failure before any response byte is tried on another backend, at most
+ * `config.retries` times, never on one already tried, when the method and
+ * what was sent allow it (`app/health/retry.ts`); the client sees the last
+ * attempt's error. Each outcome feeds the backend's passive health
+ * (`app/health/passive.ts`). A request body is kept as it streams, up to a
+ * limit, so a retry can send it again (`app/health/replayable-body.ts`). The
+ * first attempt allocates nothing for retries apart from that body keeper; the
+ * tried list is made on the first failure.
+ * @module
+ */
+import type { AppDeps } from '../app/deps.ts';
+import { GatewayError, errorResponse } from '../app/errors.ts';
+import { backoffMs, isBackendFailure, markFailed, markSucceeded } from '../app/health/passive.ts';
+import { ReplayableBody } from '../app/health/replayable-body.ts';
+import { isConnectTimeout, maySendAgain } from '../app/health/retry.ts';
+import { UpstreamError, type UpstreamFailure, type UpstreamResponse } from '../app/proxy/engine.ts';
+import { clientResponseHeaders, upstreamHeaderBlock, unixTimestamp, type ForwardContext } from '../app/proxy/forward-headers.ts';
+import { requestEnded, requestStarted, type BackendState } from '../strategies/backend-state.ts';
+import type { Backend, Picker } from '../strategies/strategy.ts';
+
+/**
+ * What a route fixes once for all of its requests (`forwarder`). The pool
+ * names its backends "node" in errors and logs, and logs a failed attempt as
+ * `pool node failed key=… node=…`; the function route says "backend" and
+ * `upstream failed function=… backend=…`.
+ */
+export interface Forwarder {
+  /** Engine, runtime adapter, logger, observer and clocks. */
+  readonly deps: AppDeps;
+  /** True for the node pool's wording. */
+  readonly pool: boolean;
+  /** `backend` or `node`: how errors and health logs name the chosen address. */
+  readonly noun: string;
+  /** The `Via` token of this node, `1.1 <node>`. */
+  readonly via: string;
+  /** Header name `x-forwarded-host-<node>`. */
+  readonly timestampHeader: string;
+  /** This node's name, appended to `X-Golb-Forwarded-By` for a gateway. */
+  readonly nodeName: string;
+  /** `config.maxBodySize`. */
+  readonly maxBodySize: number;
+  /** `config.retries`: attempts after the first, at most. */
+  readonly retries: number;
+}
+
+/** The `Forwarder` of a route: `pool` selects the node pool's wording. */
+export function forwarder(deps: AppDeps, pool: boolean): Forwarder {
+  const { config } = deps;
+  return {
+    deps,
+    pool,
+    noun: pool ? 'node' : 'backend',
+    via: `1.1 ${config.nodeName}`,
+    timestampHeader: `x-forwarded-host-${config.nodeName.toLowerCase()}`,
+    nodeName: config.nodeName,
+    maxBodySize: config.maxBodySize,
+    retries: config.retries,
+  };
+}
+
+/** One request to forward: the route has checked it and picked its first backend. */
+export interface ForwardCall {
+  req: Request;
+  /** What the server handed with the request (`RuntimeAdapter`). */
+  env: unknown;
+  /** Picks the backend of a retry. */
+  picker: Picker;
+  /** The first backend, picked by the route at `started`. */
+  first: Backend;
+  /** Monotonic time of the first pick: the first attempt's latency counts from it. */
+  started: number;
+  /** The name metrics count the request under, and the picker's `fn`. */
+  label: string;
+  /** What the picker hashes. */
+  key: string;
+  /** The function named in error bodies; undefined for a pool path. */
+  fn: string | undefined;
+  /** What a pod receives (path and query). */
+  podTarget: string;
+  /** What another zone's gateway receives (path and query). */
+  fullTarget: string;
+  /** True when the request has a body (by its framing headers). */
+  hasBody: boolean;
+  /** `Content-Length`, undefined when chunked or absent. */
+  bodyLength: number | undefined;
+  /** True when another golb forwarded this request. */
+  forwarded: boolean;
+  /** The request's `X-Golb-Forwarded-By`; this node is appended when a gateway is chosen. */
+  forwardedBy: string | null;
+}
+
+/**
+ * Sends `call` to its first backend and, after a failure that allows it, to
+ * others; resolves to the client's response, rejects with the `GatewayError`
+ * of the last attempt (504 timeout, 413 body too large, 502 otherwise) or
+ * whatever unexpected error the engine threw.
+ */
+export async function forwardWithRetries(f: Forwarder, call: ForwardCall): Promise<Response> {
+  const { engine, runtime, logger, observer, monotonic } = f.deps;
+  const { req, label, hasBody } = call;
+  const maxBodySize = f.maxBodySize;
+  let backend = call.first;
+  runtime.holdOpen(req, call.env);
+  const ctx: ForwardContext = {
+    clientAddress: runtime.clientAddress(req, call.env),
+    proto: 'http',
+    via: f.via,
+    timestampHeader: f.timestampHeader,
+    timestamp: unixTimestamp(f.deps.now()),
+    finalHost: backend.address,
+    forwarded: call.forwarded,
+    forwardedBy: backend.gateway ? appendList(call.forwardedBy, f.nodeName) : undefined,
+  };
+  // A body that may have to be sent to a second backend is kept as it streams (up to a limit).
+  const replay = hasBody && f.retries > 0 ? new ReplayableBody(req.body!) : undefined;
+  let tried: BackendState[] | undefined;
+  let attemptStarted = call.started;
+  for (;;) {
+    const state = backend.state;
+    requestStarted(state);
+    let res: UpstreamResponse;
+    try {
+      res = await engine.request({
+        method: req.method,
+        target: backend.gateway ? call.fullTarget : call.podTarget,
+        host: backend.host,
+        port: backend.port,
+        address: backend.address,
+        headers: upstreamHeaderBlock(req.headers, ctx),
+        body: replay !== undefined ? replay.stream() : hasBody ? req.body : null,
+        bodyLength: hasBody ? call.bodyLength : undefined,
+        maxBodySize,
+        signal: req.signal,
+      });
+    } catch (err) {
+      // Any rejection means no response reached the route: the attempt is over.
+      const ended = monotonic();
+      requestEnded(state, ended - attemptStarted, ended);
+      if (!(err instanceof UpstreamError)) throw err;
+      const next = afterFailure(f, call, backend, err, replay, (tried ??= []), ended);
+      if (next === undefined) {
+        replay?.release();
+        throw attemptError(f, err, backend, call.fn);
+      }
+      observer.retry(label);
+      backend = next;
+      ctx.finalHost = next.address;
+      ctx.forwardedBy = next.gateway ? appendList(call.forwardedBy, f.nodeName) : undefined;
+      attemptStarted = ended;
+      continue;
+    }
+    const ended = monotonic();
+    requestEnded(state, ended - attemptStarted, ended);
+    replay?.release();
+    if (res.status > 599) {
+      // Not an HTTP answer (RFC 9110 §15: three digits, 1xx to 5xx): a protocol failure, marked like one.
+      res.body?.cancel().catch(() => undefined);
+      logger.warn(f.pool ? 'pool node failed' : 'upstream failed', attemptFields(f, call, backend, 'protocol', `status ${res.status} out of range`));
+      observer.upstreamError(label, backend.address, 'protocol');
+      markFailed(state, 'protocol', ended);
+      throw new GatewayError('upstream_failed', `${f.noun} ${backend.address} failed: protocol`, call.fn);
+    }
+    if (markSucceeded(state)) logger.info(`${f.noun} answers again`, { [f.noun]: backend.address });
+    observer.response(label, backend.address, res.status, ended - attemptStarted);
+    return new Response(res.body, { status: res.status, statusText: res.reason, headers: clientResponseHeaders(res.headers, ctx) });
+  }
+}
+
+/**
+ * Records the failed attempt on `backend` (log, metrics, passive health, the
+ * `tried` list) and returns the backend for another attempt, or undefined
+ * when the request may not or cannot be sent again: the client ended it, the
+ * retries are spent, the method and what was sent forbid it (`retry.ts`), the
+ * body cannot be produced again, or no untried backend is left.
+ */
+function afterFailure(
+  f: Forwarder,
+  call: ForwardCall,
+  backend: Backend,
+  err: UpstreamError,
+  replay: ReplayableBody | undefined,
+  tried: BackendState[],
+  now: number,
+): Backend | undefined {
+  const { logger, observer } = f.deps;
+  const fields = attemptFields(f, call, backend, err.failure, err.message);
+  // The client leaving, or sending too much, is not the backend's failure.
+  if (!isBackendFailure(err.failure)) {
+    logger.debug('request ended by the client', fields);
+    return undefined;
+  }
+  logger.warn(f.pool ? 'pool node failed' : 'upstream failed', fields);
+  const state = backend.state;
+  observer.upstreamError(call.label, backend.address, err.failure);
+  if (markFailed(state, err.failure, now)) {
+    logger.info(`${f.noun} marked down`, { [f.noun]: backend.address, failures: state.failures, backoffMs: backoffMs(state.failures) });
+  }
+  tried.push(state);
+  if (tried.length > f.retries || !maySendAgain(call.req.method, call.hasBody, err)) return undefined;
+  if (call.hasBody && (replay === undefined || !replay.replayable)) return undefined;
+  const next = call.picker.pick({ fn: call.label, key: call.key, now, tried });
+  // A picker hands out a tried backend only by mistake; never send the request there twice.
+  if (next === undefined || tried.includes(next.state)) return undefined;
+  replay?.rewind();
+  return next;
+}
+
+/** The log fields of a failed attempt, in the route's wording. */
+function attemptFields(f: Forwarder, call: ForwardCall, backend: Backend, failure: UpstreamFailure, reason: string): Record<string, string> {
+  return f.pool
+    ? { key: call.key, node: backend.address, failure, reason }
+    : { function: call.label, backend: backend.address, failure, reason };
+}
+
+/** The client's error for a failed attempt: 504 for timeouts, 413 for too large, 502 otherwise. */
+function attemptError(f: Forwarder, err: UpstreamError, backend: Backend, fn: string | undefined): GatewayError {
+  if (err.failure === 'timeout' || isConnectTimeout(err)) return new GatewayError('upstream_timeout', `${f.noun} ${backend.address} timed out`, fn);
+  if (err.failure === 'body_too_large') return new GatewayError('body_too_large', `request body over ${f.maxBodySize} bytes`, fn);
+  return new GatewayError('upstream_failed', `${f.noun} ${backend.address} failed: ${err.failure}`, fn);
+}
+
+/** `list, item`, or `item` alone. */
+function appendList(list: string | null, item: string): string {
+  return list === null || list === '' ? item : `${list}, ${item}`;
+}
+
+/**
+ * The answer to what a route's handler threw, made once per route and handed
+ * to `.catch`: a `GatewayError` becomes its JSON error (counted as rejected);
+ * anything else is logged and answered with a 500 `internal` error.
+ */
+export function errorAnswer(deps: AppDeps): (err: unknown) => Response {
+  const { config, logger, observer } = deps;
+  const origin = { zone: config.zone, node: config.nodeName };
+  return function answerError(err) {
+    if (err instanceof GatewayError) {
+      observer.rejected(err.fn, err.code);
+      return errorResponse(err, origin);
+    }
+    logger.error('unhandled error', { reason: String(err), stack: err instanceof Error ? err.stack : undefined });
+    return errorResponse(new GatewayError('internal', 'internal error'), origin);
+  };
+}
