@@ -25,12 +25,6 @@ import { functionProxy, type ProxyHandler } from '../routes/function-proxy.ts';
 import { withPoolFallback } from '../routes/node-pool-proxy.ts';
 import { startPool } from './pool/start-pool.ts';
 
-/**
- * Settings parsed today but whose feature is not in this version yet: setting
- * one logs a warning at start instead of silently doing nothing.
- */
-export const NOT_YET_ACTIVE: readonly (keyof Config)[] = [];
-
 /** A started golb, ready to be served by a runtime. */
 export interface Golb {
   config: Config;
@@ -93,12 +87,6 @@ export function plainAddress(address: string | undefined): string {
 export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, transport?: Transport): Promise<Golb> {
   const config = loadConfigOrExit(process.env, process.argv.slice(2));
   const logger = createLogger({ mode: config.mode, node: config.nodeName });
-  for (const key of NOT_YET_ACTIVE) {
-    const value = config[key];
-    if (value !== undefined && value !== false && !(Array.isArray(value) && value.length === 0)) {
-      logger.warn('setting accepted but not in effect in this version', { setting: key });
-    }
-  }
   const now = () => Date.now();
   const monotonic = () => performance.now();
   const strategyDeps = { random: Math.random, now: monotonic };

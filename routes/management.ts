@@ -16,14 +16,17 @@ import { metricsRoutes } from './metrics.ts';
 import { statsRoutes } from './stats.ts';
 import { dashRoutes } from './dash.ts';
 
-/** Every management route. Everything under `/1/lb/` but the dashboard page passes the admin-token check first. */
+/** Every management route. `/metrics` and everything under `/1/lb/` but the dashboard page pass the admin-token check first. */
 export function managementRoutes(deps: AppDeps): Hono {
   const routes = new Hono();
   const origin = { zone: deps.config.zone, node: deps.config.nodeName };
   // The dashboard page holds no data (it reads /1/lb/stats, which the token guards,
   // sending the token from `#token=`): a browser can open it without a bearer header.
   routes.route('/', dashRoutes());
-  routes.use('/1/lb/*', adminAuth({ token: deps.config.adminToken, readsNeedToken: deps.config.readsNeedToken, origin }));
+  const auth = adminAuth({ token: deps.config.adminToken, readsNeedToken: deps.config.readsNeedToken, origin });
+  routes.use('/1/lb/*', auth);
+  // Metrics are a read like the others: open unless eb_go_lb_protect_reads closes reads.
+  routes.use('/metrics', auth);
   routes.route('/', healthRoutes(deps));
   routes.route('/', functionsApi(deps));
   if (deps.pool !== undefined) routes.route('/', nodesApi(deps, deps.pool));

@@ -151,7 +151,9 @@ for (const runtime of RUNTIMES) {
     test('protected reads need the token', async () => {
       assert.equal((await api(golb.url, 'GET', '/1/lb/functions')).status, 401);
       assert.equal((await api(golb.url, 'GET', '/1/lb/nodes')).status, 401);
+      assert.equal((await api(golb.url, 'GET', '/metrics')).status, 401, 'metrics are a read too');
       assert.equal((await api(golb.url, 'GET', '/1/lb/functions', { headers: auth })).status, 200);
+      assert.equal((await fetch(`${golb.url}/metrics`, { headers: auth })).status, 200);
       assert.equal((await api(golb.url, 'GET', '/healthz')).status, 200, 'liveness stays open');
     });
 
