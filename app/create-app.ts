@@ -10,6 +10,7 @@ import { functionProxy, type ProxyHandler } from '../routes/function-proxy.ts';
 import { healthRoutes } from '../routes/health.ts';
 import { managementRoutes } from '../routes/management.ts';
 import { poolRoute, withPoolFallback } from '../routes/node-pool-proxy.ts';
+import { withAccessLog } from './metrics/access-log.ts';
 
 /**
  * The Hono application of the traffic port: the function proxy, liveness and
@@ -24,7 +25,10 @@ export function createApp(deps: AppDeps, proxy: ProxyHandler = withPoolFallback(
   const route = (c: Context) => proxy(c.req.raw, c.env);
   app.all('/function/*', route);
   app.all('/function', route);
-  app.all('*', poolRoute(deps));
+  const pool = poolRoute(deps);
+  // The access log covers the pool's requests as it covers /function/ ones (start.ts wraps those).
+  const toPool = deps.config.accessLog ? withAccessLog(pool, deps) : pool;
+  app.all('*', (c) => toPool(c.req.raw, c.env));
   return app;
 }
 

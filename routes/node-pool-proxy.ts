@@ -13,7 +13,6 @@
  * same rules (`health/retry.ts`): both routes send through `forward.ts`.
  * @module
  */
-import type { Context } from 'hono';
 import type { AppDeps } from '../app/deps.ts';
 import { GatewayError } from '../app/errors.ts';
 import { checkHops } from '../app/middleware/gateway-awareness.ts';
@@ -78,18 +77,18 @@ export function poolProxy(deps: AppDeps, pool: NodePool): PoolHandler {
  * keyed by its path; golb's own paths that no route took, and any path while
  * the pool is empty, are 404.
  */
-export function poolRoute(deps: AppDeps): (c: Context) => Promise<Response> {
+export function poolRoute(deps: AppDeps): (req: Request, env: unknown) => Promise<Response> {
   const pool = deps.pool;
   const send = pool === undefined ? undefined : poolProxy(deps, pool);
-  return async function poolCatchAll(c) {
-    const url = c.req.raw.url;
+  return async function poolCatchAll(req, env) {
+    const url = req.url;
     const pathStart = url.indexOf('/', url.indexOf('//') + 2);
     const queryStart = url.indexOf('?', pathStart);
     const path = pathStart < 0 ? '/' : url.slice(pathStart, queryStart < 0 ? undefined : queryStart);
     if (send === undefined || pool === undefined || pool.size === 0 || isGolbPath(path)) {
       throw new GatewayError('unknown_function', 'no route for this path');
     }
-    return send(c.req.raw, c.env, path, POOL_LABEL, pathStart < 0 ? '/' : url.slice(pathStart));
+    return send(req, env, path, POOL_LABEL, pathStart < 0 ? '/' : url.slice(pathStart));
   };
 }
 

@@ -66,7 +66,7 @@ for (const runtime of RUNTIMES) {
       const port = await freePort();
       golb = await startGolb(runtime, {
         port,
-        args: ['--listen', `127.0.0.1:${port}`, '--nodes', `${n1.address},${n2.address}`, '--hc-interval', '0.2', '--hc-unhealthy', '2', '--hc-timeout', '2'],
+        args: ['--listen', `127.0.0.1:${port}`, '--nodes', `${n1.address},${n2.address}`, '--hc-interval', '0.2', '--hc-unhealthy', '2', '--hc-timeout', '2', '--access-log'],
         env: { eb_go_lb_admin_token: TOKEN },
       });
     });
@@ -88,6 +88,10 @@ for (const runtime of RUNTIMES) {
       assert.equal(ports.size, 1, 'one node for one path');
       const counts = [hits(n1, path) - before1, hits(n2, path) - before2].sort();
       assert.deepEqual(counts, [0, 20], 'all 20 at one backend, as it received them');
+      const node = [...ports][0] === n1.port ? n1 : n2;
+      const logged = golb.output().split('\n').filter((l) => / access /.test(l) && l.includes(`/r/myapp/hello-${runtime}?x=1`));
+      assert.equal(logged.length, 20, 'the access log has the pool requests too');
+      assert.match(logged[0]!, new RegExp(`backend=${node.address}.*status=200`));
       // Many paths spread over both nodes.
       const spread = new Set<number>();
       for (let i = 0; i < 40; i++) spread.add(await call(golb.url, `/v1/apps/app-${i}`));
