@@ -8,7 +8,9 @@
  *   bun bench/pick-cost.mjs
  *
  * Each strategy runs in a child process of its own. Per strategy and size: ns per pick (the best of ROUNDS timed batches after a
- * warm-up; picks cycle through 64 keys, as requests for 64 functions would),
+ * warm-up; a function's picker always hashes the function's name, so every pick
+ * has one key; the extra `chash, 64 keys` row is the node pool, whose picker
+ * hashes request paths),
  * the 1000/2 ratio (flagged when over 1.2: pick should cost the same whatever
  * the number of backends), and the heap over 1,000,000 picks: its growth with
  * no collection in between (allocation churn) and what remains after a full
@@ -61,7 +63,13 @@ function makeBackends(n) {
   });
 }
 
-const contexts = Array.from({ length: 64 }, (_, i) => ({ fn: `fn${i}`, key: `fn${i}`, now: NOW, tried: undefined }));
+/** What a function's picker sees: its own name as key, every time. */
+const ONE_KEY = Array.from({ length: 64 }, () => ({ fn: 'resnet', key: 'resnet', now: NOW, tried: undefined }));
+/** What the node pool's picker sees: a different request path per pick. */
+const MANY_KEYS = Array.from({ length: 64 }, (_, i) => ({ fn: '_pool', key: `/r/app/route-${i}`, now: NOW, tried: undefined }));
+/** A bench row: the strategy and the keys its picks use. */
+const ROWS = [...[...STRATEGIES.keys()].map((name) => ({ row: name, name, keys: 'one' })), { row: 'chash, 64 keys (node pool)', name: 'chash', keys: 'many' }];
+let contexts = ONE_KEY;
 
 /**
  * A pick loop of its own per strategy (`new Function`), so that one strategy's
@@ -122,8 +130,8 @@ function measure(strategy) {
  * strategy as argument, same runtime and flags): one strategy's garbage, heap
  * layout and JIT feedback never colour another's numbers.
  */
-function measureApart(name) {
-  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--one', name], {
+function measureApart(name, keys) {
+  const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--one', name, keys], {
     encoding: 'utf8',
     env: process.env,
   });
@@ -133,6 +141,7 @@ function measureApart(name) {
 
 const one = process.argv.indexOf('--one');
 if (one >= 0) {
+  if (process.argv[one + 2] === 'many') contexts = MANY_KEYS;
   console.log(JSON.stringify(measure(STRATEGIES.get(process.argv[one + 1]))));
 } else {
   const mb = (x) => (x >= 0 ? '+' : '') + x.toFixed(2);
@@ -141,13 +150,13 @@ if (one >= 0) {
   console.log('| strategy | ns/pick n=2 | ns/pick n=1000 | 1000/2 | heap MB n=2 (churn / retained) | heap MB n=1000 (churn / retained) |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
   const warnings = [];
-  for (const name of STRATEGIES.keys()) {
-    const { small, large } = measureApart(name);
+  for (const { row, name, keys } of ROWS) {
+    const { small, large } = measureApart(name, keys);
     const ratio = large.ns / small.ns;
     const flag = ratio > 1.2 ? ' ⚠' : '';
-    if (flag) warnings.push(`${name}: 1000 backends cost ${ratio.toFixed(2)}× 2 backends (timings are noisy: rerun to confirm)`);
+    if (flag) warnings.push(`${row}: 1000 backends cost ${ratio.toFixed(2)}× 2 backends (timings are noisy: rerun to confirm)`);
     console.log(
-      `| ${name} | ${small.ns.toFixed(1)} | ${large.ns.toFixed(1)} | ${ratio.toFixed(2)}${flag} | ${mb(small.churnMB)} / ${mb(small.retainedMB)} | ${mb(large.churnMB)} / ${mb(large.retainedMB)} |`,
+      `| ${row} | ${small.ns.toFixed(1)} | ${large.ns.toFixed(1)} | ${ratio.toFixed(2)}${flag} | ${mb(small.churnMB)} / ${mb(small.retainedMB)} | ${mb(large.churnMB)} / ${mb(large.retainedMB)} |`,
     );
   }
   for (const w of warnings) console.log(`warning: ${w}`);
