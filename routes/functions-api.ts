@@ -20,7 +20,8 @@ import type { AppDeps } from '../app/deps.ts';
 import { GatewayError } from '../app/errors.ts';
 import { isFunctionName } from '../app/function-name.ts';
 import { decodeFunctionValue } from '../app/sources/function-value.ts';
-import { toStoreValue } from '../app/sources/embedded-file.ts';
+import { WeightsFileError, toStoreValue } from '../app/sources/embedded-file.ts';
+import type { Logger } from '../app/logger.ts';
 import { MAX_VALUE_BYTES } from '../app/sources/etcd-sync.ts';
 import type { FunctionEntry } from '../app/weight-table.ts';
 import { isAvailable } from '../strategies/backend-state.ts';
@@ -65,12 +66,18 @@ function functionParam(fn: string): string {
   return fn;
 }
 
-/** Runs a write against the source; a store that cannot take it is 502. */
-async function write(fn: string, op: () => Promise<void>): Promise<void> {
+/**
+ * Runs a write against the source; a store that cannot take it is 502. The
+ * client gets the weights file's own safe reasons; anything else (paths, etcd
+ * addresses) goes to the log only.
+ */
+async function write(fn: string, logger: Logger, op: () => Promise<void>): Promise<void> {
   try {
     await op();
   } catch (err) {
-    throw new GatewayError('upstream_failed', `the weight source could not store the change: ${err instanceof Error ? err.message : String(err)}`, fn);
+    logger.warn('management write failed', { function: fn, reason: err instanceof Error ? err.message : String(err) });
+    const why = err instanceof WeightsFileError ? err.message : 'the weight source could not store the change';
+    throw new GatewayError('upstream_failed', why, fn);
   }
 }
 
@@ -102,7 +109,7 @@ export function functionsApi(deps: AppDeps): Hono {
     const fn = functionParam(c.req.param('fn'));
     const result = decodeFunctionValue(await readBody(c.req.raw, MAX_VALUE_BYTES), knownStrategies);
     if (!result.ok) throw new GatewayError('bad_request', `value refused: ${result.reason}`, fn);
-    await write(fn, () => source.put(fn, result.spec));
+    await write(fn, deps.logger, () => source.put(fn, result.spec));
     deps.logger.info('function written through the management API', { function: fn, source: source.kind });
     return c.json({ function: fn, value: toStoreValue(result.spec) }, written());
   });
@@ -111,7 +118,7 @@ export function functionsApi(deps: AppDeps): Hono {
     const fn = functionParam(c.req.param('fn'));
     const known = table.get(fn) !== undefined;
     // Removed from the store even when the table does not know it (a refused value's key, say).
-    await write(fn, () => source.remove(fn));
+    await write(fn, deps.logger, () => source.remove(fn));
     if (!known) throw new GatewayError('unknown_function', `function ${fn} is not known here`, fn);
     deps.logger.info('function deleted through the management API', { function: fn, source: source.kind });
     return c.json({ function: fn, deleted: true }, written());

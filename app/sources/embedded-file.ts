@@ -73,10 +73,13 @@ export class EmbeddedFileSource implements WeightSource {
   private schedule(): void {
     if (this.scheduled || this.closed) return;
     this.scheduled = true;
-    this.pending = this.pending.then(async () => {
+    const reread = async (): Promise<void> => {
       this.scheduled = false;
       await this.reload();
-    });
+    };
+    // The chain never stays rejected: a failed write must not stop later re-reads
+    // (nor leave an unhandled rejection behind, which ends the process).
+    this.pending = this.pending.then(reread, reread).catch(() => undefined);
   }
 
   /** Reads the file and applies it to the table (no-op when unchanged). */
@@ -158,25 +161,54 @@ export class EmbeddedFileSource implements WeightSource {
     });
   }
 
-  /** Read-modify-write of the file, replaced atomically, then re-read. */
+  /**
+   * Read-modify-write of the file, replaced atomically (a temporary file with
+   * the original's mode, then a rename), then re-read. A file that exists but
+   * is not a JSON object is an operator's edit in progress: the write is refused
+   * rather than rebuilding the file from the table and losing that edit. So is a
+   * file that changed between the read and the rename.
+   * @throws {WeightsFileError} when the file cannot be rewritten safely
+   */
   private async rewrite(change: (doc: Record<string, unknown>) => void): Promise<void> {
+    const path = this.opts.path;
     const run = async (): Promise<void> => {
-      let doc: Record<string, unknown> = {};
+      let text: string | undefined;
+      let mode = 0o644;
       try {
-        const parsed: unknown = JSON.parse(await fsp.readFile(this.opts.path, 'utf8'));
-        if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) doc = parsed as Record<string, unknown>;
-      } catch {
-        // Missing or broken: start from the functions the table holds.
-        for (const name of this.opts.table.names()) doc[name] = toStoreValue(this.opts.table.get(name)!.spec);
+        text = await fsp.readFile(path, 'utf8');
+        mode = (await fsp.stat(path)).mode & 0o7777;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new WeightsFileError('the weights file cannot be read');
+      }
+      let doc: Record<string, unknown> = {};
+      if (text !== undefined && text.trim() !== '') {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          throw new WeightsFileError('the weights file is not valid JSON now (an edit in progress?): not overwritten');
+        }
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new WeightsFileError('the weights file does not hold a JSON object: not overwritten');
+        doc = parsed as Record<string, unknown>;
       }
       change(doc);
-      const tmp = join(dirname(this.opts.path), `.${basename(this.opts.path)}.${process.pid}.tmp`);
-      await fsp.writeFile(tmp, JSON.stringify(doc, null, 2) + '\n');
-      await fsp.rename(tmp, this.opts.path);
-      await this.reload();
+      const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+      try {
+        await fsp.writeFile(tmp, JSON.stringify(doc, null, 2) + '\n', { mode });
+        const now = await fsp.readFile(path, 'utf8').catch(() => undefined);
+        if (now !== text) throw new WeightsFileError('the weights file changed while it was being rewritten: not overwritten');
+        await fsp.rename(tmp, path);
+      } catch (err) {
+        await fsp.unlink(tmp).catch(() => undefined);
+        if (err instanceof WeightsFileError) throw err;
+        throw new WeightsFileError('the weights file cannot be written');
+      } finally {
+        await this.reload();
+      }
     };
-    this.pending = this.pending.then(run, run);
-    await this.pending;
+    const done = this.pending.then(run, run);
+    this.pending = done.catch(() => undefined);
+    await done;
   }
 
   async close(): Promise<void> {
@@ -184,6 +216,14 @@ export class EmbeddedFileSource implements WeightSource {
     this.watcher?.close();
     if (this.poll) clearInterval(this.poll);
     await this.pending.catch(() => undefined);
+  }
+}
+
+/** A management write the weights file cannot take; the message is safe to show a client. */
+export class WeightsFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WeightsFileError';
   }
 }
 

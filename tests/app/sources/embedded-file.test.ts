@@ -106,3 +106,48 @@ test('not JSON or not an object keeps the table and counts a refusal; a bad entr
   assert.match(String(refusal?.reason), /weights\[0\] must be an integer/);
   assert.equal(refusal?.kept, true);
 });
+
+test('a management write the file cannot take is refused, and later re-reads go on (no unhandled rejection)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'golb-embedded-'));
+  const path = join(dir, 'missing-dir', 'weights.json');
+  const table = new WeightTable({ defaultStrategy: 'wrr', gateways: [], deps: { random: () => 0.5, now: () => 0 }, states: new BackendStates() });
+  const logger = createLogger({ mode: 'prod', node: 't', write: () => undefined, now: () => 0 });
+  const source = new EmbeddedFileSource({ path, table, logger, knownStrategies: new Set(STRATEGIES.keys()), pollIntervalMs: 10 });
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    await source.start();
+    const spec = { targets: [{ address: '127.0.0.1:9', host: '127.0.0.1', port: 9, weight: 1 }], strategy: undefined };
+    await assert.rejects(source.put('f', spec), { name: 'WeightsFileError', message: 'the weights file cannot be written' });
+    // Polls keep re-reading: the directory appears with a file, and it is applied.
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'missing-dir'));
+    writeFileSync(path, JSON.stringify({ g: one('127.0.0.1:10') }));
+    for (let i = 0; i < 200 && table.get('g') === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(backendsOf(table, 'g'), ['127.0.0.1:10']);
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    await source.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a management write never overwrites a file that is not valid JSON (an edit in progress); the mode is kept', async () => {
+  const { path, table, source, write, start } = setup();
+  write({ a: one('127.0.0.1:1') });
+  const { chmodSync, readFileSync, statSync } = await import('node:fs');
+  chmodSync(path, 0o600);
+  await start();
+  const spec = { targets: [{ address: '127.0.0.1:3', host: '127.0.0.1', port: 3, weight: 1 }], strategy: undefined };
+  await source.put('c', spec);
+  assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')), { a: one('127.0.0.1:1'), c: one('127.0.0.1:3') });
+  assert.equal(statSync(path).mode & 0o777, 0o600, 'the rewrite keeps the file mode');
+  const half = '{"a": {"ips": ["127.0.0.1:1"], "weights": [1]}, "b": {"ips": [';
+  write(half);
+  await assert.rejects(source.put('d', spec), { name: 'WeightsFileError', message: /not valid JSON/ });
+  assert.equal(readFileSync(path, 'utf8'), half, "the operator's half-written file is untouched");
+  assert.deepEqual(backendsOf(table, 'c'), ['127.0.0.1:3'], 'the table keeps its last good state');
+  rmSync(join(path, '..'), { recursive: true, force: true });
+});
