@@ -106,6 +106,8 @@ export function withPoolFallback(proxy: ProxyHandler, deps: AppDeps): ProxyHandl
     if (pool.size === 0 || !deps.source.ready) return proxy(req, env);
     const path = parseFunctionUrl(req.url);
     if (path === undefined || deps.table.get(path.fn) !== undefined) return proxy(req, env);
-    return send(req, env, path.fn, path.fn, path.fullTarget);
+    // Counted under the pool's label, never under the requested name: names a
+    // client invents must not become metric series (or memory).
+    return send(req, env, path.fn, POOL_LABEL, path.fullTarget);
   };
 }

@@ -10,10 +10,12 @@
  * time, so the counters need no locking. Scrapes read the records.
  *
  * Cardinality: records exist only for functions that reached a backend (they
- * are in the weights table); errors golb answers for names that are not in
- * the table count under their error code alone, so a client inventing function
- * names cannot grow memory. Records of backends and functions that left the
- * table are dropped once idle for a minute ({@link MetricsObserver.prune}).
+ * are in the weights table, or `_pool` for everything fnlb's node pool
+ * serves); errors golb answers for names that are not in the table count under
+ * their error code alone, so a client inventing function names cannot grow
+ * memory. Records of backends and functions that left the table are dropped
+ * once idle for a minute ({@link MetricsObserver.prune}), checked every minute
+ * by the second timer and at every scrape.
  * @module
  */
 import { clearTimeout, setTimeout } from 'node:timers';
@@ -123,6 +125,8 @@ export class MetricsObserver implements ProxyObserver {
   private tick(): void {
     const ms = this.clock();
     this.current = Math.floor(ms / 1000);
+    // Records of what left the table go once a minute whether or not anyone scrapes.
+    if (this.current % 60 === 0) this.prune(this.table);
     this.timer = setTimeout(() => this.tick(), 1001 - (ms % 1000));
     this.timer.unref();
   }

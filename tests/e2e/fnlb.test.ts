@@ -104,6 +104,9 @@ for (const runtime of RUNTIMES) {
       const node = port === n1.port ? n1 : n2;
       assert.equal(hits(node, path), 1);
       assert.equal((await fetch(`${golb.url}/1/lb/elsewhere`)).status, 404, "golb's own paths never go to the pool");
+      const metrics = await (await fetch(`${golb.url}/metrics`)).text();
+      assert.doesNotMatch(metrics, new RegExp(`function="no-weights-${runtime}"`), 'names a client chose never become series');
+      assert.match(metrics, /golb_requests_total\{function="_pool",/);
     });
 
     test("fnlb's README commands, with the token: add a node, list, delete one", async () => {
