@@ -4,6 +4,7 @@
  * call it; a value it refuses never replaces the function's last good one.
  * @module
  */
+import { isIPv6 } from 'node:net';
 
 /** One target of a function value, before gateway awareness is applied. */
 export interface Target {
@@ -57,7 +58,7 @@ export function parseAddress(raw: string): Omit<Target, 'weight'> | string {
     const after = s.slice(end + 1);
     if (after !== '' && !after.startsWith(':')) return `address ${clip(raw)}: malformed`;
     portText = after === '' ? undefined : after.slice(1);
-    if (!IPV6.test(host) || !host.includes(':')) return `address ${clip(raw)}: malformed IPv6 address`;
+    if (!IPV6.test(host) || !isIPv6(host)) return `address ${clip(raw)}: malformed IPv6 address`;
   } else {
     const colon = s.indexOf(':');
     host = colon < 0 ? s : s.slice(0, colon);
@@ -70,6 +71,9 @@ export function parseAddress(raw: string): Omit<Target, 'weight'> | string {
     port = Number(portText);
     if (port < 1 || port > 65535) return `address ${clip(raw)}: port out of range`;
   }
+  // Host names are case-insensitive (RFC 4343) and so are IPv6 hex digits: one
+  // spelling per address, so health, pools and the node pool's ring see one backend.
+  host = host.toLowerCase();
   const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
   return { address, host, port };
 }

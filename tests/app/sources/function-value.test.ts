@@ -14,6 +14,10 @@ test('address forms: host, host:port, http URL, IPv6', () => {
   assert.deepEqual(parseAddress('10.0.0.2:8080'), { address: '10.0.0.2:8080', host: '10.0.0.2', port: 8080 });
   assert.deepEqual(parseAddress('http://10.0.0.3:9000/'), { address: '10.0.0.3:9000', host: '10.0.0.3', port: 9000 });
   assert.deepEqual(parseAddress('[::1]:8080'), { address: '[::1]:8080', host: '::1', port: 8080 });
+  assert.deepEqual(parseAddress('[FE80::1]:8080'), { address: '[fe80::1]:8080', host: 'fe80::1', port: 8080 });
+  assert.deepEqual(parseAddress('Node-A.Example:8080'), { address: 'node-a.example:8080', host: 'node-a.example', port: 8080 });
+  assert.match(String(parseAddress('[.:]:80')), /malformed IPv6/);
+  assert.match(String(parseAddress('[1:2:3]:80')), /malformed IPv6/);
 });
 
 test('a strategy field is accepted when known', () => {
