@@ -321,6 +321,9 @@ function checkDerived(
     else problems.push(`${source} (default of eb_go_lb_node_name): expected ${r.expected}, got ${v.echoValue(name)}`);
   }
 
+  if (draft.readsNeedToken === true && draft.adminToken === undefined) {
+    problems.push(`${setBy.get('readsNeedToken') ?? 'eb_go_lb_protect_reads'}: needs eb_go_lb_admin_token (without a token every management read would be refused)`);
+  }
   const hostSource = setBy.get('mgmtHost');
   if (draft.mgmtPort === undefined) {
     // A host alone is most likely a forgotten port; an explicitly emptied port (`--mgmt-port=`) is not.

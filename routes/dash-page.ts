@@ -57,6 +57,8 @@ const SCRIPT = `
   'use strict';
   var token = new URLSearchParams(location.hash.slice(1)).get('token');
   var headers = token ? { authorization: 'Bearer ' + token } : {};
+  // Out of the address bar (and the history) once read.
+  if (token) history.replaceState(null, '', location.pathname + location.search);
   var $ = function (id) { return document.getElementById(id); };
   function el(tag, cls, text) {
     var e = document.createElement(tag);

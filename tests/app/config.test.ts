@@ -102,10 +102,10 @@ const READS: [string, string, Partial<Config>][] = [
   ['nodes', 'h1:8080,h2:8080,', { nodes: ['h1:8080', 'h2:8080'] }],
   ['access_log', 'yes', { accessLog: true }],
   ['access_log', 'OFF', { accessLog: false }],
-  ['protect_reads', '1', { readsNeedToken: true }],
+  ['protect_reads', '1', { readsNeedToken: true, adminToken: 't0ken' }],
 ];
 /** etcd needs a zone; give it one so the etcd case isolates the etcd variable. */
-const needs = (name: string): Env => (name === 'etcd_host' ? { eb_go_lb_zone: 'z1' } : {});
+const needs = (name: string): Env => (name === 'etcd_host' ? { eb_go_lb_zone: 'z1' } : name === 'protect_reads' ? { eb_go_lb_admin_token: 't0ken' } : {});
 
 test('every environment variable is read', async (t) => {
   for (const [name, value, want] of READS) {
@@ -175,7 +175,7 @@ test('boolean flags may be bare or take a value', () => {
   assert.equal(configOf({}, ['--access-log', '--mode', 'prod']).accessLog, true);
   assert.equal(configOf({ eb_go_lb_access_log: 'true' }, ['--access-log=false']).accessLog, false);
   assert.equal(configOf({}, ['--access-log', 'no']).accessLog, false);
-  assert.equal(configOf({}, ['-protect-reads']).readsNeedToken, true);
+  assert.equal(configOf({ eb_go_lb_admin_token: 't' }, ['-protect-reads']).readsNeedToken, true);
 });
 
 test('empty values count as unset', () => {
@@ -304,6 +304,11 @@ test('node name: variable, then $HOSTNAME, then the host name; header-safe only'
       assert.match(problems[0] ?? '', want);
     });
   }
+});
+
+test('protected reads need a token to read with', () => {
+  assert.match(problemsOf({ eb_go_lb_protect_reads: 'true' })[0] ?? '', /^eb_go_lb_protect_reads: needs eb_go_lb_admin_token/);
+  assert.equal(configOf({ eb_go_lb_protect_reads: 'false' }).readsNeedToken, false);
 });
 
 test('management listener: host follows the listen host; conflicts are problems', () => {

@@ -125,6 +125,7 @@ describe('the dashboard when management reads need the admin token (golb on bun)
       await page.reload();
       await page.locator(`[data-func="resnet"] tr[data-node="${a.address}"]`).waitFor({ timeout: 20_000 });
       assert.equal(await page.locator('#error').isVisible(), false);
+      assert.equal(new URL(page.url()).hash, '', 'the token leaves the address bar once read');
     } finally {
       await browser.close();
     }
