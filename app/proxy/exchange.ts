@@ -15,6 +15,9 @@ import { ResponseParser, type ResponseHead, type ResponseSink } from './response
 import { UpstreamError, type UpstreamFailure, type UpstreamRequest, type UpstreamResponse } from './engine.ts';
 import type { Connection } from './http1-client.ts';
 
+/** Methods a stale keep-alive socket may resend (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
 /** Chunks buffered per response body before the upstream socket is paused. */
 const BODY_STRATEGY: QueuingStrategy<Uint8Array> = { highWaterMark: 8 };
 const CRLF = '\r\n';
@@ -144,6 +147,8 @@ export class Exchange implements ResponseSink {
       return;
     }
     if (chunked) socket.write(`0${CRLF}${CRLF}`);
+    // Complete, even when it had no byte (an empty chunked body): it may have been acted on.
+    this.bodySent = true;
     this.requestDone = true;
     this.maybeRelease();
   }
@@ -261,9 +266,10 @@ export class Exchange implements ResponseSink {
       const resolve = this.resolve!;
       this.parsed = this.resolve = this.reject = undefined;
       // A reused connection that died before any response byte, with nothing
-      // of a body to send: a stale socket the upstream closed while idle.
-      // Nothing reached an application; send once more on a fresh connection.
-      if (this.reused && failure === 'reset' && !this.responseStarted && this.req.body === null) {
+      // of a body to send: most likely a stale socket the upstream closed while
+      // idle, but possibly an upstream that crashed while handling the request.
+      // Only an idempotent request is sent once more, on a fresh connection.
+      if (this.reused && failure === 'reset' && !this.responseStarted && this.req.body === null && IDEMPOTENT.has(this.req.method)) {
         new Exchange(this.conn.client.open(this.req), this.req, resolve, reject, false);
         return;
       }

@@ -8,9 +8,9 @@
  * Reuse and retry: an idle connection is reused LIFO (the warmest socket
  * first) and closed after `idleTimeoutMs`, which should stay below the
  * upstreams' own keep-alive timeout. When a reused connection fails before any
- * response byte and the request had no body, the request is sent once more on
- * a fresh connection: the upstream closed it while idle (the keep-alive race
- * of node #52649); nothing reached an application. Anything else is reported
+ * response byte and the request is idempotent and had no body, it is sent once
+ * more on a fresh connection: the upstream most likely closed it while idle (the
+ * keep-alive race of node #52649). Anything else is reported
  * to the caller, which owns the retry policy. One request on a connection is
  * an `Exchange` (exchange.ts).
  *

@@ -141,6 +141,31 @@ test('a POST on a stale pooled socket is not sent again: the caller gets the res
   assert.equal(up.connections(), 1);
 });
 
+test('a body-less POST on a stale pooled socket is not sent again either: it may have been acted on', async () => {
+  const up = await upstream((s, n) => {
+    if (n === 0) s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+  });
+  const c = client();
+  await text((await c.request(get(up.port))).body);
+  up.sockets[0]!.removeAllListeners('data');
+  up.sockets[0]!.on('data', () => up.sockets[0]!.resetAndDestroy());
+  await assert.rejects(c.request(get(up.port, { method: 'POST' })), (err: unknown) => err instanceof UpstreamError && err.failure === 'reset');
+  assert.equal(up.connections(), 1);
+});
+
+test('an empty chunked body counts as sent once its terminator is written', async () => {
+  // The head ends in a blank line (answer n = 0), the empty body's terminator `0` CRLF CRLF too (n = 1).
+  const up = await upstream((s, n) => {
+    if (n === 1) s.resetAndDestroy();
+  });
+  const c = client();
+  const empty = new ReadableStream<Uint8Array>({ start: (ctl) => ctl.close() });
+  await assert.rejects(
+    c.request(get(up.port, { method: 'POST', body: empty, bodyLength: undefined })),
+    (err: unknown) => err instanceof UpstreamError && err.failure === 'reset' && err.bodySent,
+  );
+});
+
 test('a silent upstream times out; one whose body waits for the client does not', async () => {
   const silent = await upstream(() => undefined);
   const c = client(300);
