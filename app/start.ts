@@ -25,6 +25,9 @@ import { functionProxy, type ProxyHandler } from '../routes/function-proxy.ts';
 import { withPoolFallback } from '../routes/node-pool-proxy.ts';
 import { startPool } from './pool/start-pool.ts';
 
+/** How often per-address state of addresses no function lists any more is dropped, ms. */
+export const STATE_PRUNE_MS = 60_000;
+
 /** A started golb, ready to be served by a runtime. */
 export interface Golb {
   config: Config;
@@ -128,6 +131,9 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
           nodeName: config.nodeName,
         });
   health?.start();
+  // Addresses no function lists any more lose their state (and metric series) within a minute.
+  const pruneTimer = setInterval(() => states.prune(table.addresses()), STATE_PRUNE_MS);
+  (pruneTimer as { unref?: () => void }).unref?.();
   // Loading does not hold up serving: golb listens at once (/healthz 200,
   // /readyz 503 until the first load is in), so an etcd that is down at start
   // keeps retrying in the background while liveness and shutdown work.
@@ -141,6 +147,7 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
     deps,
     logger,
     async close() {
+      clearInterval(pruneTimer);
       health?.close();
       observer.close();
       await pool.close();

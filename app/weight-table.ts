@@ -105,4 +105,11 @@ export class WeightTable {
     for (const fn of [...this.entries.keys()]) if (!specs.has(fn)) this.entries.delete(fn);
     for (const [fn, spec] of specs) this.set(fn, spec);
   }
+
+  /** Every address some function lists (pods and gateways): what per-address state to keep. O(total backends). */
+  addresses(): Set<string> {
+    const out = new Set<string>();
+    for (const entry of this.entries.values()) for (const b of entry.backends) out.add(b.address);
+    return out;
+  }
 }

@@ -4,7 +4,7 @@
  * they have chosen the first backend.
  *
  * A failure before any response byte is tried on another backend, at most
- * `config.retries` times, never on one already tried, when the method and
+ * `config.retries` times, never on one already tried or marked down, when the method and
  * what was sent allow it (`app/health/retry.ts`); the client sees the last
  * attempt's error. Each outcome feeds the backend's passive health
  * (`app/health/passive.ts`). A request body is kept as it streams, up to a
@@ -20,8 +20,8 @@ import { ReplayableBody } from '../app/health/replayable-body.ts';
 import { isConnectTimeout, maySendAgain } from '../app/health/retry.ts';
 import { UpstreamError, type UpstreamFailure, type UpstreamResponse } from '../app/proxy/engine.ts';
 import { clientResponseHeaders, upstreamHeaderBlock, unixTimestamp, type ForwardContext } from '../app/proxy/forward-headers.ts';
-import { requestEnded, requestStarted, type BackendState } from '../strategies/backend-state.ts';
-import type { Backend, Picker } from '../strategies/strategy.ts';
+import { isAvailable, requestEnded, requestFailed, requestStarted, type BackendState } from '../strategies/backend-state.ts';
+import type { Backend, PickContext, Picker } from '../strategies/strategy.ts';
 
 /**
  * What a route fixes once for all of its requests (`forwarder`). The pool
@@ -139,8 +139,9 @@ export async function forwardWithRetries(f: Forwarder, call: ForwardCall): Promi
       });
     } catch (err) {
       // Any rejection means no response reached the route: the attempt is over.
+      // No latency sample from a failure (a refusal is fast): only the in-flight count.
+      requestFailed(state);
       const ended = monotonic();
-      requestEnded(state, ended - attemptStarted, ended);
       if (!(err instanceof UpstreamError)) throw err;
       const next = afterFailure(f, call, backend, err, replay, (tried ??= []), ended);
       if (next === undefined) {
@@ -155,16 +156,17 @@ export async function forwardWithRetries(f: Forwarder, call: ForwardCall): Promi
       continue;
     }
     const ended = monotonic();
-    requestEnded(state, ended - attemptStarted, ended);
     replay?.release();
     if (res.status > 599) {
       // Not an HTTP answer (RFC 9110 §15: three digits, 1xx to 5xx): a protocol failure, marked like one.
+      requestFailed(state);
       res.body?.cancel().catch(() => undefined);
       logger.warn(f.pool ? 'pool node failed' : 'upstream failed', attemptFields(f, call, backend, 'protocol', `status ${res.status} out of range`));
       observer.upstreamError(label, backend.address, 'protocol');
       markFailed(state, 'protocol', ended);
       throw new GatewayError('upstream_failed', `${f.noun} ${backend.address} failed: protocol`, call.fn);
     }
+    requestEnded(state, ended - attemptStarted, ended);
     if (markSucceeded(state)) logger.info(`${f.noun} answers again`, { [f.noun]: backend.address });
     observer.response(label, backend.address, res.status, ended - attemptStarted);
     return new Response(res.body, { status: res.status, statusText: res.reason, headers: clientResponseHeaders(res.headers, ctx) });
@@ -176,7 +178,8 @@ export async function forwardWithRetries(f: Forwarder, call: ForwardCall): Promi
  * `tried` list) and returns the backend for another attempt, or undefined
  * when the request may not or cannot be sent again: the client ended it, the
  * retries are spent, the method and what was sent forbid it (`retry.ts`), the
- * body cannot be produced again, or no untried backend is left.
+ * body cannot be produced again, or no untried usable backend is left
+ * ({@link retryPick}).
  */
 function afterFailure(
   f: Forwarder,
@@ -203,10 +206,24 @@ function afterFailure(
   tried.push(state);
   if (tried.length > f.retries || !maySendAgain(call.req.method, call.hasBody, err)) return undefined;
   if (call.hasBody && (replay === undefined || !replay.replayable)) return undefined;
-  const next = call.picker.pick({ fn: call.label, key: call.key, now, tried });
-  // A picker hands out a tried backend only by mistake; never send the request there twice.
-  if (next === undefined || tried.includes(next.state)) return undefined;
+  const next = retryPick(call.picker, { fn: call.label, key: call.key, now, tried });
+  if (next === undefined) return undefined;
   replay?.rewind();
+  return next;
+}
+
+/**
+ * The backend of a retry, or undefined to give up with the current error:
+ * the picker's choice only when it is usable now. A retry takes no panic
+ * routing: the picker falls back to a backend marked down when nothing is
+ * usable, and sending a failed request on to backends known down would cost
+ * the client up to `retries` more failures (each perhaps a full connect
+ * timeout). The first attempt keeps panic routing. A picker hands out a tried
+ * backend only by mistake; the request never goes there twice.
+ */
+export function retryPick(picker: Picker, ctx: PickContext & { tried: readonly BackendState[] }): Backend | undefined {
+  const next = picker.pick(ctx);
+  if (next === undefined || ctx.tried.includes(next.state) || !isAvailable(next.state, ctx.now)) return undefined;
   return next;
 }
 

@@ -84,8 +84,19 @@ export function requestStarted(state: BackendState): void {
 }
 
 /**
- * The backend's request ended after `latencyMs` (to the response head, or to the
- * failure). Peak-EWMA (Finagle): a sample above the average replaces it at once,
+ * The backend's request failed or was abandoned before an answer (refused,
+ * reset, timed out, not HTTP, the client left): only the in-flight count goes
+ * down. The time to a failure is no latency sample: a refused connection takes
+ * about 1 ms and would make a dead backend look the fastest to `ewma`; passive
+ * health (`app/health/passive.ts`) deals with failures.
+ */
+export function requestFailed(state: BackendState): void {
+  state.inFlight--;
+}
+
+/**
+ * The backend answered: its request ended after `latencyMs` to the response
+ * head. Peak-EWMA (Finagle): a sample above the average replaces it at once,
  * so a backend that turns slow is seen slow on its next answer; lower samples
  * pull the average down with a weight that decays over {@link EWMA_DECAY_MS}.
  */

@@ -16,7 +16,8 @@
  * The bound's capacities sum to more than `L`, so some available backend is
  * always under it.
  *
- * Cost: `build` O(V log V) for the ring, once per change of backends or weights
+ * Cost: `build` O(V) for the ring of V virtual nodes (hashing, then a radix
+ * sort: `hash-ring.ts`), once per change of backends or weights
  * (an update with the same ones returns the previous picker). `pick` O(log V)
  * for a key not among the recent ones (O(1) for the previous key or one
  * found in a {@link KEY_CACHE}-slot cache) plus the walk, which
@@ -24,7 +25,14 @@
  * are running sums kept without scanning: each pick re-reads the state of the
  * backends it looks at plus {@link SWEEP} more in rotation, so they are exact
  * for a handful of backends and at most n / SWEEP picks stale for many (the
- * candidate's own count is always fresh). Nothing usable: panic routing.
+ * candidate's own count is always fresh).
+ *
+ * The walk is capped ({@link walkLimit}: a few backends' worth of ring points,
+ * the whole ring for a handful of backends): when most backends are down or
+ * at their bound it would otherwise cross nearly all V points. Past the cap
+ * one O(n) scan of the backends, from the owner where the walk stopped, takes
+ * the first usable one under its bound, else the nearest usable one over it;
+ * nothing usable: panic routing (O(n)).
  * @module
  */
 import type { Backend, PickContext, Picker, Strategy, StrategyDeps } from './strategy.ts';
@@ -38,6 +46,20 @@ export const LOAD_FACTOR = 1.25;
 export const KEY_CACHE = 256;
 /** Backends whose counts each pick refreshes besides the ones it looks at. */
 export const SWEEP = 1;
+/** Ring points the walk may cross, in multiples of the average points per backend. */
+export const WALK_BACKENDS = 4;
+/** The walk may always cross this many ring points, however many backends share the ring. */
+export const MIN_WALK = 64;
+
+/**
+ * Most ring points one pick walks before scanning the backends instead:
+ * {@link WALK_BACKENDS} × the average points per backend, at least
+ * {@link MIN_WALK}, at most the whole ring (`size` points, `n` backends).
+ */
+export function walkLimit(size: number, n: number): number {
+  const limit = Math.max(MIN_WALK, WALK_BACKENDS * Math.ceil(size / n));
+  return limit < size ? limit : size;
+}
 
 /** Consistent hashing over a fixed backend list. */
 export class ChashPicker implements Picker {
@@ -60,6 +82,11 @@ export class ChashPicker implements Picker {
   private readonly cachedStart = new Int32Array(KEY_CACHE).fill(-1);
   private lastKey = '';
   private lastStart = 0;
+  private readonly maxWalk: number;
+  /** Ring points the last pick crossed (for tests and diagnostics). */
+  walked = 0;
+  /** The first usable backend over its bound that the last {@link scan} met. */
+  private overBoundFound: Backend | undefined;
 
   constructor(all: readonly Backend[], now: number) {
     this.all = all;
@@ -70,6 +97,7 @@ export class ChashPicker implements Picker {
     this.mark = new Uint32Array(n);
     for (let i = 0; i < n; i++) this.observe(i, now);
     this.lastStart = n === 0 ? 0 : ringSearch(this.ring.points, hashKey(''));
+    this.maxWalk = n === 0 ? 0 : walkLimit(this.ring.owners.length, n);
   }
 
   /** True when `backends` are the same addresses with the same weights and states, in order. */
@@ -135,22 +163,58 @@ export class ChashPicker implements Picker {
     }
     const owners = this.ring.owners;
     const size = owners.length;
+    const maxWalk = this.maxWalk;
     let looked = 0;
     let overBound: Backend | undefined;
-    for (let j = this.lastStart, steps = 0; steps < size; steps++, j = j + 1 === size ? 0 : j + 1) {
+    let j = this.lastStart;
+    let steps = 0;
+    for (; steps < maxWalk; steps++, j = j + 1 === size ? 0 : j + 1) {
       const i = owners[j]!;
       if (this.mark[i] === epoch) continue;
       this.mark[i] = epoch;
       const b = backends[i]!;
       this.observe(i, ctx.now);
       if (usable(b, ctx)) {
-        if (b.state.inFlight < this.bound(b.weight)) return b;
+        if (b.state.inFlight < this.bound(b.weight)) {
+          this.walked = steps + 1;
+          return b;
+        }
         overBound ??= b;
       }
-      if (++looked === n) break;
+      if (++looked === n) {
+        steps++;
+        break;
+      }
+    }
+    this.walked = steps;
+    if (looked < n) {
+      // The cap was reached first: the backends not looked at, once each, from the owner where the walk stopped.
+      const found = this.scan(owners[j]!, epoch, ctx);
+      if (found !== undefined) return found;
+      overBound ??= this.overBoundFound;
     }
     // Every usable backend over its bound (the sums lag, or the rest was tried): the nearest one.
     return overBound ?? panicPick(backends, ctx);
+  }
+
+  /**
+   * The first usable backend under its bound among those not marked in this
+   * pick's `epoch`, scanning backend indices cyclically from `from`; notes the
+   * first usable one over its bound in {@link overBoundFound}. O(n).
+   */
+  private scan(from: number, epoch: number, ctx: PickContext): Backend | undefined {
+    const backends = this.backends;
+    const n = backends.length;
+    this.overBoundFound = undefined;
+    for (let k = 0, i = from; k < n; k++, i = i + 1 === n ? 0 : i + 1) {
+      if (this.mark[i] === epoch) continue;
+      const b = backends[i]!;
+      this.observe(i, ctx.now);
+      if (!usable(b, ctx)) continue;
+      if (b.state.inFlight < this.bound(b.weight)) return b;
+      this.overBoundFound ??= b;
+    }
+    return undefined;
   }
 }
 

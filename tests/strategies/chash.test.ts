@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chash } from '../../strategies/chash.ts';
+import { ChashPicker, MIN_WALK, chash, walkLimit } from '../../strategies/chash.ts';
 import { hashKey } from '../../strategies/hash-ring.ts';
 import { requestEnded, requestStarted } from '../../strategies/backend-state.ts';
 import type { Backend, Picker } from '../../strategies/strategy.ts';
-import { backends, ctxAt, seeded } from './helpers.ts';
+import { backend, backends, ctxAt, seeded } from './helpers.ts';
 
 const deps = seeded(1);
 const KEYS = Array.from({ length: 2000 }, (_, i) => `fn-${i}`);
@@ -89,4 +89,43 @@ test('hashKey is FNV-1a finished with fmix32 (values computed independently)', (
   assert.equal(hashKey(''), 2872998923);
   assert.equal(hashKey('hello'), 0x888d766e);
   assert.notEqual(hashKey('fn1'), hashKey('fn2'));
+});
+
+/** `n` backends of weight 1 with distinct addresses. */
+function many(n: number): Backend[] {
+  return Array.from({ length: n }, (_, i) => backend(`10.0.${i >> 8}.${i & 255}:8080`, 1));
+}
+
+test('walkLimit: the whole ring for a handful of backends, a few backends\' points for many', () => {
+  assert.equal(walkLimit(512, 4), 512);
+  assert.equal(walkLimit(128_000, 1000), 4 * 128);
+  assert.equal(walkLimit(130_000, 10_000), MIN_WALK);
+});
+
+test('every backend down (panic routing): the mark ending first, without walking the whole ring', () => {
+  const bs = many(1000);
+  bs.forEach((b, i) => (b.state.downUntil = 10_000 + i));
+  bs[537]!.state.downUntil = 5_000;
+  const p = chash.build(bs, undefined, deps) as ChashPicker;
+  for (const key of ['a', 'b', 'fn-7', 'hot']) {
+    assert.equal(p.pick(ctxAt(1, undefined, key)), bs[537], key);
+    assert.ok(p.walked <= walkLimit(1000 * 128, 1000) && p.walked < 1000, `walked ${p.walked} ring points`);
+  }
+  // Tried, it is skipped for the next mark to end.
+  assert.equal(p.pick(ctxAt(1, [bs[537]!], 'a')), bs[0]);
+});
+
+test('all but one backend down: the walk stops at its cap and the scan finds the one usable backend', () => {
+  const bs = many(1000);
+  for (const b of bs) b.state.downUntil = 100;
+  bs[421]!.state.downUntil = 0;
+  const p = chash.build(bs, undefined, deps) as ChashPicker;
+  for (const key of ['a', 'b', 'c']) {
+    assert.equal(p.pick(ctxAt(1, undefined, key)), bs[421], key);
+    assert.ok(p.walked < 1000, `walked ${p.walked}`);
+  }
+  // The normal path is unchanged: once the marks end, a key is back on its own backend after one step.
+  const home = p.pick(ctxAt(100, undefined, 'a'))!;
+  assert.equal(p.walked, 1);
+  assert.equal(p.pick(ctxAt(100, undefined, 'a')), home);
 });
