@@ -19,7 +19,7 @@ import type { Transport, TransportEvents, TransportSocket } from './transport.ts
 
 /** Characters of a string written through the scratch buffer (3 bytes per char at most in UTF-8). */
 const SCRATCH_CHARS = 16 * 1024;
-const scratch = Buffer.allocUnsafe(SCRATCH_CHARS * 3);
+const scratch = Buffer.allocUnsafe(SCRATCH_CHARS);
 
 /** One `Bun.connect` socket; events go to the engine's connection. */
 class BunSocket implements TransportSocket {
@@ -77,9 +77,11 @@ class BunSocket implements TransportSocket {
 
   write(data: string | Uint8Array): boolean {
     if (typeof data !== 'string') return this.writeBytes(data);
-    if (data.length > SCRATCH_CHARS) return this.writeBytes(Buffer.from(data));
+    // Strings are request heads: header values arrive from the servers as one
+    // character per byte (latin1), so they go out the same way, byte for byte.
+    if (data.length > SCRATCH_CHARS) return this.writeBytes(Buffer.from(data, 'latin1'));
     // Encoded into a reused buffer, so a partial write is known to the byte.
-    const length = scratch.write(data, 0);
+    const length = scratch.write(data, 0, 'latin1');
     const socket = this.socket;
     if (this.queue === undefined && socket !== undefined) {
       const n = socket.write(scratch, 0, length);

@@ -179,6 +179,12 @@ export class Exchange implements ResponseSink {
 
   onEof(): void {
     this.keepAlive = false;
+    if (this.reused && !this.responseStarted) {
+      // A pooled socket the upstream closed (FIN) before any byte of the answer:
+      // the usual end of the keep-alive race, handled like a reset of one.
+      this.fail('reset', 'upstream closed the reused connection before the response');
+      return;
+    }
     this.parser.eof();
   }
 
@@ -281,7 +287,15 @@ export class Exchange implements ResponseSink {
   }
 
   private maybeRelease(): void {
-    if (this.done || !this.responseDone || !this.requestDone) return;
+    if (this.done || !this.responseDone) return;
+    if (!this.requestDone) {
+      // The upstream answered before taking the whole body (an early 413 or 401):
+      // the rest is never sent, so the connection cannot be reused; drop it now
+      // rather than wait on a peer that may have stopped reading for good.
+      this.finish();
+      this.conn.destroy();
+      return;
+    }
     const reusable = this.keepAlive && this.parser.clean;
     this.finish();
     if (reusable) this.conn.client.release(this.conn);

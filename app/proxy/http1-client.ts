@@ -210,6 +210,8 @@ export class Http1Client implements ProxyEngine {
     if (list === undefined) return;
     const i = list.indexOf(conn);
     if (i >= 0) list.splice(i, 1);
+    // An upstream whose last idle socket closed (its pods come and go) leaves no entry behind.
+    if (list.length === 0) this.idle.delete(conn.address);
   }
 
   /** Watches a new connection's timeouts; the sweep runs while any connection is open. */

@@ -34,7 +34,7 @@ export interface TransportEvents {
 
 /** One connection to an upstream. */
 export interface TransportSocket {
-  /** Sends bytes (strings as UTF-8); false when they were queued and `onDrain` will follow. */
+  /** Sends bytes (strings as latin1: one byte per character, as header values arrive); false when they were queued and `onDrain` will follow. */
   write(data: string | Uint8Array): boolean;
   /** Sends one chunked-encoding chunk: size line, data, CRLF, in as few writes as the socket allows. */
   writeChunk(data: Uint8Array): boolean;
@@ -89,7 +89,8 @@ class NodeSocket implements TransportSocket {
   }
 
   write(data: string | Uint8Array): boolean {
-    return this.socket.write(data);
+    // Strings are request heads, one character per byte (latin1) as the servers hand header values over.
+    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
   }
 
   writeChunk(data: Uint8Array): boolean {

@@ -166,6 +166,61 @@ test('an empty chunked body counts as sent once its terminator is written', asyn
   );
 });
 
+test('a reused socket the upstream closed (FIN) before answering: a GET goes out again on a fresh one', async () => {
+  const up = await upstream((s, n) => {
+    if (n === 0) s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    else s.end();
+  });
+  const c = client();
+  assert.equal(await text((await c.request(get(up.port))).body), 'ok');
+  assert.equal(await text((await c.request(get(up.port))).body), 'ok');
+  assert.equal(up.connections(), 2);
+});
+
+test('an upstream that answers before taking the whole body: the rest is not sent, the connection is dropped', async () => {
+  let upstreamSocket: Socket | undefined;
+  const up = await upstream((s, n) => {
+    if (n !== 0) return;
+    upstreamSocket = s;
+    s.write('HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n');
+    s.pause(); // reads nothing more for now: the body backs up
+  });
+  const c = client(60_000);
+  const mib = new Uint8Array(1 << 20);
+  let pulled = 0;
+  const body = new ReadableStream<Uint8Array>({ pull: (ctl) => (pulled++ < 16 ? ctl.enqueue(mib) : ctl.close()) });
+  const res = await c.request(get(up.port, { method: 'POST', body, bodyLength: 16 << 20, maxBodySize: 32 << 20 }));
+  assert.equal(res.status, 413);
+  await text(res.body);
+  // Let the upstream read again: it gets what was already on the wire, then the close.
+  let received = 0;
+  const s = upstreamSocket!;
+  s.removeAllListeners('data');
+  s.on('data', (d: Buffer) => (received += d.length));
+  const closed = new Promise<void>((r) => s.once('close', () => r()));
+  s.resume();
+  await closed;
+  assert.ok(received < 15 << 20, `the rest of the body was not sent (upstream read ${received} more bytes)`);
+});
+
+test('header values go out byte for byte (latin1 strings), not UTF-8 encoded twice', async () => {
+  const received: Buffer[] = [];
+  const server = createServer((socket) => {
+    socket.on('data', (d) => {
+      received.push(d);
+      if (Buffer.concat(received).includes('\r\n\r\n')) socket.write('HTTP/1.1 204 No Content\r\n\r\n');
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  // What servers hand over for the bytes `caf` C3 A9 (UTF-8 "café"): one character per byte.
+  const res = await client().request(get(port, { headers: 'x-utf8: caf\u00c3\u00a9\r\n' }));
+  assert.equal(res.status, 204);
+  const head = Buffer.concat(received);
+  assert.ok(head.includes(Buffer.from([0x63, 0x61, 0x66, 0xc3, 0xa9, 0x0d, 0x0a])), head.toString('latin1'));
+});
+
 test('a silent upstream times out; one whose body waits for the client does not', async () => {
   const silent = await upstream(() => undefined);
   const c = client(300);
