@@ -33,13 +33,15 @@ golb.logger.info('listening', { address: `${server.hostname}:${server.port}` });
 
 // The management port (eb_go_lb_mgmt_port, --mgmt-listen): management only; the traffic port then serves no /1/lb/.
 const mgmtApp = golb.managementApp;
-if (mgmtApp !== undefined) {
-  const mgmt = Bun.serve({ hostname: golb.config.mgmtHost ?? golb.config.listenHost, port: golb.config.mgmtPort, fetch: (req, srv) => mgmtApp.fetch(req, srv) });
-  golb.logger.info('management listening', { address: `${mgmt.hostname}:${mgmt.port}` });
-}
+const mgmt = mgmtApp === undefined ? undefined : Bun.serve({ hostname: golb.config.mgmtHost ?? golb.config.listenHost, port: golb.config.mgmtPort, fetch: (req, srv) => mgmtApp.fetch(req, srv) });
+if (mgmt !== undefined) golb.logger.info('management listening', { address: `${mgmt.hostname}:${mgmt.port}` });
 
 onShutdown(
   golb,
-  () => server.stop(false),
+  () => {
+    // Management stops at once: no API write may land while the source closes.
+    void mgmt?.stop(true);
+    return server.stop(false);
+  },
   () => void server.stop(true),
 );

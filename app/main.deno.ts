@@ -25,19 +25,24 @@ const server = Deno.serve(
 
 // The management port (eb_go_lb_mgmt_port, --mgmt-listen): management only; the traffic port then serves no /1/lb/.
 const mgmtApp = golb.managementApp;
-if (mgmtApp !== undefined) {
-  Deno.serve(
-    {
-      hostname: golb.config.mgmtHost ?? golb.config.listenHost,
-      port: golb.config.mgmtPort,
-      onListen: ({ hostname, port }) => golb.logger.info('management listening', { address: `${hostname}:${port}` }),
-    },
-    (req, info) => mgmtApp.fetch(req, info),
-  );
-}
+const mgmt =
+  mgmtApp === undefined
+    ? undefined
+    : Deno.serve(
+        {
+          hostname: golb.config.mgmtHost ?? golb.config.listenHost,
+          port: golb.config.mgmtPort,
+          onListen: ({ hostname, port }) => golb.logger.info('management listening', { address: `${hostname}:${port}` }),
+        },
+        (req, info) => mgmtApp.fetch(req, info),
+      );
 
 onShutdown(
   golb,
-  () => server.shutdown(),
+  () => {
+    // Management stops at once: no API write may land while the source closes.
+    void mgmt?.shutdown();
+    return server.shutdown();
+  },
   () => void server.unref(),
 );

@@ -32,15 +32,19 @@ server.on('listening', () => golb.logger.info('listening', { address: `${golb.co
 
 // The management port (eb_go_lb_mgmt_port, --mgmt-listen): management only; the traffic port then serves no /1/lb/.
 const mgmtApp = golb.managementApp;
+let mgmt: Server | undefined;
 if (mgmtApp !== undefined) {
   const address = { hostname: golb.config.mgmtHost ?? golb.config.listenHost, port: golb.config.mgmtPort ?? 0 };
-  serve({ fetch: mgmtApp.fetch, ...address }, () => golb.logger.info('management listening', { address: `${address.hostname}:${address.port}` }));
+  mgmt = serve({ fetch: mgmtApp.fetch, ...address }, () => golb.logger.info('management listening', { address: `${address.hostname}:${address.port}` })) as Server;
 }
 
 onShutdown(
   golb,
   () =>
     new Promise<void>((resolve) => {
+      // Management stops at once: no API write may land while the source closes.
+      mgmt?.close();
+      mgmt?.closeAllConnections();
       // close() only closes connections idle at this moment; one busy with a
       // request goes idle after its response and, kept alive by the client,
       // would hold the drain open until its timeout. Sweep until closed.
