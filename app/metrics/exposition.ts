@@ -26,6 +26,8 @@ export interface ProcessFigures {
 export interface ExpositionInputs {
   table: WeightTable;
   states: BackendStates;
+  /** fnlb's node pool's own states, when there is a pool. */
+  poolStates?: BackendStates | undefined;
   source: WeightSource;
   /** Monotonic ms (the clock of the backends' passive marks). */
   monotonic(): number;
@@ -88,6 +90,13 @@ export function renderMetrics(observer: MetricsObserver, inputs: ExpositionInput
   for (const s of known) w.sample('golb_backend_up', `backend="${labelValue(s.address)}"`, isAvailable(s, now) ? 1 : 0);
   w.family('golb_backend_in_flight', 'gauge', 'Requests handed to the backend and not answered yet.');
   for (const s of known) w.sample('golb_backend_in_flight', `backend="${labelValue(s.address)}"`, s.inFlight);
+  if (inputs.poolStates !== undefined) {
+    const nodes = [...inputs.poolStates.all()].sort((a, b) => (a.address < b.address ? -1 : 1));
+    w.family('golb_pool_node_up', 'gauge', "1 when the node of fnlb's pool may take requests (its health checks pass, not marked down after failures), else 0.");
+    for (const s of nodes) w.sample('golb_pool_node_up', `node="${labelValue(s.address)}"`, isAvailable(s, now) ? 1 : 0);
+    w.family('golb_pool_node_in_flight', 'gauge', "Requests handed to the pool's node and not answered yet.");
+    for (const s of nodes) w.sample('golb_pool_node_in_flight', `node="${labelValue(s.address)}"`, s.inFlight);
+  }
   w.family('golb_backend_weight', 'gauge', "The backend's weight in the function's current value.");
   for (const fn of table.names()) {
     const entry = table.get(fn);

@@ -8,6 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from './harness.ts';
 import { sharedEtcd, uniqueZone } from './etcd-harness.ts';
 import { waitUntil } from './wait.ts';
@@ -107,6 +108,9 @@ for (const runtime of RUNTIMES) {
       const metrics = await (await fetch(`${golb.url}/metrics`)).text();
       assert.doesNotMatch(metrics, new RegExp(`function="no-weights-${runtime}"`), 'names a client chose never become series');
       assert.match(metrics, /golb_requests_total\{function="_pool",/);
+      assert.match(metrics, new RegExp(`golb_pool_node_up\\{node="${n1.address}"\\} 1\n`), "the pool's nodes and their health are in /metrics");
+      const promtool = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+      if (promtool.error === undefined) assert.equal(promtool.status, 0, promtool.stdout + promtool.stderr);
     });
 
     test("fnlb's README commands, with the token: add a node, list, delete one", async () => {
