@@ -202,7 +202,7 @@ export const SETTINGS: readonly Setting[] = [
   duration('connectTimeoutMs', 'connect_timeout', false, DEFAULT_CONNECT_TIMEOUT_MS, 'time to connect to an upstream'),
   duration('responseTimeoutMs', 'response_timeout', false, DEFAULT_RESPONSE_TIMEOUT_MS, "time to wait for an upstream's response headers"),
   duration('drainTimeoutMs', 'drain_timeout', true, DEFAULT_DRAIN_TIMEOUT_MS, 'time requests in flight get to finish at shutdown'),
-  duration('clientIdleTimeoutMs', 'client_idle_timeout', false, DEFAULT_CLIENT_IDLE_TIMEOUT_MS, 'idle client connections close after this (at most 255 s); requests being proxied are exempt'),
+  duration('clientIdleTimeoutMs', 'client_idle_timeout', false, DEFAULT_CLIENT_IDLE_TIMEOUT_MS, 'idle client connections close after this (at most 255 s); requests being proxied are exempt, but a response its client reads nothing of for this long is given up'),
   duration('upstreamIdleTimeoutMs', 'upstream_idle_timeout', false, DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS, 'idle upstream keep-alive sockets close after this'),
   field('maxIdlePerUpstream', 'upstream_max_idle', v.intRange(0, 10_000), DEFAULT_MAX_IDLE_PER_UPSTREAM, 'idle keep-alive sockets kept per upstream', { hint: '<n>' }),
   field('retries', 'retries', v.intRange(0, 2), DEFAULT_RETRIES, 'other backends tried after a failure before any response byte', { hint: '<n>' }),

@@ -106,6 +106,8 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
     responseTimeoutMs: config.responseTimeoutMs,
     idleTimeoutMs: config.upstreamIdleTimeoutMs,
     maxIdlePerUpstream: config.maxIdlePerUpstream,
+    // A client that reads nothing of a response for as long as an idle client is kept gives it up.
+    stallTimeoutMs: config.clientIdleTimeoutMs,
   }, transport);
   const observer = new MetricsObserver({ table, now, secondTimer: true });
   const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic };

@@ -34,6 +34,12 @@ export interface Http1ClientOptions {
   idleTimeoutMs: number;
   /** Idle connections kept per upstream address. */
   maxIdlePerUpstream: number;
+  /**
+   * Longest a response may wait on a client that reads none of it (the upstream
+   * socket paused by backpressure) before the exchange is abandoned, as nginx's
+   * `send_timeout`; undefined: no limit. Any read by the client restarts it.
+   */
+  stallTimeoutMs?: number | undefined;
 }
 
 
@@ -108,7 +114,14 @@ export class Connection implements TransportEvents {
 
   pause(): void {
     this.paused = true;
+    this.lastTick = this.client.tick; // the stall is timed from here
     this.socket.pause();
+  }
+
+  /** The client has read nothing of the response for longer than the stall limit. */
+  onStall(): void {
+    this.exchange?.fail('aborted', 'the client read nothing of the response for too long');
+    this.destroy();
   }
 
   resume(): void {
@@ -151,16 +164,18 @@ export class Http1Client implements ProxyEngine {
   private readonly connectTicks: number;
   private readonly responseTicks: number;
   private readonly idleTicks: number;
+  private readonly stallTicks: number | undefined;
 
   constructor(options: Http1ClientOptions, transport: Transport = nodeTransport) {
     this.options = options;
     this.transport = transport;
-    const shortest = Math.min(options.connectTimeoutMs, options.responseTimeoutMs, options.idleTimeoutMs);
+    const shortest = Math.min(options.connectTimeoutMs, options.responseTimeoutMs, options.idleTimeoutMs, options.stallTimeoutMs ?? Infinity);
     this.sweepMs = Math.max(SWEEP_MIN_MS, Math.min(SWEEP_MAX_MS, Math.floor(shortest / 8)));
     const ticks = (ms: number) => Math.ceil(ms / this.sweepMs) + 1;
     this.connectTicks = ticks(options.connectTimeoutMs);
     this.responseTicks = ticks(options.responseTimeoutMs);
     this.idleTicks = ticks(options.idleTimeoutMs);
+    this.stallTicks = options.stallTimeoutMs === undefined ? undefined : ticks(options.stallTimeoutMs);
   }
 
   request(req: UpstreamRequest): Promise<UpstreamResponse> {
@@ -235,7 +250,12 @@ export class Http1Client implements ProxyEngine {
   private sweep(): void {
     const tick = ++this.tick;
     for (const conn of this.live) {
-      if (conn.closed || conn.paused) continue;
+      if (conn.closed) continue;
+      if (conn.paused) {
+        // Waiting on the client, not silent: only the stall limit applies.
+        if (this.stallTicks !== undefined && tick - conn.lastTick > this.stallTicks) conn.onStall();
+        continue;
+      }
       const allowed = conn.phase === Phase.Busy ? this.responseTicks : conn.phase === Phase.Idle ? this.idleTicks : this.connectTicks;
       if (tick - conn.lastTick > allowed) conn.onTimeout();
     }

@@ -20,8 +20,8 @@ after(() => {
   for (const s of servers) s.close();
 });
 
-function client(responseTimeoutMs = 10_000): Http1Client {
-  const c = new Http1Client({ connectTimeoutMs: 2_000, responseTimeoutMs, idleTimeoutMs: 5_000, maxIdlePerUpstream: 4 });
+function client(responseTimeoutMs = 10_000, stallTimeoutMs?: number): Http1Client {
+  const c = new Http1Client({ connectTimeoutMs: 2_000, responseTimeoutMs, idleTimeoutMs: 5_000, maxIdlePerUpstream: 4, stallTimeoutMs });
   clients.push(c);
   return c;
 }
@@ -214,6 +214,33 @@ test('header values go out byte for byte (latin1 strings), not UTF-8 encoded twi
   assert.equal(res.status, 204);
   const head = Buffer.concat(received);
   assert.ok(head.includes(Buffer.from([0x63, 0x61, 0x66, 0xc3, 0xa9, 0x0d, 0x0a])), head.toString('latin1'));
+});
+
+test('a client that reads nothing of a response past the stall limit gives up the upstream connection', async () => {
+  let upstreamSocket: Socket | undefined;
+  const up = await upstream((s) => {
+    upstreamSocket = s;
+    s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n');
+    const chunk = `10000\r\n${'x'.repeat(0x10000)}\r\n`;
+    const more = () => {
+      while (!s.destroyed && s.write(chunk));
+      if (!s.destroyed) s.once('drain', more);
+    };
+    more();
+  });
+  const res = await client(60_000, 200).request(get(up.port));
+  assert.equal(res.status, 200);
+  // Nobody reads the body. Within the limit's order of magnitude the upstream socket closes;
+  // the 10 s bound only keeps a regression from hanging the suite.
+  const closed = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 10_000);
+    upstreamSocket!.once('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+  assert.ok(closed, 'the stalled exchange was abandoned and its connection closed');
+  await assert.rejects(text(res.body));
 });
 
 test('a silent upstream times out; one whose body waits for the client does not', async () => {
