@@ -23,6 +23,19 @@
 /** Most body bytes kept for a retry; a longer body that was partly taken is not sent again. */
 export const REPLAY_LIMIT = 256 * 1024;
 
+/**
+ * Bytes kept for retries across every request at once: a thousand concurrent
+ * uploads must not hold a thousand times {@link REPLAY_LIMIT}. Past it, new
+ * bodies stream without a copy and are simply not retried once partly sent.
+ */
+export interface ReplayBudget {
+  held: number;
+  readonly limit: number;
+}
+
+/** The process's budget: 64 MiB. */
+export const REPLAY_BUDGET: ReplayBudget = { held: 0, limit: 64 * 1024 * 1024 };
+
 /** Keeps what the attempts read of a body, so another attempt can start it over. */
 export class ReplayableBody {
   private readonly source: ReadableStream<Uint8Array>;
@@ -44,8 +57,11 @@ export class ReplayableBody {
   /** How many of {@link chunks} the live stream has given. */
   private index = 0;
 
-  constructor(source: ReadableStream<Uint8Array>) {
+  private readonly budget: ReplayBudget;
+
+  constructor(source: ReadableStream<Uint8Array>, budget: ReplayBudget = REPLAY_BUDGET) {
     this.source = source;
+    this.budget = budget;
   }
 
   /** The body for the next attempt: what earlier attempts read, then the rest. */
@@ -97,7 +113,10 @@ export class ReplayableBody {
 
   /** No attempt will follow: stop keeping chunks, drop those already given. */
   release(): void {
-    this.recording = false;
+    if (this.recording) {
+      this.recording = false;
+      this.budget.held -= this.recordedBytes;
+    }
     for (let i = 0; i < this.index; i++) this.chunks[i] = undefined;
   }
 
@@ -117,11 +136,12 @@ export class ReplayableBody {
       const { done, value } = await this.reader.read();
       if (done) {
         this.ended = true;
-      } else if (this.recording && this.recordedBytes + value.length <= REPLAY_LIMIT) {
+      } else if (this.recording && this.recordedBytes + value.length <= REPLAY_LIMIT && this.budget.held + value.length <= this.budget.limit) {
         this.recordedBytes += value.length;
+        this.budget.held += value.length;
         this.chunks.push(value);
       } else {
-        // Past the limit (or after release) a chunk is handed on, not kept.
+        // Past the limit or the budget (or after release) a chunk is handed on, not kept.
         this.complete = false;
         this.release();
         this.loose = value;

@@ -1,7 +1,7 @@
 /** A request body kept for a retry: replayed in order, only within its limit, read once from the client. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { REPLAY_LIMIT, ReplayableBody } from '../../../app/health/replayable-body.ts';
+import { REPLAY_LIMIT, ReplayableBody, type ReplayBudget } from '../../../app/health/replayable-body.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -74,6 +74,25 @@ test('a body whose taken part passed the limit cannot be replayed', async () => 
     rest += value.length;
   }
   assert.equal(rest, big.length, 'the stream itself still carries everything');
+});
+
+test('the bytes kept across all bodies stay within the budget; released bodies give theirs back', async () => {
+  const budget: ReplayBudget = { held: 0, limit: 10 };
+  const a = new ReplayableBody(source(['abcd', 'efgh'].map((x) => enc.encode(x))).stream, budget);
+  const b = new ReplayableBody(source(['ijkl', 'mnop'].map((x) => enc.encode(x))).stream, budget);
+  const ra = a.stream().getReader();
+  const rb = b.stream().getReader();
+  await ra.read();
+  await ra.read(); // a keeps 8 bytes
+  assert.equal(budget.held, 8);
+  await rb.read(); // 4 more would pass 10: b streams on without a copy
+  assert.equal(budget.held, 8);
+  assert.equal(a.replayable, true);
+  assert.equal(b.replayable, false, 'a body the budget could not keep is not sent again');
+  a.release();
+  assert.equal(budget.held, 0);
+  a.release();
+  assert.equal(budget.held, 0, 'a second release gives back nothing more');
 });
 
 test('a client body that fails makes the attempt fail and the body not replayable', async () => {
