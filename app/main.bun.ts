@@ -4,7 +4,8 @@
  */
 import type { Server } from 'bun';
 import { bunTransport } from './proxy/bun-transport.ts';
-import { isFunctionPath, onShutdown, plainAddress, startGolb } from './start.ts';
+import { isFunctionPath } from './request-target.ts';
+import { onShutdown, plainAddress, startGolb } from './start.ts';
 
 const golb = await startGolb(
   {

@@ -2,7 +2,8 @@
  * golb on Deno: `deno task app`.
  * @module
  */
-import { isFunctionPath, onShutdown, plainAddress, startGolb } from './start.ts';
+import { isFunctionPath } from './request-target.ts';
+import { onShutdown, plainAddress, startGolb } from './start.ts';
 
 const golb = await startGolb(
   {

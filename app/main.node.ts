@@ -4,7 +4,8 @@
  */
 import { serve, type HttpBindings } from '@hono/node-server';
 import type { Server } from 'node:http';
-import { isFunctionPath, onShutdown, plainAddress, startGolb } from './start.ts';
+import { isFunctionPath } from './request-target.ts';
+import { onShutdown, plainAddress, startGolb } from './start.ts';
 
 const golb = await startGolb(
   {

@@ -34,7 +34,7 @@ export interface Golb {
   app: Hono;
   /**
    * The `/function/*` handler the app routes to; never throws. A runtime entry
-   * calls it directly for `/function/` paths, ahead of Hono (see {@link isFunctionPath}).
+   * calls it directly for `/function/` paths, ahead of Hono (see `isFunctionPath` in request-target.ts).
    */
   proxy: ProxyHandler;
   /** The application of the separate management port, when one is set (`eb_go_lb_mgmt_port`, `--mgmt-listen`). */
@@ -63,18 +63,6 @@ export function loadConfigOrExit(env: Record<string, string | undefined>, argv: 
     for (const problem of err.problems) process.stderr.write(`golb: ${problem}\n`);
     process.exit(2);
   }
-}
-
-/**
- * True when an absolute request URL (`http://host/path`, as servers hand it
- * over) has a path starting with `/function/`: the proxy's requests, which
- * the runtime entries send straight to {@link Golb.proxy}. A cheap string test,
- * no URL object; anything else (including `/function` alone) goes to Hono.
- */
-export function isFunctionPath(url: string): boolean {
-  const schemeEnd = url.indexOf('//');
-  const pathStart = url.indexOf('/', schemeEnd < 0 ? 0 : schemeEnd + 2);
-  return pathStart >= 0 && url.startsWith('/function/', pathStart);
 }
 
 /** Strips the IPv4-mapped prefix so every runtime reports `127.0.0.1` alike. */

@@ -4,16 +4,15 @@
  * started here is stopped by {@link cleanup} (also on Ctrl-C).
  * @module
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** The project root. */
 import { ROOT, golbCommand } from './golb-command.mjs';
+import { freePort, startEtcd as startEtcdProcess } from '../scripts/etcd-process.mjs';
 
 export { ROOT, golbCommand };
 
@@ -24,42 +23,13 @@ export async function cleanup() {
 }
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => void cleanup().then(() => process.exit(130)));
 
-/** A free TCP port on loopback. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
-/** Starts a one-member etcd; resolves its client endpoint `127.0.0.1:<port>`. */
+/** Starts a one-member etcd (stopped by {@link cleanup}); resolves its client endpoint `127.0.0.1:<port>`. */
 export async function startEtcd() {
-  const [client, peer] = [await freePort(), await freePort()];
-  const dir = mkdtempSync(join(tmpdir(), 'golb-bench-etcd-'));
-  const endpoint = `127.0.0.1:${client}`;
-  const proc = spawn('etcd', [
-    '--name', 'bench', '--data-dir', join(dir, 'data'),
-    '--listen-client-urls', `http://${endpoint}`, '--advertise-client-urls', `http://${endpoint}`,
-    '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
-    '--initial-cluster', `bench=http://127.0.0.1:${peer}`, '--auto-compaction-retention', '0',
-    '--quota-backend-bytes', String(4 * 1024 ** 3), '--logger', 'zap', '--log-level', 'error',
-  ], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const exited = new Promise((resolve) => proc.on('exit', resolve));
-  cleanups.push(async () => {
-    proc.kill('SIGKILL');
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const deadline = Date.now() + 20_000;
-  while (spawnSync('etcdctl', [`--endpoints=${endpoint}`, '--command-timeout=1s', 'endpoint', 'health'], { stdio: 'ignore' }).status !== 0) {
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`etcd did not start on ${endpoint}`);
-    await sleep(50);
-  }
-  return endpoint;
+  const etcd = await startEtcdProcess('bench', ['--quota-backend-bytes', String(4 * 1024 ** 3)]);
+  cleanups.push(etcd.stop);
+  return etcd.endpoint;
 }
 
 /** Starts an HTTP backend answering 200; resolves its `127.0.0.1:<port>`. */

@@ -13,6 +13,7 @@
 import type { AppDeps } from '../app/deps.ts';
 import { GatewayError } from '../app/errors.ts';
 import { isFunctionNameAt } from '../app/function-name.ts';
+import { pathStartOf } from '../app/request-target.ts';
 import { FORWARDED_BY_HEADER, checkHops } from '../app/middleware/gateway-awareness.ts';
 import { errorAnswer, forwarder, forwardWithRetries } from './forward.ts';
 
@@ -32,7 +33,7 @@ export interface FunctionPath {
  * and targets; `undefined` when the name breaks the grammar.
  */
 export function parseFunctionUrl(url: string): FunctionPath | undefined {
-  const pathStart = url.indexOf('/', url.indexOf('//') + 2);
+  const pathStart = pathStartOf(url);
   if (pathStart < 0 || !url.startsWith(PREFIX, pathStart)) return undefined;
   const nameStart = pathStart + PREFIX.length;
   let nameEnd = nameStart;

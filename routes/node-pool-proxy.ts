@@ -19,6 +19,7 @@ import { checkHops } from '../app/middleware/gateway-awareness.ts';
 import type { NodePool } from '../app/pool/node-pool.ts';
 import { errorAnswer, forwarder, forwardWithRetries } from './forward.ts';
 import { parseFunctionUrl, type ProxyHandler } from './function-proxy.ts';
+import { requestTarget } from '../app/request-target.ts';
 
 /** The name pool requests that are not a function's are counted under (not a valid function name). */
 export const POOL_LABEL = '_pool';
@@ -81,14 +82,13 @@ export function poolRoute(deps: AppDeps): (req: Request, env: unknown) => Promis
   const pool = deps.pool;
   const send = pool === undefined ? undefined : poolProxy(deps, pool);
   return async function poolCatchAll(req, env) {
-    const url = req.url;
-    const pathStart = url.indexOf('/', url.indexOf('//') + 2);
-    const queryStart = url.indexOf('?', pathStart);
-    const path = pathStart < 0 ? '/' : url.slice(pathStart, queryStart < 0 ? undefined : queryStart);
+    const target = requestTarget(req.url);
+    const queryStart = target.indexOf('?');
+    const path = queryStart < 0 ? target : target.slice(0, queryStart);
     if (send === undefined || pool === undefined || pool.size === 0 || isGolbPath(path)) {
       throw new GatewayError('unknown_function', 'no route for this path');
     }
-    return send(req, env, path, POOL_LABEL, pathStart < 0 ? '/' : url.slice(pathStart));
+    return send(req, env, path, POOL_LABEL, target);
   };
 }
 

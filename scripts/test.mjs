@@ -14,11 +14,10 @@
 // /metrics and Chromium (Debian's `chromium`) to load the dashboard: each is
 // installed with apt-get when missing; when that fails those tests skip and
 // say why.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { startEtcd } from './etcd-process.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const bin = (name) => join(root, 'node_modules/.bin', name);
@@ -45,7 +44,7 @@ const files = only.length > 0 ? only : testFiles(join(root, 'tests')).sort();
 ensureEtcd();
 ensureTool('promtool', ['--version'], 'prometheus');
 ensureTool('chromium', ['--version'], 'chromium');
-const etcd = await startEtcd();
+const etcd = await startSharedEtcd();
 console.log(`== tests (${files.length} files; etcd ${etcd.endpoint})`);
 const status = run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { GOLB_TEST_ETCD: etcd.endpoint });
 await etcd.stop();
@@ -77,70 +76,39 @@ function ensureTool(cmd, versionArgs, pkg) {
     return;
   }
   // Debian's prometheus package may start a server on :9090; the tests never use it.
-  if (pkg === 'prometheus') for (const stop of [['systemctl', 'stop', 'prometheus'], ['service', 'prometheus', 'stop']]) if (works(stop[0], stop.slice(1))) break;
+  if (pkg === 'prometheus') stopService('prometheus');
 }
 
-/** Installs Debian's etcd when `etcd` or `etcdctl` is missing (apt-get, as root or through sudo). */
+/** Stops a system service the package may have started (its ports are never used). */
+function stopService(name) {
+  const asRoot = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
+  for (const stop of [['systemctl', 'stop', name], ['service', name, 'stop']]) {
+    const [cmd, ...args] = [...asRoot, ...stop];
+    if (works(cmd, args)) return;
+  }
+}
+
+/** Installs Debian's etcd when `etcd` or `etcdctl` is missing; without it the run stops. */
 function ensureEtcd() {
   if (works('etcd', ['--version']) && works('etcdctl', ['version'])) return;
   console.log('== etcd is missing: installing etcd-server and etcd-client with apt-get');
-  const asRoot = process.getuid?.() === 0 ? [] : ['sudo', '-n'];
-  const apt = (...args) => {
-    const [cmd, ...rest] = [...asRoot, 'apt-get', ...args];
-    return run(cmd, rest, { DEBIAN_FRONTEND: 'noninteractive' }) === 0;
-  };
-  const packages = ['install', '-y', '--no-install-recommends', 'etcd-server', 'etcd-client'];
-  if (!apt(...packages) && !(apt('update') && apt(...packages))) {
+  const install = ['install', '-y', '--no-install-recommends', 'etcd-server', 'etcd-client'];
+  if (!aptGet(...install) && !(aptGet('update') && aptGet(...install))) {
     console.error('npm test: could not install etcd (apt-get install etcd-server etcd-client); the etcd suites need it');
     process.exit(1);
   }
-  // The package may start a system etcd on :2379; the tests never use it.
-  for (const stop of [['systemctl', 'stop', 'etcd'], ['service', 'etcd', 'stop']]) {
-    const [cmd, ...args] = [...asRoot, ...stop];
-    if (works(cmd, args)) break;
-  }
+  stopService('etcd');
 }
 
-/** A free TCP port on loopback. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts the run's etcd in a temporary directory and waits until it answers. */
-async function startEtcd() {
-  const [client, peer] = [await freePort(), await freePort()];
-  const dir = mkdtempSync(join(tmpdir(), 'golb-test-etcd-'));
-  const endpoint = `127.0.0.1:${client}`;
-  const proc = spawn('etcd', [
-    '--name', 'shared', '--data-dir', join(dir, 'data'),
-    '--listen-client-urls', `http://${endpoint}`, '--advertise-client-urls', `http://${endpoint}`,
-    '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
-    '--initial-cluster', `shared=http://127.0.0.1:${peer}`, '--auto-compaction-retention', '0',
-    '--logger', 'zap', '--log-level', 'error',
-  ], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const exited = new Promise((resolve) => proc.on('exit', resolve));
-  const stop = async () => {
-    proc.kill('SIGKILL');
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.on('SIGINT', () => void stop().then(() => process.exit(130)));
-  process.on('SIGTERM', () => void stop().then(() => process.exit(143)));
-  const deadline = Date.now() + 20_000;
-  while (!works('etcdctl', [`--endpoints=${endpoint}`, '--command-timeout=1s', 'endpoint', 'health'])) {
-    if (proc.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      console.error(`npm test: etcd did not start on ${endpoint}`);
-      process.exit(1);
-    }
-    await new Promise((r) => setTimeout(r, 50));
+/** Starts the run's etcd, stopped on Ctrl-C too; exits when it does not start. */
+async function startSharedEtcd() {
+  try {
+    const etcd = await startEtcd('shared');
+    process.on('SIGINT', () => void etcd.stop().then(() => process.exit(130)));
+    process.on('SIGTERM', () => void etcd.stop().then(() => process.exit(143)));
+    return etcd;
+  } catch (err) {
+    console.error(`npm test: ${err.message}`);
+    process.exit(1);
   }
-  return { endpoint, stop };
 }

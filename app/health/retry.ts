@@ -15,12 +15,9 @@
  * (`replayable-body.ts`).
  * @module
  */
-import type { UpstreamError } from '../proxy/engine.ts';
+import { isIdempotent, type UpstreamError } from '../proxy/engine.ts';
 
-/** True for the methods the spec retries whatever was sent. */
-export function isIdempotent(method: string): boolean {
-  return method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || method === 'PUT' || method === 'DELETE';
-}
+export { isIdempotent };
 
 /** True when the request that failed with `err` may be sent to another backend. */
 export function maySendAgain(method: string, hasBody: boolean, err: UpstreamError): boolean {

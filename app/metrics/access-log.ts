@@ -13,6 +13,7 @@
  */
 import type { RuntimeAdapter } from '../deps.ts';
 import type { Logger } from '../logger.ts';
+import { requestTarget } from '../request-target.ts';
 
 /** A `/function/*` handler (as `routes/function-proxy.ts` builds it). */
 type Handler = (req: Request, env: unknown) => Promise<Response>;
@@ -46,12 +47,6 @@ export function withAccessLog<H extends Handler>(handler: H, deps: AccessLogDeps
   return logged as H;
 }
 
-/** The path and query of an absolute request URL (`http://host/path?q`). */
-export function requestTarget(url: string): string {
-  const schemeEnd = url.indexOf('//');
-  const pathStart = url.indexOf('/', schemeEnd < 0 ? 0 : schemeEnd + 2);
-  return pathStart < 0 ? '/' : url.slice(pathStart);
-}
 
 /** The function a `/function/<fn>/...` target names, `-` when none. */
 export function functionName(target: string): string {

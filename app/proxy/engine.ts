@@ -62,6 +62,15 @@ export class UpstreamError extends Error {
   }
 }
 
+/**
+ * True for the methods sent again after a failure whatever reached the
+ * upstream: the spec's idempotent list (RFC 9110 §9.2.2). The engine's resend
+ * on a stale keep-alive socket and the route's retries both go by it.
+ */
+export function isIdempotent(method: string): boolean {
+  return method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || method === 'PUT' || method === 'DELETE';
+}
+
 /** Sends requests to upstreams. */
 export interface ProxyEngine {
   request(req: UpstreamRequest): Promise<UpstreamResponse>;

@@ -12,11 +12,8 @@
  * @module
  */
 import { ResponseParser, type ResponseHead, type ResponseSink } from './response-parser.ts';
-import { UpstreamError, type UpstreamFailure, type UpstreamRequest, type UpstreamResponse } from './engine.ts';
+import { UpstreamError, isIdempotent, type UpstreamFailure, type UpstreamRequest, type UpstreamResponse } from './engine.ts';
 import type { Connection } from './http1-client.ts';
-
-/** Methods a stale keep-alive socket may resend (RFC 9110 §9.2.2). */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 /** Chunks buffered per response body before the upstream socket is paused. */
 const BODY_STRATEGY: QueuingStrategy<Uint8Array> = { highWaterMark: 8 };
@@ -275,7 +272,7 @@ export class Exchange implements ResponseSink {
       // of a body to send: most likely a stale socket the upstream closed while
       // idle, but possibly an upstream that crashed while handling the request.
       // Only an idempotent request is sent once more, on a fresh connection.
-      if (this.reused && failure === 'reset' && !this.responseStarted && this.req.body === null && IDEMPOTENT.has(this.req.method)) {
+      if (this.reused && failure === 'reset' && !this.responseStarted && this.req.body === null && isIdempotent(this.req.method)) {
         new Exchange(this.conn.client.open(this.req), this.req, resolve, reject, false);
         return;
       }

@@ -86,6 +86,11 @@ function connectionTokens(value: string | null): Set<string> | undefined {
   return tokens;
 }
 
+/** The client's header `name`, unless its `Connection` header named it (then it is hop-by-hop: null). */
+function kept(headers: Headers, nominated: Set<string> | undefined, name: string): string | null {
+  return nominated !== undefined && nominated.has(name) ? null : headers.get(name);
+}
+
 /**
  * Builds the upstream header block (`Name: value\r\n` lines) from the client's
  * headers: hop-by-hop ones dropped, forwarding headers appended.
@@ -97,14 +102,13 @@ export function upstreamHeaderBlock(headers: Headers, ctx: ForwardContext): stri
     if (DROP_ON_REQUEST.has(name) || (nominated !== undefined && nominated.has(name))) continue;
     block += `${name}: ${value}\r\n`;
   }
-  const keep = (name: string): string | null => (nominated !== undefined && nominated.has(name) ? null : headers.get(name));
-  const xff = keep('x-forwarded-for');
+  const xff = kept(headers, nominated, 'x-forwarded-for');
   block += `x-forwarded-for: ${xff === null ? ctx.clientAddress : `${xff}, ${ctx.clientAddress}`}\r\n`;
-  const host = (ctx.forwarded ? keep('x-forwarded-host') : null) ?? headers.get('host');
+  const host = (ctx.forwarded ? kept(headers, nominated, 'x-forwarded-host') : null) ?? headers.get('host');
   if (host !== null) block += `x-forwarded-host: ${host}\r\n`;
   if (ctx.forwardedBy !== undefined) block += `x-golb-forwarded-by: ${ctx.forwardedBy}\r\n`;
   block += `x-forwarded-proto: ${ctx.proto}\r\n`;
-  const via = keep('via');
+  const via = kept(headers, nominated, 'via');
   block += `via: ${via === null ? ctx.via : `${via}, ${ctx.via}`}\r\n`;
   block += `${ctx.timestampHeader}: ${ctx.timestamp}\r\nx-final-host: ${ctx.finalHost}\r\n`;
   return block;

@@ -10,6 +10,7 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { golbCommand } from '../../bench/golb-command.mjs';
 
 /** The project root. */
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -18,17 +19,6 @@ export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const RUNTIMES = ['bun', 'deno', 'node'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 
-/** The command that starts golb on a runtime (the same as the package scripts). */
-export function golbCommand(runtime: Runtime): string[] {
-  switch (runtime) {
-    case 'bun':
-      return [join(ROOT, 'node_modules/.bin/bun'), 'app/main.bun.ts'];
-    case 'deno':
-      return [join(ROOT, 'node_modules/deno/deno'), 'run', '--unstable-no-legacy-abort', '-A', 'app/main.deno.ts'];
-    case 'node':
-      return [process.execPath, '--import', 'tsx', 'app/main.node.ts'];
-  }
-}
 
 /** A free TCP port on loopback. */
 export async function freePort(): Promise<number> {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { functionName, requestTarget, withAccessLog } from '../../../app/metrics/access-log.ts';
+import { functionName, withAccessLog } from '../../../app/metrics/access-log.ts';
+import { requestTarget } from '../../../app/request-target.ts';
 import { createLogger } from '../../../app/logger.ts';
 
 const runtime = { clientAddress: () => '10.1.2.3', holdOpen: () => undefined };
