@@ -6,7 +6,8 @@
 import { Hono, type Context } from 'hono';
 import type { AppDeps } from './deps.ts';
 import { GatewayError, errorResponse } from './errors.ts';
-import { functionProxy, type ProxyHandler } from '../routes/function-proxy.ts';
+import { webHandler, type ProxyHandler } from './client-request.ts';
+import { functionProxy } from '../routes/function-proxy.ts';
 import { healthRoutes } from '../routes/health.ts';
 import { managementRoutes } from '../routes/management.ts';
 import { poolRoute, withPoolFallback } from '../routes/node-pool-proxy.ts';
@@ -22,12 +23,13 @@ import { withAccessLog } from './metrics/access-log.ts';
 export function createApp(deps: AppDeps, proxy: ProxyHandler = withPoolFallback(functionProxy(deps), deps)): Hono {
   const app = withErrors(new Hono(), deps);
   app.route('/', deps.config.mgmtPort === undefined ? managementRoutes(deps) : healthRoutes(deps));
-  const route = (c: Context) => proxy(c.req.raw, c.env);
+  const web = webHandler(proxy, deps.runtime);
+  const route = (c: Context) => web(c.req.raw, c.env);
   app.all('/function/*', route);
   app.all('/function', route);
   const pool = poolRoute(deps);
   // The access log covers the pool's requests as it covers /function/ ones (start.ts wraps those).
-  const toPool = deps.config.accessLog ? withAccessLog(pool, deps) : pool;
+  const toPool = webHandler(deps.config.accessLog ? withAccessLog(pool, deps) : pool, deps.runtime);
   app.all('*', (c) => toPool(c.req.raw, c.env));
   return app;
 }

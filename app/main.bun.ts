@@ -4,6 +4,7 @@
  */
 import type { Server } from 'bun';
 import { bunTransport } from './proxy/bun-transport.ts';
+import { webHandler } from './client-request.ts';
 import { isFunctionPath } from './request-target.ts';
 import { onShutdown, plainAddress, startGolb } from './start.ts';
 
@@ -18,7 +19,8 @@ const golb = await startGolb(
   bunTransport,
 );
 
-const { proxy, app } = golb;
+const { app } = golb;
+const proxy = webHandler(golb.proxy, golb.deps.runtime);
 const server = Bun.serve({
   hostname: golb.config.listenHost,
   port: golb.config.listenPort,

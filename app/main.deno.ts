@@ -2,6 +2,7 @@
  * golb on Deno: `deno task app`.
  * @module
  */
+import { webHandler } from './client-request.ts';
 import { isFunctionPath } from './request-target.ts';
 import { onShutdown, plainAddress, startGolb } from './start.ts';
 
@@ -13,7 +14,8 @@ const golb = await startGolb(
   'deno',
 );
 
-const { proxy, app } = golb;
+const { app } = golb;
+const proxy = webHandler(golb.proxy, golb.deps.runtime);
 const server = Deno.serve(
   {
     hostname: golb.config.listenHost,

@@ -4,6 +4,7 @@
  */
 import { serve, type HttpBindings } from '@hono/node-server';
 import type { Server } from 'node:http';
+import { webHandler } from './client-request.ts';
 import { isFunctionPath } from './request-target.ts';
 import { onShutdown, plainAddress, startGolb } from './start.ts';
 
@@ -15,7 +16,8 @@ const golb = await startGolb(
   'node',
 );
 
-const { proxy, app } = golb;
+const { app } = golb;
+const proxy = webHandler(golb.proxy, golb.deps.runtime);
 const server = serve({
   // Function calls go straight to the proxy handler (it never throws); Hono serves the rest.
   fetch: (req, env) => (isFunctionPath(req.url) ? proxy(req, env) : app.fetch(req, env)),

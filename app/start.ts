@@ -21,7 +21,8 @@ import { MetricsObserver } from './metrics/observer.ts';
 import { ActiveHealth } from './health/active.ts';
 import { BackendStates } from '../strategies/backend-state.ts';
 import { STRATEGIES } from '../strategies/registry.ts';
-import { functionProxy, type ProxyHandler } from '../routes/function-proxy.ts';
+import { functionProxy } from '../routes/function-proxy.ts';
+import type { ProxyHandler } from './client-request.ts';
 import { withPoolFallback } from '../routes/node-pool-proxy.ts';
 import { startPool } from './pool/start-pool.ts';
 

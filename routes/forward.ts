@@ -13,6 +13,7 @@
  * tried list is made on the first failure.
  * @module
  */
+import type { ClientRequest, ForwardedResponse } from '../app/client-request.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { GatewayError, errorResponse } from '../app/errors.ts';
 import { backoffMs, isBackendFailure, markFailed, markSucceeded } from '../app/health/passive.ts';
@@ -65,9 +66,7 @@ export function forwarder(deps: AppDeps, pool: boolean): Forwarder {
 
 /** One request to forward: the route has checked it and picked its first backend. */
 export interface ForwardCall {
-  req: Request;
-  /** What the server handed with the request (`RuntimeAdapter`). */
-  env: unknown;
+  req: ClientRequest;
   /** Picks the backend of a retry. */
   picker: Picker;
   /** The first backend, picked by the route at `started`. */
@@ -100,14 +99,14 @@ export interface ForwardCall {
  * of the last attempt (504 timeout, 413 body too large, 502 otherwise) or
  * whatever unexpected error the engine threw.
  */
-export async function forwardWithRetries(f: Forwarder, call: ForwardCall): Promise<Response> {
-  const { engine, runtime, logger, observer, monotonic } = f.deps;
+export async function forwardWithRetries(f: Forwarder, call: ForwardCall): Promise<ForwardedResponse> {
+  const { engine, logger, observer, monotonic } = f.deps;
   const { req, label, hasBody } = call;
   const maxBodySize = f.maxBodySize;
   let backend = call.first;
-  runtime.holdOpen(req, call.env);
+  req.holdOpen();
   const ctx: ForwardContext = {
-    clientAddress: runtime.clientAddress(req, call.env),
+    clientAddress: req.clientAddress,
     proto: 'http',
     via: f.via,
     timestampHeader: f.timestampHeader,
@@ -160,7 +159,7 @@ export async function forwardWithRetries(f: Forwarder, call: ForwardCall): Promi
     if (res.status > 599) {
       // Not an HTTP answer (RFC 9110 §15: three digits, 1xx to 5xx): a protocol failure, marked like one.
       requestFailed(state);
-      res.body?.cancel().catch(() => undefined);
+      res.body?.cancel();
       logger.warn(f.pool ? 'pool node failed' : 'upstream failed', attemptFields(f, call, backend, 'protocol', `status ${res.status} out of range`));
       observer.upstreamError(label, backend.address, 'protocol');
       markFailed(state, 'protocol', ended);
@@ -169,7 +168,7 @@ export async function forwardWithRetries(f: Forwarder, call: ForwardCall): Promi
     requestEnded(state, ended - attemptStarted, ended);
     if (markSucceeded(state)) logger.info(`${f.noun} answers again`, { [f.noun]: backend.address });
     observer.response(label, backend.address, res.status, ended - attemptStarted);
-    return new Response(res.body, { status: res.status, statusText: res.reason, headers: clientResponseHeaders(res.headers, ctx) });
+    return { status: res.status, reason: res.reason, headers: clientResponseHeaders(res.headers, ctx), body: res.body, length: res.length, backend: backend.address };
   }
 }
 

@@ -10,10 +10,10 @@
  * retrying on another backend after a failure, is `forward.ts`'s.
  * @module
  */
+import type { ClientRequest, ProxyHandler, ProxyReply } from '../app/client-request.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { GatewayError } from '../app/errors.ts';
 import { isFunctionNameAt } from '../app/function-name.ts';
-import { pathStartOf } from '../app/request-target.ts';
 import { FORWARDED_BY_HEADER, checkHops } from '../app/middleware/gateway-awareness.ts';
 import { errorAnswer, forwarder, forwardWithRetries } from './forward.ts';
 
@@ -29,13 +29,12 @@ export interface FunctionPath {
 }
 
 /**
- * Splits a request URL (absolute, as servers hand it over) into function name
- * and targets; `undefined` when the name breaks the grammar.
+ * Splits a request target (path and query) into function name and targets;
+ * `undefined` when it is not under `/function/` or the name breaks the grammar.
  */
-export function parseFunctionUrl(url: string): FunctionPath | undefined {
-  const pathStart = pathStartOf(url);
-  if (pathStart < 0 || !url.startsWith(PREFIX, pathStart)) return undefined;
-  const nameStart = pathStart + PREFIX.length;
+export function parseFunctionTarget(url: string): FunctionPath | undefined {
+  if (!url.startsWith(PREFIX)) return undefined;
+  const nameStart = PREFIX.length;
   let nameEnd = nameStart;
   while (nameEnd < url.length) {
     const c = url.charCodeAt(nameEnd);
@@ -45,16 +44,12 @@ export function parseFunctionUrl(url: string): FunctionPath | undefined {
   if (!isFunctionNameAt(url, nameStart, nameEnd)) return undefined;
   const rest = url.slice(nameEnd);
   const podTarget = rest === '' ? '/' : rest.charCodeAt(0) === 63 ? '/' + rest : rest;
-  return { fn: url.slice(nameStart, nameEnd), podTarget, fullTarget: url.slice(pathStart) };
+  return { fn: url.slice(nameStart, nameEnd), podTarget, fullTarget: url };
 }
 
-/** Serves one request: never throws, every failure becomes a JSON error response. */
-export type ProxyHandler = (req: Request, env: unknown) => Promise<Response>;
-
 /**
- * The proxy handler for `/function/*`. It takes the server's `Request` and
- * whatever the server hands with it (`env`), so a runtime entry can call it
- * straight from its server, ahead of Hono's router, on the hot path.
+ * The proxy handler for `/function/*`. golb's server calls it straight, ahead
+ * of Hono's router, on the hot path; Hono's route wraps it for a web `Request`.
  */
 export function functionProxy(deps: AppDeps): ProxyHandler {
   const { config, table, monotonic } = deps;
@@ -66,8 +61,8 @@ export function functionProxy(deps: AppDeps): ProxyHandler {
   const answerError = errorAnswer(deps);
 
   // Not async: a refusal throws at once, and an accepted request costs the one promise of `forwardWithRetries`.
-  function proxy(req: Request, env: unknown): Promise<Response> {
-    const path = parseFunctionUrl(req.url);
+  function proxy(req: ClientRequest): Promise<ProxyReply> {
+    const path = parseFunctionTarget(req.target);
     if (path === undefined) throw new GatewayError('bad_request', 'function name must match [A-Za-z0-9][A-Za-z0-9._-]{0,252}');
     const { fn } = path;
 
@@ -105,14 +100,14 @@ export function functionProxy(deps: AppDeps): ProxyHandler {
       throw new GatewayError('no_backend', forwarded ? `no pod of ${fn} can take a forwarded request` : `no backend of ${fn} can take the request`, fn);
     }
     return forwardWithRetries(fwd, {
-      req, env, picker, first, started, label: fn, key: fn, fn,
+      req, picker, first, started, label: fn, key: fn, fn,
       podTarget: path.podTarget, fullTarget: path.fullTarget, hasBody, bodyLength, forwarded, forwardedBy,
     });
   }
 
-  return function proxyFunction(req, env) {
+  return function proxyFunction(req) {
     try {
-      return proxy(req, env).catch(answerError);
+      return proxy(req).catch(answerError);
     } catch (err) {
       return Promise.resolve(answerError(err));
     }
@@ -120,11 +115,9 @@ export function functionProxy(deps: AppDeps): ProxyHandler {
 }
 
 /** The `dummy` handler: proxies nothing, answers with what it received. */
-async function dummyAnswer(req: Request, path: FunctionPath, hasBody: boolean): Promise<Response> {
+async function dummyAnswer(req: ClientRequest, path: FunctionPath, hasBody: boolean): Promise<Response> {
   const headers: Record<string, string> = {};
-  req.headers.forEach((value, name) => {
-    headers[name] = value;
-  });
-  const body = hasBody ? await req.text() : '';
+  for (const [name, value] of req.headers) headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
+  const body = hasBody ? await new Response(req.body).text() : '';
   return Response.json({ function: path.fn, method: req.method, path: path.podTarget, headers, body });
 }

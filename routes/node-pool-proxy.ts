@@ -13,13 +13,13 @@
  * same rules (`health/retry.ts`): both routes send through `forward.ts`.
  * @module
  */
+import type { ClientRequest, ProxyHandler, ProxyReply } from '../app/client-request.ts';
 import type { AppDeps } from '../app/deps.ts';
-import { GatewayError } from '../app/errors.ts';
+import { GatewayError, errorResponse } from '../app/errors.ts';
 import { checkHops } from '../app/middleware/gateway-awareness.ts';
 import type { NodePool } from '../app/pool/node-pool.ts';
 import { errorAnswer, forwarder, forwardWithRetries } from './forward.ts';
-import { parseFunctionUrl, type ProxyHandler } from './function-proxy.ts';
-import { requestTarget } from '../app/request-target.ts';
+import { parseFunctionTarget } from './function-proxy.ts';
 
 /** The name pool requests that are not a function's are counted under (not a valid function name). */
 export const POOL_LABEL = '_pool';
@@ -31,7 +31,7 @@ export function isGolbPath(path: string): boolean {
 }
 
 /** Sends one request to the pool; never throws. `key` is what the pool hashes, `target` what the node receives. */
-export type PoolHandler = (req: Request, env: unknown, key: string, label: string, target: string) => Promise<Response>;
+export type PoolHandler = (req: ClientRequest, key: string, label: string, target: string) => Promise<ProxyReply>;
 
 /** The pool's proxy handler. */
 export function poolProxy(deps: AppDeps, pool: NodePool): PoolHandler {
@@ -42,7 +42,7 @@ export function poolProxy(deps: AppDeps, pool: NodePool): PoolHandler {
   const answerError = errorAnswer(deps);
 
   // Not async: a refusal throws at once, and an accepted request costs the one promise of `forwardWithRetries`.
-  function send(req: Request, env: unknown, key: string, label: string, target: string): Promise<Response> {
+  function send(req: ClientRequest, key: string, label: string, target: string): Promise<ProxyReply> {
     const fn = label === POOL_LABEL ? undefined : label;
     const lengthHeader = req.headers.get('content-length');
     const bodyLength = lengthHeader === null ? undefined : Number(lengthHeader);
@@ -59,14 +59,14 @@ export function poolProxy(deps: AppDeps, pool: NodePool): PoolHandler {
     if (picker === undefined || first === undefined) throw new GatewayError('no_backend', 'no node of the pool can take the request', fn);
     // Pool nodes are never gateways: both targets are the original path.
     return forwardWithRetries(fwd, {
-      req, env, picker, first, started, label, key, fn,
+      req, picker, first, started, label, key, fn,
       podTarget: target, fullTarget: target, hasBody, bodyLength, forwarded: false, forwardedBy: null,
     });
   }
 
-  return function proxyToPool(req, env, key, label, target) {
+  return function proxyToPool(req, key, label, target) {
     try {
-      return send(req, env, key, label, target).catch(answerError);
+      return send(req, key, label, target).catch(answerError);
     } catch (err) {
       return Promise.resolve(answerError(err));
     }
@@ -78,17 +78,18 @@ export function poolProxy(deps: AppDeps, pool: NodePool): PoolHandler {
  * keyed by its path; golb's own paths that no route took, and any path while
  * the pool is empty, are 404.
  */
-export function poolRoute(deps: AppDeps): (req: Request, env: unknown) => Promise<Response> {
+export function poolRoute(deps: AppDeps): ProxyHandler {
   const pool = deps.pool;
   const send = pool === undefined ? undefined : poolProxy(deps, pool);
-  return async function poolCatchAll(req, env) {
-    const target = requestTarget(req.url);
+  const origin = { zone: deps.config.zone, node: deps.config.nodeName };
+  return async function poolCatchAll(req) {
+    const target = req.target;
     const queryStart = target.indexOf('?');
     const path = queryStart < 0 ? target : target.slice(0, queryStart);
     if (send === undefined || pool === undefined || pool.size === 0 || isGolbPath(path)) {
-      throw new GatewayError('unknown_function', 'no route for this path');
+      return errorResponse(new GatewayError('unknown_function', 'no route for this path'), origin);
     }
-    return send(req, env, path, POOL_LABEL, target);
+    return send(req, path, POOL_LABEL, target);
   };
 }
 
@@ -102,12 +103,12 @@ export function withPoolFallback(proxy: ProxyHandler, deps: AppDeps): ProxyHandl
   const pool = deps.pool;
   if (pool === undefined || deps.config.handlerType === 'dummy') return proxy;
   const send = poolProxy(deps, pool);
-  return function proxyOrPool(req, env) {
-    if (pool.size === 0 || !deps.source.ready) return proxy(req, env);
-    const path = parseFunctionUrl(req.url);
-    if (path === undefined || deps.table.get(path.fn) !== undefined) return proxy(req, env);
+  return function proxyOrPool(req) {
+    if (pool.size === 0 || !deps.source.ready) return proxy(req);
+    const path = parseFunctionTarget(req.target);
+    if (path === undefined || deps.table.get(path.fn) !== undefined) return proxy(req);
     // Counted under the pool's label, never under the requested name: names a
     // client invents must not become metric series (or memory).
-    return send(req, env, path.fn, POOL_LABEL, path.fullTarget);
+    return send(req, path.fn, POOL_LABEL, path.fullTarget);
   };
 }

@@ -159,7 +159,7 @@ export class ActiveHealth {
         signal: abort.signal,
       });
       // Read the answer to its end (the connection then goes back to the pool): it counts only when complete.
-      if (res.body !== null) await drain(res.body, abort.signal);
+      if (res.body !== null) await drain(res.body.stream(), abort.signal);
       if (abort.signal.aborted) return 'timed out';
       if (res.status < 200 || res.status > 299) return `status ${res.status}`;
       return undefined;

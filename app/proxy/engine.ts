@@ -30,7 +30,44 @@ export interface UpstreamRequest {
   /** Most body bytes accepted; more aborts with `body_too_large`. */
   maxBodySize: number;
   /** Fires when the client went away: the upstream exchange is abandoned. */
-  signal: AbortSignal | undefined;
+  signal: AbortLike | undefined;
+}
+
+/**
+ * What the engine needs of an `AbortSignal`: golb's own server hands its
+ * client connection here instead, so no signal is made per request.
+ */
+export interface AbortLike {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: EventListenerObject): void;
+  removeEventListener(type: 'abort', listener: EventListenerObject): void;
+}
+
+/** Where a response body goes when it is not read as a web stream (golb's own server writes it to the client socket). */
+export interface BodySink {
+  /** Body bytes, in order; false asks the engine to stop until {@link ResponseBody.resume}. The sink uses the bytes at once or copies them. */
+  write(chunk: Uint8Array): boolean;
+  /** The body is complete. */
+  end(): void;
+  /** The body broke off (the upstream failed or timed out mid-body): the client's response must end incomplete. */
+  abort(reason: string): void;
+}
+
+/**
+ * A response body arriving from the upstream, taken one way: as a web stream
+ * (`stream()`, for fetch-style servers and tests) or pushed into a
+ * {@link BodySink} (`pipe()`, golb's own server, with no stream object).
+ * Bytes that arrive before either is called are kept until then.
+ */
+export interface ResponseBody {
+  /** The body as a web stream. */
+  stream(): ReadableStream<Uint8Array>;
+  /** Delivers the body to `sink`. */
+  pipe(sink: BodySink): void;
+  /** The sink has room again after a `write` returned false. */
+  resume(): void;
+  /** The client is gone or will read no more: the exchange is abandoned. */
+  cancel(): void;
 }
 
 /** The upstream's response; the body streams as it arrives. */
@@ -39,7 +76,10 @@ export interface UpstreamResponse {
   reason: string;
   /** Header pairs as received (lower-case names, duplicates kept). */
   headers: [string, string][];
-  body: ReadableStream<Uint8Array> | null;
+  /** The body, null when the response has none (HEAD, 204, 304, length 0). */
+  body: ResponseBody | null;
+  /** The body's length when the upstream framed it by Content-Length (its header is among `headers`); -1 otherwise. */
+  length: number;
 }
 
 /** Why an upstream exchange failed. */

@@ -1,18 +1,20 @@
 /**
  * One request and its response on an upstream connection: writes the head,
  * pumps the request body with backpressure, parses the response
- * (response-parser.ts) and hands its body over as a stream, then gives the
- * connection back to the pool or drops it.
+ * (response-parser.ts) and hands its body over, then gives the connection
+ * back to the pool or drops it.
  *
  * The response is handed over once the read that completed its head is
- * parsed to its end. A body that came whole with the head is handed over
- * whole (a Blob's stream where the transport says it is cheaper: Bun);
- * otherwise it streams from the socket, which is paused while the client's
- * side holds {@link BODY_STRATEGY} chunks.
+ * parsed to its end; the exchange itself is its body (`ResponseBody`), taken
+ * either as a web stream or piped into a sink (golb's server writes it to the
+ * client socket). A body that came whole with the head is streamed whole (a
+ * Blob's stream where the transport says it is cheaper: Bun); otherwise it
+ * comes from the socket, which is paused while the client's side holds
+ * {@link BODY_STRATEGY} chunks, or while a sink says it is full.
  * @module
  */
 import { ResponseParser, type ResponseHead, type ResponseSink } from './response-parser.ts';
-import { UpstreamError, isIdempotent, type UpstreamFailure, type UpstreamRequest, type UpstreamResponse } from './engine.ts';
+import { UpstreamError, isIdempotent, type BodySink, type ResponseBody, type UpstreamFailure, type UpstreamRequest, type UpstreamResponse } from './engine.ts';
 import type { Connection } from './http1-client.ts';
 
 /** Chunks buffered per response body before the upstream socket is paused. */
@@ -45,14 +47,21 @@ async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise
   await reader.cancel().catch(() => undefined);
 }
 
-/** One request/response on a connection. */
-export class Exchange implements ResponseSink {
+/** Body chunks kept before the consumer takes the body ({@link ResponseBody}) beyond which the upstream socket is paused. */
+const EARLY_CHUNKS = 8;
+
+/** One request/response on a connection; also the response's {@link ResponseBody}. */
+export class Exchange implements ResponseSink, ResponseBody {
   private readonly conn: Connection;
   private readonly req: UpstreamRequest;
   private readonly parser: ResponseParser;
   private resolve: ((res: UpstreamResponse) => void) | undefined;
   private reject: ((err: UpstreamError) => void) | undefined;
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined = undefined;
+  /** Where the body goes when piped ({@link pipe}) rather than streamed. */
+  private sink: BodySink | undefined = undefined;
+  /** The body was taken (`stream()` or `pipe()`). */
+  private taken = false;
   /** The parsed response, held until the read that completed its head is parsed to its end. */
   private parsed: UpstreamResponse | undefined = undefined;
   private keepAlive = false;
@@ -65,7 +74,7 @@ export class Exchange implements ResponseSink {
   private readonly reused: boolean;
   /** The response has a body (its framing is not `none`). */
   private hasBody = false;
-  /** Body chunks read with the head, before the response was handed over. */
+  /** Body chunks read before the consumer took the body. */
   private early: Uint8Array[] | undefined = undefined;
   /** Wakes the request body pump waiting for the socket to drain. */
   private drained: (() => void) | undefined = undefined;
@@ -158,7 +167,7 @@ export class Exchange implements ResponseSink {
     // a 200 cut short, which some servers would not even start sending.
     const parsed = this.parsed;
     if (parsed !== undefined) {
-      if (this.hasBody) parsed.body = this.responseBody();
+      if (this.hasBody) parsed.body = this;
       const resolve = this.resolve!;
       this.parsed = this.resolve = this.reject = undefined;
       resolve(parsed);
@@ -188,23 +197,51 @@ export class Exchange implements ResponseSink {
   head(head: ResponseHead): void {
     this.keepAlive = head.keepAlive;
     this.hasBody = head.framing !== 'none';
-    this.parsed = { status: head.status, reason: head.reason, headers: head.headers, body: null };
+    this.parsed = { status: head.status, reason: head.reason, headers: head.headers, body: null, length: head.framing === 'length' ? head.length : -1 };
   }
 
   body(chunk: Uint8Array): void {
+    const sink = this.sink;
+    if (sink !== undefined) {
+      if (!sink.write(chunk)) this.conn.pause();
+      return;
+    }
     const c = this.controller;
     if (c !== undefined) {
       c.enqueue(chunk);
       if ((c.desiredSize ?? 1) <= 0) this.conn.pause();
-    } else if (this.parsed !== undefined) {
-      // Read with the head, before the response is handed over.
+    } else {
+      // Read before the consumer took the body (with the head, or while the response was on its way to it).
       if (this.early === undefined) this.early = [chunk];
-      else this.early.push(chunk);
+      else if (this.early.push(chunk) >= EARLY_CHUNKS) this.conn.pause();
     }
   }
 
-  /** The response body: whole already (one read brought it with the head), or streaming from the socket. */
-  private responseBody(): ReadableStream<Uint8Array> {
+  /** ResponseBody: pushes the body into `sink`, what was read already first. */
+  pipe(sink: BodySink): void {
+    if (this.taken) throw new Error('response body already taken');
+    this.taken = true;
+    const early = this.early;
+    this.early = undefined;
+    let room = true;
+    if (early !== undefined) for (const chunk of early) room = sink.write(chunk);
+    if (this.done && !this.responseDone) {
+      sink.abort('upstream failed mid-body');
+      return;
+    }
+    if (this.responseDone) {
+      sink.end();
+      return;
+    }
+    this.sink = sink;
+    if (room) this.conn.resume();
+    else this.conn.pause();
+  }
+
+  /** ResponseBody: the body as a web stream, whole already (one read brought it with the head) or streaming from the socket. */
+  stream(): ReadableStream<Uint8Array> {
+    if (this.taken) throw new Error('response body already taken');
+    this.taken = true;
     if (this.responseDone && this.conn.client.transport.blobBodies) {
       // A native blob stream: Bun's server sends it without running JavaScript per chunk.
       const body = new Blob((this.early ?? []) as BlobPart[]).stream();
@@ -226,6 +263,10 @@ export class Exchange implements ResponseSink {
       // Read whole with the head: nothing more will come.
       controller.close();
       this.controller = undefined;
+    } else if (this.done) {
+      // The exchange failed before the body was taken.
+      controller.error(new Error('upstream failed mid-body'));
+      this.controller = undefined;
     } else if ((controller.desiredSize ?? 1) <= 0) this.conn.pause();
   }
 
@@ -234,7 +275,12 @@ export class Exchange implements ResponseSink {
     if (!this.done) this.conn.resume();
   }
 
-  /** ReadableStream source: the client stopped reading. */
+  /** ResponseBody: the sink has room again. */
+  resume(): void {
+    if (!this.done) this.conn.resume();
+  }
+
+  /** ReadableStream source and ResponseBody: the client stopped reading. */
   cancel(): void {
     this.keepAlive = false;
     this.fail('aborted', 'client stopped reading');
@@ -246,6 +292,10 @@ export class Exchange implements ResponseSink {
     if (this.controller !== undefined) {
       this.controller.close();
       this.controller = undefined;
+    } else if (this.sink !== undefined) {
+      const sink = this.sink;
+      this.sink = undefined;
+      sink.end();
     }
   }
 
@@ -256,7 +306,7 @@ export class Exchange implements ResponseSink {
   /** Ends the exchange: rejects the pending response or errors its body, and drops the socket. */
   fail(failure: UpstreamFailure, message: string): void {
     if (this.done) return;
-    if (this.responseDone && this.controller === undefined && failure !== 'protocol') {
+    if (this.responseDone && this.controller === undefined && this.sink === undefined && failure !== 'protocol') {
       // The response is complete; only the connection's future is affected.
       this.keepAlive = false;
       this.maybeRelease();
@@ -280,6 +330,10 @@ export class Exchange implements ResponseSink {
     } else if (this.controller !== undefined) {
       this.controller.error(new Error(message));
       this.controller = undefined;
+    } else if (this.sink !== undefined) {
+      const sink = this.sink;
+      this.sink = undefined;
+      sink.abort(message);
     }
   }
 

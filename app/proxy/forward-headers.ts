@@ -11,6 +11,7 @@
  * drops its own copy, never golb's (the Fabio CVE-2025-48865 pattern).
  * @module
  */
+import type { HeaderLookup } from '../client-request.ts';
 
 /** Request headers never copied to the upstream. */
 const DROP_ON_REQUEST = new Set([
@@ -87,7 +88,7 @@ function connectionTokens(value: string | null): Set<string> | undefined {
 }
 
 /** The client's header `name`, unless its `Connection` header named it (then it is hop-by-hop: null). */
-function kept(headers: Headers, nominated: Set<string> | undefined, name: string): string | null {
+function kept(headers: HeaderLookup, nominated: Set<string> | undefined, name: string): string | null {
   return nominated !== undefined && nominated.has(name) ? null : headers.get(name);
 }
 
@@ -95,7 +96,7 @@ function kept(headers: Headers, nominated: Set<string> | undefined, name: string
  * Builds the upstream header block (`Name: value\r\n` lines) from the client's
  * headers: hop-by-hop ones dropped, forwarding headers appended.
  */
-export function upstreamHeaderBlock(headers: Headers, ctx: ForwardContext): string {
+export function upstreamHeaderBlock(headers: HeaderLookup, ctx: ForwardContext): string {
   const nominated = connectionTokens(headers.get('connection'));
   let block = '';
   for (const [name, value] of headers) {

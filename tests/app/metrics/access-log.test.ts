@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { functionName, withAccessLog } from '../../../app/metrics/access-log.ts';
 import { requestTarget } from '../../../app/request-target.ts';
 import { createLogger } from '../../../app/logger.ts';
+import { webHandler, type ClientRequest, type ProxyReply } from '../../../app/client-request.ts';
 
 const runtime = { clientAddress: () => '10.1.2.3', holdOpen: () => undefined };
 
@@ -10,11 +11,14 @@ function logged(mode: 'prod' | 'dev') {
   const lines: string[] = [];
   const logger = createLogger({ mode, node: 'edge-1', write: (l) => lines.push(l), now: () => Date.UTC(2026, 0, 1) });
   let clock = 100;
-  const handler = async (req: Request, _env: unknown) => {
+  // A proxied answer names its backend; one golb made itself has none.
+  const handler = async (req: ClientRequest): Promise<ProxyReply> => {
     clock += 12.3456;
-    return req.url.includes('/known/') ? new Response('ok', { status: 201, headers: { 'x-final-host': '10.0.0.1:80' } }) : new Response('{}', { status: 404 });
+    return req.target.includes('/known/')
+      ? { status: 201, reason: 'Created', headers: [['x-final-host', '10.0.0.1:80']], body: null, length: -1, backend: '10.0.0.1:80' }
+      : new Response('{}', { status: 404 });
   };
-  return { lines, handler: withAccessLog(handler, { runtime, logger, monotonic: () => clock }) };
+  return { lines, handler: webHandler(withAccessLog(handler, { logger, monotonic: () => clock }), runtime) };
 }
 
 test('prod: one JSON line per request with client, method, path, function, backend, status and duration', async () => {

@@ -11,7 +11,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Http1Client } from '../../../app/proxy/http1-client.ts';
-import { UpstreamError, type UpstreamRequest } from '../../../app/proxy/engine.ts';
+import { UpstreamError, type ResponseBody, type UpstreamRequest } from '../../../app/proxy/engine.ts';
 
 const servers: Server[] = [];
 const clients: Http1Client[] = [];
@@ -67,9 +67,9 @@ function get(port: number, extra: Partial<UpstreamRequest> = {}): UpstreamReques
   };
 }
 
-async function text(body: ReadableStream<Uint8Array> | null): Promise<string> {
+async function text(body: ResponseBody | null): Promise<string> {
   if (body === null) return '';
-  return new Response(body).text();
+  return new Response(body.stream()).text();
 }
 
 test('a body read with its head ends, and the connection is reused', async () => {
@@ -257,7 +257,7 @@ test('a silent upstream times out; one whose body waits for the client does not'
   });
   const res = await c.request(get(big.port));
   await new Promise((r) => setTimeout(r, 900));
-  const bytes = (await new Response(res.body).arrayBuffer()).byteLength;
+  const bytes = (await new Response(res.body?.stream()).arrayBuffer()).byteLength;
   assert.equal(bytes, size);
 });
 

@@ -1,0 +1,102 @@
+/**
+ * A client's request as the proxy routes see it, and what they answer,
+ * whichever server received it: golb's own HTTP/1.1 server (`app/server/`,
+ * the traffic port on every runtime) hands its parsed request with no web
+ * object made, and a fetch-style `Request` (Hono's routes, tests) is wrapped
+ * by {@link WebRequest}. A proxied answer stays the upstream's head and body
+ * ({@link ForwardedResponse}) until a server writes it; {@link toResponse}
+ * makes a web `Response` of it where one is needed.
+ * @module
+ */
+import type { RuntimeAdapter } from './deps.ts';
+import type { AbortLike, ResponseBody } from './proxy/engine.ts';
+import { requestTarget } from './request-target.ts';
+
+/** Header lookup by lower-case name, and iteration over `[name, value]` pairs with lower-case names (a web `Headers` is one). */
+export interface HeaderLookup extends Iterable<[string, string]> {
+  get(name: string): string | null;
+  has(name: string): boolean;
+}
+
+/** One client request. */
+export interface ClientRequest {
+  readonly method: string;
+  /** Path and query as received, starting with `/`. */
+  readonly target: string;
+  readonly headers: HeaderLookup;
+  /** The body; null when the request has none. Read only to forward it. */
+  readonly body: ReadableStream<Uint8Array> | null;
+  /** Fires when the client goes away. */
+  readonly signal: AbortLike | undefined;
+  /** The client's socket address. */
+  readonly clientAddress: string;
+  /** Lifts the server's idle timeout for a request that may take long. */
+  holdOpen(): void;
+}
+
+/** A proxied response on its way to the client: the upstream's status and body, the client's headers. */
+export interface ForwardedResponse {
+  readonly status: number;
+  readonly reason: string;
+  /** The headers the client gets (hop-by-hop ones dropped, golb's added). */
+  readonly headers: [string, string][];
+  readonly body: ResponseBody | null;
+  /** The body's Content-Length (among `headers`), -1 when the upstream did not frame it by length. */
+  readonly length: number;
+  /** The backend that answered, `host:port`. */
+  readonly backend: string;
+}
+
+/** What a proxy route answers: a proxied response, or one golb made (an error, the dummy handler). */
+export type ProxyReply = ForwardedResponse | Response;
+
+/** A handler of proxied requests; it never rejects (failures become JSON error responses). */
+export type ProxyHandler = (req: ClientRequest) => Promise<ProxyReply>;
+
+/** The reply as a web `Response`. */
+export function toResponse(reply: ProxyReply): Response {
+  if (reply instanceof Response) return reply;
+  return new Response(reply.body === null ? null : reply.body.stream(), { status: reply.status, statusText: reply.reason, headers: reply.headers });
+}
+
+/** A fetch-style `Request` (with what its server handed along) as a {@link ClientRequest}. */
+export class WebRequest implements ClientRequest {
+  readonly method: string;
+  readonly headers: Headers;
+  private readonly req: Request;
+  private readonly env: unknown;
+  private readonly runtime: RuntimeAdapter;
+
+  constructor(req: Request, env: unknown, runtime: RuntimeAdapter) {
+    this.req = req;
+    this.env = env;
+    this.runtime = runtime;
+    this.method = req.method;
+    this.headers = req.headers;
+  }
+
+  get target(): string {
+    return requestTarget(this.req.url);
+  }
+
+  get body(): ReadableStream<Uint8Array> | null {
+    return this.req.body;
+  }
+
+  get signal(): AbortSignal {
+    return this.req.signal;
+  }
+
+  get clientAddress(): string {
+    return this.runtime.clientAddress(this.req, this.env);
+  }
+
+  holdOpen(): void {
+    this.runtime.holdOpen(this.req, this.env);
+  }
+}
+
+/** A web handler of the proxy handler: `(Request, env) → Response`, for Hono's routes. */
+export function webHandler(handler: ProxyHandler, runtime: RuntimeAdapter): (req: Request, env: unknown) => Promise<Response> {
+  return (req, env) => handler(new WebRequest(req, env, runtime)).then(toResponse);
+}
