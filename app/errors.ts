@@ -12,6 +12,7 @@ export const ERROR_STATUS = {
   unknown_function: 404,
   method_not_allowed: 405,
   body_too_large: 413,
+  expectation_failed: 417,
   headers_too_large: 431,
   upstream_failed: 502,
   no_backend: 503,
@@ -20,6 +21,8 @@ export const ERROR_STATUS = {
   unauthorized: 401,
   forbidden: 403,
   internal: 500,
+  not_implemented: 501,
+  version_not_supported: 505,
 } as const;
 
 /** One of the stable error codes of {@link ERROR_STATUS}. */
@@ -52,15 +55,25 @@ export interface ErrorOrigin {
  * whatever the message holds arrives as a JSON string, never as markup.
  */
 export function errorResponse(err: GatewayError, origin: ErrorOrigin, fn?: string): Response {
-  const body = JSON.stringify({
+  return new Response(errorBody(err, origin, fn), { status: err.status, headers: ERROR_HEADERS });
+}
+
+/** The headers of every error response. */
+export const ERROR_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff' } as const;
+
+/** The JSON error body. */
+export function errorBody(err: GatewayError, origin: ErrorOrigin, fn?: string): string {
+  return JSON.stringify({
     error: err.code,
     message: err.message,
     function: err.fn ?? fn ?? null,
     zone: origin.zone,
     node: origin.node,
   });
-  return new Response(body, {
-    status: err.status,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff' },
-  });
+}
+
+/** The error code of a status golb's server refuses a malformed request with. */
+export function codeOfStatus(status: number): ErrorCode {
+  for (const code of Object.keys(ERROR_STATUS) as ErrorCode[]) if (ERROR_STATUS[code] === status) return code;
+  return 'bad_request';
 }

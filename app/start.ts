@@ -66,12 +66,6 @@ export function loadConfigOrExit(env: Record<string, string | undefined>, argv: 
   }
 }
 
-/** Strips the IPv4-mapped prefix so every runtime reports `127.0.0.1` alike. */
-export function plainAddress(address: string | undefined): string {
-  if (address === undefined || address === '') return 'unknown';
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
-
 /**
  * Builds and loads golb for a runtime.
  * @param transport the upstream sockets' transport (`node:net` when omitted; Bun passes its native one)

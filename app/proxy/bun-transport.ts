@@ -1,5 +1,6 @@
 /**
- * The engine's transport on Bun's native sockets (`Bun.connect`). Bun's
+ * The transport on Bun's native sockets (`Bun.connect` for upstreams,
+ * `Bun.listen` for golb's server). Bun's
  * `node:net` is a JavaScript layer (streams, event emitters, write queues)
  * over the same sockets; a profile of golb on it spent about half its samples
  * in that layer's write path. Here one handler object serves every socket,
@@ -15,26 +16,24 @@
  * @module
  */
 import type { Socket, SocketHandler } from 'bun';
-import type { Transport, TransportEvents, TransportSocket } from './transport.ts';
+import { plainAddress, type Accept, type Listener, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
 
 /** Characters of a string written through the scratch buffer (3 bytes per char at most in UTF-8). */
 const SCRATCH_CHARS = 16 * 1024;
 const scratch = Buffer.allocUnsafe(SCRATCH_CHARS);
 
-/** One `Bun.connect` socket; events go to the engine's connection. */
+/** One Bun socket (connected or accepted); events go to the engine's or the server's connection. */
 class BunSocket implements TransportSocket {
   socket: Socket<BunSocket> | undefined = undefined;
-  readonly events: TransportEvents;
+  /** Set before the socket opens. */
+  events!: TransportEvents;
   /** Bytes the kernel has not taken yet, oldest first; undefined when none. */
   private queue: Uint8Array[] | undefined = undefined;
   closed = false;
+  /** `end()` was called with bytes still queued: FIN once they are written. */
+  private ending = false;
   /** `pause()` asked for before the socket opened. */
   pausedEarly = false;
-
-  constructor(host: string, port: number, events: TransportEvents) {
-    this.events = events;
-    Bun.connect<BunSocket>({ hostname: host, port, socket: HANDLERS, data: this }).catch(ignore);
-  }
 
   opened(socket: Socket<BunSocket>): void {
     if (this.closed) {
@@ -64,10 +63,28 @@ class BunSocket implements TransportSocket {
       queue.shift();
     }
     this.queue = undefined;
+    if (this.ending) {
+      this.socket = undefined;
+      socket.end();
+    }
     return true;
   }
 
+  /** A drain: writes what is queued; true when the owner should hear of it. */
+  drained(): boolean {
+    if (this.ending) {
+      this.flush();
+      return false;
+    }
+    return !this.closed && this.flush();
+  }
+
   closedBy(error: string | undefined): void {
+    if (this.ending) {
+      this.ending = false;
+      this.socket = undefined;
+      this.queue = undefined;
+    }
     if (this.closed) return;
     this.closed = true;
     this.socket = undefined;
@@ -147,6 +164,19 @@ class BunSocket implements TransportSocket {
     // end() sends FIN and releases the socket at once (its close handler runs now and is ignored).
     socket?.end();
   }
+
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.queue === undefined || this.socket === undefined) {
+      const socket = this.socket;
+      this.socket = undefined;
+      this.queue = undefined;
+      socket?.end();
+      return;
+    }
+    this.ending = true; // the drain handler writes the rest, then ends
+  }
 }
 
 /** Bun's sockets have pause/resume (used by its node:net), missing from the typings. */
@@ -169,7 +199,7 @@ const HANDLERS: SocketHandler<BunSocket> = {
   },
   drain(socket) {
     const s = socket.data;
-    if (!s.closed && s.flush()) s.events.onDrain();
+    if (s.drained()) s.events.onDrain();
   },
   end(socket) {
     const s = socket.data;
@@ -186,9 +216,35 @@ const HANDLERS: SocketHandler<BunSocket> = {
   },
 };
 
-/** `Bun.connect` sockets, for golb on Bun. */
+/** The handlers of accepted sockets: as {@link HANDLERS}, but `open` makes the {@link BunSocket} and asks the listener's `accept` for its events. */
+function serverHandlers(accept: Accept): SocketHandler<BunSocket> {
+  return {
+    ...HANDLERS,
+    open(socket) {
+      const s = new BunSocket();
+      s.events = accept(s, plainAddress(socket.remoteAddress));
+      socket.data = s;
+      s.opened(socket);
+    },
+  };
+}
+
+/** Bun's native sockets, for golb on Bun. */
 export const bunTransport: Transport = {
   name: 'bun',
   blobBodies: true,
-  connect: (host, port, events) => new BunSocket(host, port, events),
+  connect(host, port, events) {
+    const s = new BunSocket();
+    s.events = events;
+    Bun.connect<BunSocket>({ hostname: host, port, socket: HANDLERS, data: s }).catch(ignore);
+    return s;
+  },
+  listen(host, port, accept): Promise<Listener> {
+    try {
+      const server = Bun.listen<BunSocket>({ hostname: host, port, allowHalfOpen: true, socket: serverHandlers(accept), data: undefined as unknown as BunSocket });
+      return Promise.resolve({ port: server.port, close: () => server.stop(false) });
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  },
 };

@@ -1,6 +1,6 @@
 /**
- * Small HTTP/1.1 syntax checks for the response parser, by char code: no
- * regular expression runs per response.
+ * Small HTTP/1.1 syntax checks for the response and request parsers, by char
+ * code: no regular expression runs per response, and none per request head.
  * @module
  */
 
@@ -51,4 +51,53 @@ export function parseChunkSize(line: string): number {
   const rest = line.slice(i, -2);
   if (rest !== '' && !/^[ \t]*;/.test(rest)) return -1;
   return n;
+}
+
+/** True for SP and HTAB, the optional whitespace (OWS) around field values and list elements (RFC 9110 §5.6.3). */
+export function isOws(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/**
+ * Strict field-content check for request heads (RFC 9110 §5.5): false when the
+ * range holds a control character other than HTAB (NUL, CR, LF, DEL...).
+ * obs-text (0x80 and above) passes.
+ */
+export function fieldContentOk(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 32 && c !== 9) || c === 127) return false;
+  }
+  return true;
+}
+
+/** True when `text[from, to)` is `lower` (a lower-case token), ignoring ASCII case. */
+export function sameTokenAt(text: string, from: number, to: number, lower: string): boolean {
+  if (to - from !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = text.charCodeAt(from + i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/**
+ * True when the comma-separated list `list` (a field value such as Connection's)
+ * holds the element `lower`, ignoring ASCII case and the OWS around elements.
+ * Allocates nothing.
+ */
+export function listHasToken(list: string, lower: string): boolean {
+  let start = 0;
+  for (;;) {
+    let end = list.indexOf(',', start);
+    if (end < 0) end = list.length;
+    let a = start;
+    let b = end;
+    while (a < b && isOws(list.charCodeAt(a))) a++;
+    while (b > a && isOws(list.charCodeAt(b - 1))) b--;
+    if (sameTokenAt(list, a, b, lower)) return true;
+    if (end === list.length) return false;
+    start = end + 1;
+  }
 }

@@ -1,8 +1,9 @@
 /**
- * The byte transport under the HTTP/1.1 engine: one TCP connection to an
- * upstream, as small an interface as the engine needs, so each runtime can
- * plug in its cheapest sockets (`node:net` here, for Node and Deno;
- * `Bun.connect` in `bun-transport.ts`) under one `Http1Client`. (A
+ * The byte transport under the HTTP/1.1 engine and golb's HTTP/1.1 server:
+ * TCP connections to upstreams and from clients, as small an interface as
+ * they need, so each runtime can plug in its cheapest sockets (`node:net`
+ * here, for Node and Deno; `Bun.connect` and `Bun.listen` in
+ * `bun-transport.ts`) under one `Http1Client` and one `Http1Server`. (A
  * `Deno.connect` transport was measured: no less CPU per request than Deno's
  * `node:net`, whose writes are synchronous, so Deno keeps `node:net`.)
  *
@@ -13,10 +14,12 @@
  *   order, and `false` tells the caller to wait for `onDrain`;
  * - `pause()` stops `onData` until `resume()` (the peer then meets TCP
  *   backpressure);
- * - timeouts are the engine's business, not the transport's.
+ * - timeouts are the engine's business, not the transport's;
+ * - a listener's sockets are half-open: a client's FIN is reported by
+ *   `onEnd` and the server still answers; it closes the socket itself.
  * @module
  */
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 
 /** What a connection reports. Implemented by the engine's connection object (no closures per socket). */
 export interface TransportEvents {
@@ -42,7 +45,20 @@ export interface TransportSocket {
   resume(): void;
   /** Closes the connection at once; no event follows. */
   destroy(): void;
+  /** Sends what is queued, then closes the connection (FIN); no event follows. */
+  end(): void;
 }
+
+/** A listening socket. */
+export interface Listener {
+  /** The port it listens on (the one chosen when 0 was asked). */
+  readonly port: number;
+  /** Stops accepting; open connections stay. */
+  close(): void;
+}
+
+/** Takes an accepted connection: returns where its events go. `remoteAddress` is the peer's IP, IPv4-mapped prefix stripped. */
+export type Accept = (socket: TransportSocket, remoteAddress: string) => TransportEvents;
 
 /** Opens connections. */
 export interface Transport {
@@ -55,6 +71,14 @@ export interface Transport {
    */
   readonly blobBodies: boolean;
   connect(host: string, port: number, events: TransportEvents): TransportSocket;
+  /** Listens on `host:port`; rejects when it cannot (the address is taken). */
+  listen(host: string, port: number, accept: Accept): Promise<Listener>;
+}
+
+/** Strips the IPv4-mapped prefix so every runtime reports `127.0.0.1` alike. */
+export function plainAddress(address: string | undefined): string {
+  if (address === undefined || address === '') return 'unknown';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
 const CRLF = '\r\n';
@@ -63,20 +87,20 @@ const CRLF = '\r\n';
 class NodeSocket implements TransportSocket {
   private readonly socket: Socket;
   private closed = false;
-  private readonly events: TransportEvents;
+  /** Set by the constructor's caller before any event can fire (events come from the event loop). */
+  events!: TransportEvents;
 
-  constructor(host: string, port: number, events: TransportEvents) {
-    this.events = events;
-    const socket = (this.socket = connect({ host, port, noDelay: true }));
-    socket.on('connect', () => events.onOpen());
+  constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on('connect', () => this.events.onOpen());
     socket.on('data', (data: Buffer) => {
-      if (!this.closed) events.onData(data);
+      if (!this.closed) this.events.onData(data);
     });
     socket.on('drain', () => {
-      if (!this.closed) events.onDrain();
+      if (!this.closed) this.events.onDrain();
     });
     socket.on('end', () => {
-      if (!this.closed) events.onEnd();
+      if (!this.closed) this.events.onEnd();
     });
     socket.on('error', (err: Error) => this.close(err.message));
     socket.on('close', () => this.close('upstream connection closed'));
@@ -115,11 +139,36 @@ class NodeSocket implements TransportSocket {
     this.closed = true;
     this.socket.destroy();
   }
+
+  end(): void {
+    this.closed = true;
+    this.socket.end();
+  }
 }
 
 /** `node:net` sockets: Node's own, and Deno's and Bun's compatibility layers. */
 export const nodeTransport: Transport = {
   name: 'node:net',
   blobBodies: false,
-  connect: (host, port, events) => new NodeSocket(host, port, events),
+  connect(host, port, events) {
+    const socket = new NodeSocket(connect({ host, port, noDelay: true }));
+    socket.events = events;
+    return socket;
+  },
+  listen(host, port, accept) {
+    const server = createServer({ allowHalfOpen: true }, (raw) => {
+      raw.setNoDelay(true);
+      const socket = new NodeSocket(raw);
+      socket.events = accept(socket, plainAddress(raw.remoteAddress));
+    });
+    return new Promise<Listener>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        // A failed accept (EMFILE) is not fatal: the server goes on.
+        server.on('error', () => undefined);
+        resolve({ port: (server.address() as AddressInfo).port, close: () => void server.close() });
+      });
+    });
+  },
 };

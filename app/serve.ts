@@ -1,0 +1,50 @@
+/**
+ * Serving a started golb on every runtime alike: golb's own HTTP/1.1 server
+ * (`app/server/`) on the runtime's sockets (`Transport`), for the traffic
+ * port and, when one is set, the management port; and the drain at
+ * shutdown. The runtime entries (`main.*.ts`) differ only in the transport.
+ * @module
+ */
+import type { RuntimeAdapter } from './deps.ts';
+import type { Transport } from './proxy/transport.ts';
+import { Http1Server } from './server/http1-server.ts';
+import type { ClientConnection } from './server/connection.ts';
+import { onShutdown, type Golb } from './start.ts';
+
+/** How the web app reads a request's client under golb's server: `env` is the client connection. */
+export const serverRuntime: RuntimeAdapter = {
+  clientAddress: (_req, env) => (env as ClientConnection).remoteAddress,
+  holdOpen: () => undefined,
+};
+
+/** Listens on the traffic port (and the management port), and drains at SIGTERM/SIGINT. A port it cannot take stops golb (exit 1). */
+export async function serveGolb(golb: Golb, transport: Transport): Promise<void> {
+  const { config, logger } = golb;
+  const origin = { zone: config.zone, node: config.nodeName };
+  const onError = (err: unknown) => logger.error('unhandled error', { reason: String(err), stack: err instanceof Error ? err.stack : undefined });
+  const traffic = new Http1Server({ proxy: golb.proxy, fetch: golb.app.fetch, idleTimeoutMs: config.clientIdleTimeoutMs, onError, origin });
+  const mgmtApp = golb.managementApp;
+  // The management port (eb_go_lb_mgmt_port, --mgmt-listen): management only; the traffic port then serves no /1/lb/.
+  const mgmt = mgmtApp === undefined ? undefined : new Http1Server({ proxy: undefined, fetch: mgmtApp.fetch, idleTimeoutMs: config.clientIdleTimeoutMs, onError, origin });
+  try {
+    const port = await traffic.listen(transport, config.listenHost, config.listenPort);
+    logger.info('listening', { address: `${config.listenHost}:${port}` });
+    if (mgmt !== undefined) {
+      const host = config.mgmtHost ?? config.listenHost;
+      const mgmtPort = await mgmt.listen(transport, host, config.mgmtPort ?? 0);
+      logger.info('management listening', { address: `${host}:${mgmtPort}` });
+    }
+  } catch (err) {
+    logger.error('cannot listen', { reason: err instanceof Error ? err.message : String(err) });
+    process.exit(1);
+  }
+  onShutdown(
+    golb,
+    () => {
+      // Management stops at once: no API write may land while the source closes.
+      mgmt?.destroy();
+      return traffic.stop();
+    },
+    () => traffic.destroy(),
+  );
+}

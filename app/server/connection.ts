@@ -1,0 +1,701 @@
+/**
+ * One client connection of golb's HTTP/1.1 server (`http1-server.ts`): parses
+ * its requests one at a time (`request-parser.ts`), hands each to the proxy
+ * route or the web app, and writes the answer.
+ *
+ * - A request is dispatched once the read that completed its head has been
+ *   parsed through, so a body that breaks in that same read (a bad chunk
+ *   size) is refused with a 400 before anything goes upstream.
+ * - Pipelined requests wait: bytes after a complete request are kept (the
+ *   socket paused past a limit) until its response has gone out.
+ * - The request body is a web stream made only when the route reads it; the
+ *   socket is paused while it holds 8 chunks. `Expect: 100-continue` is
+ *   answered when the body is first read.
+ * - A proxied answer is written as it comes: the head (merged with the
+ *   first body bytes into one write), then the upstream's body through the
+ *   engine's sink, with backpressure both ways; a body of unknown length goes
+ *   out chunked (closing the connection for an HTTP/1.0 client).
+ * - A response that goes out before the request body was read whole (an
+ *   early 413 or 403) is followed by reading and dropping the rest, up to
+ *   {@link DISCARD_LIMIT}, so the client sees the answer and can go on.
+ * - The connection is its request's `signal` ({@link AbortLike}): a client
+ *   that closes abandons the upstream exchange, with no AbortSignal made.
+ * @module
+ */
+import type { ClientRequest, ForwardedResponse, ProxyReply } from '../client-request.ts';
+import type { AbortLike, BodySink, ResponseBody } from '../proxy/engine.ts';
+import type { TransportEvents, TransportSocket } from '../proxy/transport.ts';
+import { ERROR_HEADERS, GatewayError, codeOfStatus, errorBody } from '../errors.ts';
+import { RequestParser, type RequestHead, type RequestHeaders, type RequestSink } from './request-parser.ts';
+import type { Http1Server } from './http1-server.ts';
+
+/** Most request body bytes dropped after an early response before the connection is closed instead. */
+const DISCARD_LIMIT = 16 * 1024 * 1024;
+/** Bytes of pipelined requests held while one is served before the socket is paused. */
+const PIPELINE_LIMIT = 64 * 1024;
+/** Body chunks the request body stream holds before the socket is paused. */
+const BODY_CHUNKS = 8;
+/** A body chunk up to this size goes out in one write with the response head. */
+const MERGE_LIMIT = 16 * 1024;
+const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+
+/** The reason phrases of the statuses golb answers itself when a Response gives none. */
+const REASONS: Record<number, string> = {
+  200: 'OK', 201: 'Created', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found', 304: 'Not Modified',
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  408: 'Request Timeout', 413: 'Content Too Large', 417: 'Expectation Failed', 431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable',
+  504: 'Gateway Timeout', 505: 'HTTP Version Not Supported', 508: 'Loop Detected',
+};
+
+/** What the connection is doing, and so which timeout applies. */
+const enum Phase {
+  /** Between requests, or reading a request head: the idle timeout. */
+  Idle,
+  /** Serving a request: no deadline here. */
+  Busy,
+  /** Reading and dropping the rest of a request body after its response. */
+  Discarding,
+}
+
+/** A request as the routes see it ({@link ClientRequest}). */
+class ServerRequest implements ClientRequest {
+  readonly method: string;
+  readonly target: string;
+  readonly headers: RequestHeaders;
+  readonly head: RequestHead;
+  private readonly conn: ClientConnection;
+  /** The body stream, once made. */
+  stream: ReadableStream<Uint8Array> | null | undefined = undefined;
+
+  constructor(conn: ClientConnection, head: RequestHead) {
+    this.conn = conn;
+    this.head = head;
+    this.method = head.method;
+    this.target = head.target;
+    this.headers = head.headers;
+  }
+
+  get hasBody(): boolean {
+    return this.head.contentLength > 0 || this.head.chunked;
+  }
+
+  get body(): ReadableStream<Uint8Array> | null {
+    if (this.stream === undefined) this.stream = this.hasBody ? this.conn.bodyStream() : null;
+    return this.stream;
+  }
+
+  get signal(): AbortLike {
+    return this.conn;
+  }
+
+  get clientAddress(): string {
+    return this.conn.remoteAddress;
+  }
+
+  holdOpen(): void {}
+}
+
+/** The request body's stream source; one per request that has a body and whose body is read. */
+class BodySource implements UnderlyingDefaultSource<Uint8Array> {
+  private readonly conn: ClientConnection;
+  controller: ReadableStreamDefaultController<Uint8Array> | undefined = undefined;
+
+  constructor(conn: ClientConnection) {
+    this.conn = conn;
+  }
+
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.controller = controller;
+    this.conn.bodyStarted(controller);
+  }
+
+  pull(): void {
+    this.conn.resumeRead();
+  }
+
+  cancel(): void {
+    this.controller = undefined;
+    this.conn.bodyCancelled();
+  }
+}
+
+/** Where the engine pushes a proxied answer's body: the connection's writer (one per connection). */
+class ReplySink implements BodySink {
+  private readonly conn: ClientConnection;
+
+  constructor(conn: ClientConnection) {
+    this.conn = conn;
+  }
+
+  write(chunk: Uint8Array): boolean {
+    return this.conn.writeBody(chunk);
+  }
+
+  end(): void {
+    this.conn.bodyEnd();
+  }
+
+  abort(): void {
+    this.conn.destroy();
+  }
+}
+
+/** The error headers as lines of a response head. */
+const ERROR_HEAD_LINES = Object.entries(ERROR_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+
+/** A client connection. */
+export class ClientConnection implements TransportEvents, RequestSink, AbortLike {
+  readonly remoteAddress: string;
+  private readonly server: Http1Server;
+  private readonly socket: TransportSocket;
+  private readonly parser: RequestParser;
+  private phase = Phase.Idle;
+  /** The sweep tick of the last activity (idle), or when the head started (reading one). */
+  private lastTick: number;
+  /** The request being served. */
+  private current: ServerRequest | undefined = undefined;
+  /** Its head was parsed in the read being handled; it is dispatched after that read. */
+  private undispatched = false;
+  /** Bytes after the current request (pipelined), kept until its response is out. */
+  private pending: Buffer | undefined = undefined;
+  /** The current request's body was read whole. */
+  private requestDone = false;
+  /** Body chunks read before the route took the body. */
+  private early: Uint8Array[] | undefined = undefined;
+  private bodySource: BodySource | undefined = undefined;
+  private continueSent = false;
+  /** The connection stays open after the current response. */
+  private keepAlive = true;
+  /** The response head has been written (or is merged with the first body bytes). */
+  private responding = false;
+  /** A refusal of the current request (its body broke) that replaces whatever the route answers. */
+  private refusal: { status: number; reason: string } | undefined = undefined;
+  /** A response head waiting to go out with the first body bytes. */
+  private pendingHead: string | undefined = undefined;
+  private chunked = false;
+  private replyBody: ResponseBody | undefined = undefined;
+  /** Wakes a web response body writer waiting for a drain. */
+  private drainWaiter: (() => void) | undefined = undefined;
+  /** A write was queued: the client is slow to read. */
+  private blocked = false;
+  private readPaused = false;
+  private discarded = 0;
+  private closed = false;
+  private abortListener: EventListenerObject | undefined = undefined;
+  /** Close once the current response (if any) is out: the server drains. */
+  private closing = false;
+  private readonly sink: ReplySink;
+
+  constructor(server: Http1Server, socket: TransportSocket, remoteAddress: string) {
+    this.server = server;
+    this.socket = socket;
+    this.remoteAddress = remoteAddress;
+    this.parser = new RequestParser(this);
+    this.sink = new ReplySink(this);
+    this.lastTick = server.tick;
+  }
+
+  // --- AbortLike: the current request's signal ---
+
+  get aborted(): boolean {
+    return this.closed;
+  }
+
+  addEventListener(_type: 'abort', listener: EventListenerObject): void {
+    this.abortListener = listener;
+  }
+
+  removeEventListener(_type: 'abort', listener: EventListenerObject): void {
+    if (this.abortListener === listener) this.abortListener = undefined;
+  }
+
+  // --- socket events ---
+
+  onOpen(): void {}
+
+  onData(data: Buffer): void {
+    if (this.closed) return;
+    if (this.phase === Phase.Idle && this.parser.idle) this.lastTick = this.server.tick; // a head starts: its deadline
+    if (this.current !== undefined && this.requestDone) {
+      // Pipelined: the next request waits for this one's response.
+      this.pending = this.pending === undefined ? data : Buffer.concat([this.pending, data]);
+      if (this.pending.length > PIPELINE_LIMIT) this.pauseRead();
+      return;
+    }
+    const used = this.parser.feed(data);
+    if (this.closed) return;
+    if (used < data.length) this.pending = data.subarray(used);
+    if (this.undispatched) {
+      this.undispatched = false;
+      if (this.refusal === undefined) this.dispatch(this.current!);
+    } else if (this.phase === Phase.Discarding && this.requestDone) {
+      // The dropped body is over: on to the next request (the parser is out of its feed now).
+      this.afterResponse();
+    }
+  }
+
+  onDrain(): void {
+    this.blocked = false;
+    this.lastTick = this.server.tick;
+    const body = this.replyBody;
+    if (body !== undefined) body.resume();
+    const waiter = this.drainWaiter;
+    if (waiter !== undefined) {
+      this.drainWaiter = undefined;
+      waiter();
+    }
+  }
+
+  onEnd(): void {
+    // The client will send no more (half-close): answer what is in progress, then close.
+    if (this.current === undefined && this.parser.idle) this.destroy();
+    else if (this.current === undefined || !this.requestDone) {
+      // A request cut off mid-head or mid-body: nothing more will come.
+      this.destroy();
+    } else this.keepAlive = false;
+  }
+
+  onClose(): void {
+    this.gone();
+  }
+
+  // --- the parser's reports ---
+
+  head(head: RequestHead): void {
+    this.phase = Phase.Busy;
+    this.current = new ServerRequest(this, head);
+    this.requestDone = false;
+    this.continueSent = false;
+    this.keepAlive = head.keepAlive && !this.closing && !this.server.draining;
+    this.undispatched = true;
+  }
+
+  body(chunk: Uint8Array): void {
+    if (this.phase === Phase.Discarding) {
+      this.discarded += chunk.length;
+      this.lastTick = this.server.tick;
+      if (this.discarded > DISCARD_LIMIT) this.destroy();
+      return;
+    }
+    const c = this.bodySource?.controller;
+    if (c !== undefined) {
+      c.enqueue(chunk);
+      if ((c.desiredSize ?? 1) <= 0) this.pauseRead();
+    } else if (this.bodySource === undefined) {
+      // Not read yet (or never: the response may go out first).
+      if (this.early === undefined) this.early = [chunk];
+      else if (this.early.push(chunk) >= BODY_CHUNKS) this.pauseRead();
+    }
+    // A cancelled body: dropped.
+  }
+
+  end(): void {
+    this.requestDone = true;
+    const c = this.bodySource?.controller;
+    if (c !== undefined) {
+      c.close();
+      this.bodySource!.controller = undefined;
+    }
+  }
+
+  error(status: number, reason: string): void {
+    if (this.current === undefined || this.undispatched) {
+      // Nothing was handed to a route: refuse at once.
+      this.undispatched = false;
+      this.refusal = { status, reason };
+      this.keepAlive = false;
+      this.writeRefusal(status, reason);
+      return;
+    }
+    // The body broke after the request went to a route: its stream fails, and
+    // whatever the route answers is replaced by this refusal (or, when its
+    // response has started, the connection is cut).
+    this.refusal = { status, reason };
+    this.keepAlive = false;
+    const c = this.bodySource?.controller;
+    if (c !== undefined) {
+      c.error(new Error(reason));
+      this.bodySource!.controller = undefined;
+    }
+    if (this.phase === Phase.Discarding || this.responding) this.destroy();
+  }
+
+  // --- dispatch ---
+
+  private dispatch(req: ServerRequest): void {
+    const { proxy, fetch } = this.server.options;
+    if (proxy !== undefined && req.target.startsWith('/function/')) {
+      proxy(req).then(this.onReply, this.onFailure);
+      return;
+    }
+    let answer: Response | Promise<Response>;
+    try {
+      answer = fetch(webRequest(req), this);
+    } catch (err) {
+      this.onFailure(err);
+      return;
+    }
+    if (answer instanceof Response) this.onReply(answer);
+    else answer.then(this.onReply, this.onFailure);
+  }
+
+  private readonly onReply = (reply: ProxyReply): void => {
+    if (this.closed) {
+      if (!(reply instanceof Response)) reply.body?.cancel();
+      else void reply.body?.cancel().catch(() => undefined);
+      return;
+    }
+    if (this.refusal !== undefined) {
+      if (!(reply instanceof Response)) reply.body?.cancel();
+      this.writeRefusal(this.refusal.status, this.refusal.reason);
+      return;
+    }
+    if (reply instanceof Response) void this.writeWeb(reply);
+    else this.writeForwarded(reply);
+  };
+
+  private readonly onFailure = (err: unknown): void => {
+    this.server.options.onError(err);
+    if (this.closed) return;
+    if (this.responding) this.destroy();
+    else this.writeRefusal(500, 'internal error');
+  };
+
+  // --- the request body ---
+
+  /** Makes the current request's body stream (the route reads it). */
+  bodyStream(): ReadableStream<Uint8Array> {
+    this.bodySource = new BodySource(this);
+    return new ReadableStream<Uint8Array>(this.bodySource, { highWaterMark: BODY_CHUNKS });
+  }
+
+  /** The body stream started: what was read already goes in first; a client waiting for `100 Continue` gets it. */
+  bodyStarted(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    const head = this.current!.head;
+    if (head.expectContinue && !this.continueSent && !this.responding) {
+      this.continueSent = true;
+      this.socket.write(CONTINUE);
+    }
+    const early = this.early;
+    this.early = undefined;
+    if (early !== undefined) for (const chunk of early) controller.enqueue(chunk);
+    if (this.requestDone) {
+      controller.close();
+      this.bodySource!.controller = undefined;
+    } else if (this.refusal !== undefined) {
+      controller.error(new Error(this.refusal.reason));
+      this.bodySource!.controller = undefined;
+    }
+  }
+
+  /** The route stopped reading the body: the rest is dropped. */
+  bodyCancelled(): void {
+    this.resumeRead();
+  }
+
+  resumeRead(): void {
+    if (this.readPaused && !this.closed) {
+      this.readPaused = false;
+      this.socket.resume();
+    }
+  }
+
+  private pauseRead(): void {
+    if (!this.readPaused) {
+      this.readPaused = true;
+      this.socket.pause();
+    }
+  }
+
+  // --- writing responses ---
+
+  /** The status line and the connection's framing headers; `keepAlive` settled. */
+  private statusLine(status: number, reason: string): string {
+    const req = this.current;
+    if (req !== undefined && !this.requestDone && req.head.expectContinue && !this.continueSent) {
+      // The client waits for 100 Continue it will not get: it may send the body or not; close.
+      this.keepAlive = false;
+    }
+    if (this.server.draining || this.closing) this.keepAlive = false;
+    return `HTTP/1.1 ${status} ${reason}\r\n`;
+  }
+
+  private connectionHeader(): string {
+    if (!this.keepAlive) return 'connection: close\r\n';
+    return this.current?.head.http10 ? 'connection: keep-alive\r\n' : '';
+  }
+
+  /** Writes a proxied answer: its head, then its body as the engine delivers it. */
+  private writeForwarded(reply: ForwardedResponse): void {
+    const req = this.current!;
+    const status = reply.status;
+    let head = this.statusLine(status, reply.reason);
+    const headers = reply.headers;
+    for (let i = 0; i < headers.length; i++) {
+      const pair = headers[i]!;
+      head += pair[0] + ': ' + pair[1] + '\r\n';
+    }
+    const body = reply.body;
+    const noBody = req.method === 'HEAD' || status === 204 || status === 304 || status < 200;
+    this.chunked = false;
+    if (!noBody && reply.length < 0) {
+      if (body === null) head += 'content-length: 0\r\n';
+      else if (req.head.http10) this.keepAlive = false; // framed by the close
+      else {
+        this.chunked = true;
+        head += 'transfer-encoding: chunked\r\n';
+      }
+    }
+    head += this.connectionHeader() + '\r\n';
+    this.responding = true;
+    if (body === null || noBody) {
+      body?.cancel();
+      this.socket.write(head);
+      this.afterResponse();
+      return;
+    }
+    this.pendingHead = head;
+    this.replyBody = body;
+    body.pipe(this.sink);
+  }
+
+  /** Body bytes of the answer (the head first, when it has not gone out); false when the client is slow to read. */
+  writeBody(chunk: Uint8Array): boolean {
+    if (this.closed) return false;
+    let ok: boolean;
+    const head = this.pendingHead;
+    if (head !== undefined) {
+      this.pendingHead = undefined;
+      if (!this.chunked && chunk.length <= MERGE_LIMIT) {
+        // One write for head and body: one send(2) for a small answer.
+        const both = Buffer.allocUnsafe(head.length + chunk.length);
+        both.write(head, 0, 'latin1');
+        both.set(chunk, head.length);
+        ok = this.socket.write(both);
+        if (!ok) this.writeBlocked();
+        return ok;
+      }
+      this.socket.write(head);
+    }
+    ok = this.chunked ? this.socket.writeChunk(chunk) : this.socket.write(chunk);
+    if (!ok) this.writeBlocked();
+    return ok;
+  }
+
+  /** A write was queued: the sweep times the client's reading from now. */
+  private writeBlocked(): void {
+    this.blocked = true;
+    this.lastTick = this.server.tick;
+  }
+
+  /** The answer's body is complete. */
+  bodyEnd(): void {
+    if (this.closed) return;
+    const head = this.pendingHead;
+    if (head !== undefined) {
+      this.pendingHead = undefined;
+      this.socket.write(head);
+    }
+    if (this.chunked) this.socket.write('0\r\n\r\n');
+    this.replyBody = undefined;
+    this.afterResponse();
+  }
+
+  /** Writes a web `Response` (golb's own answers, the web app's). */
+  private async writeWeb(res: Response): Promise<void> {
+    const req = this.current!;
+    const status = res.status;
+    let head = this.statusLine(status, res.statusText === '' ? (REASONS[status] ?? 'Unknown') : res.statusText);
+    let length = -1;
+    let hasDate = false;
+    for (const [name, value] of res.headers) {
+      if (name === 'content-length') length = Number(value);
+      else if (name === 'transfer-encoding' || name === 'connection' || name === 'keep-alive') continue;
+      else if (name === 'date') hasDate = true;
+      if (!validValue(value)) continue;
+      head += name + ': ' + value + '\r\n';
+    }
+    if (!hasDate) head += 'date: ' + this.server.date + '\r\n';
+    const noBody = req.method === 'HEAD' || status === 204 || status === 304 || status < 200;
+    let body = noBody ? null : res.body;
+    if (body === null && noBody) void res.body?.cancel().catch(() => undefined);
+    this.chunked = false;
+    if (!noBody && length < 0) {
+      if (body === null) head += 'content-length: 0\r\n';
+      else if (req.head.http10) this.keepAlive = false;
+      else {
+        this.chunked = true;
+        head += 'transfer-encoding: chunked\r\n';
+      }
+    }
+    head += this.connectionHeader() + '\r\n';
+    this.responding = true;
+    if (body === null) {
+      this.socket.write(head);
+      this.afterResponse();
+      return;
+    }
+    this.pendingHead = head;
+    const reader = body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (this.closed) {
+          void reader.cancel().catch(() => undefined);
+          return;
+        }
+        if (value.length === 0) continue;
+        if (!this.writeBody(value)) await new Promise<void>((r) => (this.drainWaiter = r));
+        if (this.closed) {
+          void reader.cancel().catch(() => undefined);
+          return;
+        }
+      }
+    } catch {
+      this.destroy(); // the body failed: the client sees it cut
+      return;
+    }
+    this.bodyEnd();
+  }
+
+  /** Answers a refused request with golb's JSON error and closes the connection. */
+  private writeRefusal(status: number, reason: string): void {
+    if (this.closed) return;
+    if (this.responding) {
+      this.destroy();
+      return;
+    }
+    this.keepAlive = false;
+    const body = errorBody(new GatewayError(codeOfStatus(status), reason), this.server.options.origin);
+    this.responding = true;
+    this.socket.write(
+      `HTTP/1.1 ${status} ${REASONS[status] ?? 'Bad Request'}\r\n${ERROR_HEAD_LINES}content-length: ${Buffer.byteLength(body)}\r\ndate: ${this.server.date}\r\nconnection: close\r\n\r\n${body}`,
+    );
+    this.closeAfterWrite();
+  }
+
+  /** The response is out: next request, the rest of this body to drop, or close. */
+  private afterResponse(): void {
+    if (this.closed) return;
+    if (!this.requestDone && this.current !== undefined) {
+      if (!this.keepAlive && this.current.head.expectContinue && !this.continueSent) {
+        this.closeAfterWrite();
+        return;
+      }
+      // Read the rest of the body and drop it, so the client sees the answer (no reset) and, kept alive, can go on.
+      this.phase = Phase.Discarding;
+      this.lastTick = this.server.tick;
+      this.early = undefined;
+      const c = this.bodySource?.controller;
+      if (c !== undefined) {
+        // Whoever still reads the body (the engine dropping it) stops.
+        this.bodySource!.controller = undefined;
+        c.error(new Error('the response went out before the request body was read'));
+      }
+      this.resumeRead();
+      return;
+    }
+    if (!this.keepAlive) {
+      this.closeAfterWrite();
+      return;
+    }
+    this.next();
+  }
+
+  /** Ready for the next request; a pipelined one is parsed now. */
+  private next(): void {
+    this.current = undefined;
+    this.responding = false;
+    this.refusal = undefined;
+    this.early = undefined;
+    this.bodySource = undefined;
+    this.replyBody = undefined;
+    this.discarded = 0;
+    this.phase = Phase.Idle;
+    this.lastTick = this.server.tick;
+    this.parser.reset();
+    if (this.closing) {
+      this.closeAfterWrite();
+      return;
+    }
+    this.resumeRead();
+    const pending = this.pending;
+    if (pending !== undefined) {
+      this.pending = undefined;
+      this.onData(pending);
+    }
+  }
+
+  // --- closing ---
+
+  /** Closes the connection now if it is between requests, else after the current response. */
+  closeWhenIdle(): void {
+    this.closing = true;
+    if (this.current === undefined && this.parser.idle) this.closeAfterWrite();
+  }
+
+  /** The sweep: closes a connection idle, or reading a head, or with a blocked write, for longer than the idle timeout. */
+  check(tick: number): void {
+    if (this.phase === Phase.Busy && !this.blocked) return;
+    if (tick - this.lastTick > this.server.idleTicks) this.destroy();
+  }
+
+  private closeAfterWrite(): void {
+    if (this.closed) return;
+    this.markClosed();
+    this.socket.end();
+  }
+
+  /** Closes at once. */
+  destroy(): void {
+    if (this.closed) return;
+    this.markClosed();
+    this.socket.destroy();
+  }
+
+  private gone(): void {
+    if (this.closed) return;
+    this.markClosed();
+  }
+
+  private markClosed(): void {
+    this.closed = true;
+    this.server.forget(this);
+    const c = this.bodySource?.controller;
+    if (c !== undefined) {
+      this.bodySource!.controller = undefined;
+      c.error(new Error('client went away'));
+    }
+    const body = this.replyBody;
+    this.replyBody = undefined;
+    body?.cancel();
+    const listener = this.abortListener;
+    this.abortListener = undefined;
+    listener?.handleEvent(new Event('abort'));
+    const waiter = this.drainWaiter;
+    this.drainWaiter = undefined;
+    waiter?.();
+  }
+}
+
+/** False for a header value a client must never see raw (CR, LF, NUL): a web handler's mistake is dropped, not relayed. */
+function validValue(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 13 || c === 10 || c === 0) return false;
+  }
+  return true;
+}
+
+/** The request as a web `Request` for the web app. */
+function webRequest(req: ServerRequest): Request {
+  const host = req.headers.get('host') ?? 'localhost';
+  const target = req.target === '*' ? '/' : req.target;
+  const method = req.method;
+  const body = method === 'GET' || method === 'HEAD' ? null : req.body;
+  const init: RequestInit & { duplex?: 'half' } = { method, headers: req.headers.pairs, body };
+  if (body !== null) init.duplex = 'half';
+  return new Request(`http://${host}${target}`, init);
+}

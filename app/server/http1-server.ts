@@ -1,0 +1,129 @@
+/**
+ * golb's HTTP/1.1 server, on the runtime's raw sockets (`Transport.listen`:
+ * `Bun.listen` on Bun, `node:net` on Node and Deno), one implementation for
+ * all three runtimes.
+ *
+ * Why not the runtimes' servers: each builds a `Request`, `Headers`,
+ * `AbortSignal` and body streams per request and wants a `Response` back,
+ * which cost more than everything golb does per request (research notes on
+ * Bun's profile in the README); and each parses differently, so golb behaved
+ * differently per runtime on bad input. Here a `/function/` request is parsed
+ * once (`request-parser.ts`, strict), handed to the proxy route as a plain
+ * {@link ClientRequest}, and the upstream's answer is written straight to the
+ * client socket from the engine's sink, with no web object in between. Every
+ * other path (management, health, the node pool) goes to the Hono app as a
+ * web `Request`, and its `Response` is written back
+ * (`connection.ts` does both).
+ *
+ * Timeouts cost no timer per connection: one sweep, every 1/8 of the idle
+ * timeout (at most 1 s), closes a connection idle between requests, or one
+ * sending a request head, for longer than the idle timeout, and one whose
+ * response the client has read none of for as long. A request being proxied
+ * has no deadline here (the engine has its own).
+ * @module
+ */
+import type { ProxyHandler } from '../client-request.ts';
+import type { ErrorOrigin } from '../errors.ts';
+import type { Listener, Transport, TransportEvents, TransportSocket } from '../proxy/transport.ts';
+import { ClientConnection } from './connection.ts';
+
+/** A web handler: Hono's `app.fetch`. `env` is the client connection (`clientAddressOf` reads it). */
+export type WebHandler = (req: Request, env: unknown) => Response | Promise<Response>;
+
+/** Options of {@link Http1Server}. */
+export interface Http1ServerOptions {
+  /** Serves `/function/…` requests; undefined: every request goes to `fetch` (the management port). */
+  proxy: ProxyHandler | undefined;
+  /** Serves every other request. */
+  fetch: WebHandler;
+  /** Idle keep-alive connections, and request heads, are given this long. */
+  idleTimeoutMs: number;
+  /** Reports an error a handler threw (answered 500). */
+  onError(err: unknown): void;
+  /** Zone and node, for the JSON error of a refused request. */
+  origin: ErrorOrigin;
+}
+
+/** Longest and shortest time between two sweeps. */
+const SWEEP_MAX_MS = 1000;
+const SWEEP_MIN_MS = 10;
+
+/** The server: its listener, its connections, the sweep and the drain at shutdown. */
+export class Http1Server {
+  readonly options: Http1ServerOptions;
+  /** Counts sweeps; connections stamp it on activity (no clock read per request). */
+  tick = 0;
+  /** Silent ticks an idle connection is allowed. */
+  readonly idleTicks: number;
+  /** True once `stop` was called: every response then closes its connection. */
+  draining = false;
+  /** The `Date` header value, refreshed by the sweep. */
+  date = new Date().toUTCString();
+  private readonly live = new Set<ClientConnection>();
+  private listener: Listener | undefined = undefined;
+  private readonly sweeper: ReturnType<typeof setInterval>;
+  private drained: (() => void) | undefined = undefined;
+
+  constructor(options: Http1ServerOptions) {
+    this.options = options;
+    const sweepMs = Math.max(SWEEP_MIN_MS, Math.min(SWEEP_MAX_MS, Math.floor(options.idleTimeoutMs / 8)));
+    this.idleTicks = Math.ceil(options.idleTimeoutMs / sweepMs) + 1;
+    this.sweeper = setInterval(() => this.sweep(), sweepMs);
+    (this.sweeper as { unref?: () => void }).unref?.();
+  }
+
+  /** Listens on `host:port` with `transport`; resolves with the port (the one chosen for 0). */
+  async listen(transport: Transport, host: string, port: number): Promise<number> {
+    this.listener = await transport.listen(host, port, (socket, remoteAddress) => this.accept(socket, remoteAddress));
+    return this.listener.port;
+  }
+
+  private accept(socket: TransportSocket, remoteAddress: string): TransportEvents {
+    const conn = new ClientConnection(this, socket, remoteAddress);
+    if (this.draining) conn.closeWhenIdle();
+    else this.live.add(conn);
+    return conn;
+  }
+
+  /** A connection closed. */
+  forget(conn: ClientConnection): void {
+    this.live.delete(conn);
+    if (this.live.size === 0 && this.drained !== undefined) this.drained();
+  }
+
+  private sweep(): void {
+    const tick = ++this.tick;
+    if ((tick & 7) === 0 || this.idleTicks < 64) this.date = new Date().toUTCString();
+    for (const conn of this.live) conn.check(tick);
+  }
+
+  /**
+   * Stops accepting and closes idle connections; every response from now on
+   * closes its connection. Resolves when the last connection closed.
+   */
+  stop(): Promise<void> {
+    this.draining = true;
+    this.listener?.close();
+    for (const conn of [...this.live]) conn.closeWhenIdle();
+    if (this.live.size === 0) return this.close();
+    return new Promise<void>((resolve) => {
+      this.drained = () => {
+        this.drained = undefined;
+        void this.close().then(resolve);
+      };
+    });
+  }
+
+  /** Stops accepting and closes every connection at once (the drain timeout passed, or the management port at shutdown). */
+  destroy(): void {
+    this.draining = true;
+    this.listener?.close();
+    for (const conn of [...this.live]) conn.destroy();
+    void this.close();
+  }
+
+  private close(): Promise<void> {
+    clearInterval(this.sweeper);
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,504 @@
+/**
+ * An incremental, strict HTTP/1.1 request parser (RFC 9112) for golb's own
+ * server on raw sockets. It is fed the connection's bytes and reports the head,
+ * the (de-chunked) body and the end through a sink; it never buffers a body,
+ * only a head that arrived in pieces.
+ *
+ * Strictness is deliberate: a gateway that frames a request differently from
+ * the server behind it is open to request smuggling, so whatever cannot be
+ * framed with certainty (two different Content-Lengths, Content-Length with
+ * Transfer-Encoding, a bare LF, obs-fold, a bad chunk size) is refused with a
+ * status and the connection is closed, never guessed at.
+ *
+ * One request at a time: parsing stops right after end(), and `feed` says how
+ * many bytes it consumed, so a pipelined next request stays with the server,
+ * which feeds it again after `reset()`.
+ * @module
+ */
+import { digits, fieldContentOk, isOws, listHasToken, parseChunkSize, sameTokenAt, TCHAR } from '../proxy/http-syntax.ts';
+
+/** Largest request head accepted (request line + headers, up to and including the blank line): larger -> 431. */
+export const MAX_REQUEST_HEAD = 64 * 1024;
+/** Most header fields in one request: more -> 431. */
+const MAX_HEADER_FIELDS = 100;
+/** Empty lines tolerated before a request line (RFC 9112 §2.2). */
+const MAX_EMPTY_LINES = 4;
+/** Longest chunk-size line, extensions and CRLF included. */
+const MAX_CHUNK_LINE = 4096;
+/** Most trailer bytes (all lines and the final CRLF). */
+const MAX_TRAILER_BYTES = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
+
+/** The request's header fields as received: lower-cased names, values trimmed of OWS, duplicates kept, in order. */
+export class RequestHeaders implements Iterable<[string, string]> {
+  /** The pairs, `[name, value]`, as received. */
+  readonly pairs: [string, string][];
+
+  /** @param pairs lower-cased names, trimmed values, in order */
+  constructor(pairs: [string, string][]) {
+    this.pairs = pairs;
+  }
+
+  /** The value of `name` (lower-case), or null; the values of a repeated field joined with ', ' as Fetch's Headers.get does. */
+  get(name: string): string | null {
+    let value: string | null = null;
+    for (let i = 0; i < this.pairs.length; i++) {
+      const pair = this.pairs[i]!;
+      if (pair[0] === name) value = value === null ? pair[1] : `${value}, ${pair[1]}`;
+    }
+    return value;
+  }
+
+  /** True when the request has a field `name` (lower-case). */
+  has(name: string): boolean {
+    for (let i = 0; i < this.pairs.length; i++) if (this.pairs[i]![0] === name) return true;
+    return false;
+  }
+
+  /** The pairs in order, a repeated field once per occurrence. */
+  [Symbol.iterator](): Iterator<[string, string]> {
+    return this.pairs[Symbol.iterator]();
+  }
+}
+
+/** A parsed request head. */
+export interface RequestHead {
+  /** The method token, case-sensitive as received. */
+  method: string;
+  /** origin-form path+query as received ("/a?b"); an absolute-form target "http://h:1/a?b" is reduced to "/a?b" ("/" when no path); "*" stays "*" (only allowed with OPTIONS) */
+  target: string;
+  /** HTTP/1.0 (else HTTP/1.1). */
+  http10: boolean;
+  /** The header fields as received. */
+  headers: RequestHeaders;
+  /** Content-Length, or -1 when absent */
+  contentLength: number;
+  /** Transfer-Encoding: chunked */
+  chunked: boolean;
+  /** The connection may stay open after this exchange: HTTP/1.1 unless Connection has `close`; HTTP/1.0 only with `keep-alive` */
+  keepAlive: boolean;
+  /** Expect: 100-continue (HTTP/1.1 only) */
+  expectContinue: boolean;
+}
+
+/** Where the parser reports, for one request at a time. */
+export interface RequestSink {
+  /** The head is parsed. Body chunks (if any) follow, then end(). */
+  head(head: RequestHead): void;
+  /**
+   * Body bytes (de-chunked), never empty. The chunk is a view into the buffer
+   * given to `feed`: valid during the call only, so a sink that keeps it longer
+   * (rather than handing it on at once) must copy it.
+   */
+  body(chunk: Uint8Array): void;
+  /** The request (head and body) is complete. */
+  end(): void;
+  /** The request is malformed: answer `status` (400, 417, 431, 501, 505) with `reason` and close. Called at most once; nothing is reported after it. May come after head() (a bad chunk in the body). */
+  error(status: number, reason: string): void;
+}
+
+const enum State {
+  Head,
+  Length,
+  ChunkSize,
+  ChunkData,
+  ChunkDataEnd,
+  Trailers,
+  Done,
+  Failed,
+}
+
+/** How the current `feed` call stopped early. */
+const enum Stop {
+  None,
+  Ended,
+  Failed,
+}
+
+/** Parses the requests of one connection, one at a time. */
+export class RequestParser {
+  private readonly sink: RequestSink;
+  private state = State.Head;
+  private stop = Stop.None;
+  /** The head so far, when it arrived in pieces (a copy). */
+  private partial: Buffer | undefined = undefined;
+  /** CR and LF bytes of empty lines skipped before the request line. */
+  private blank = 0;
+  /** Body bytes left (length framing), chunk bytes left, or CRLF bytes left after chunk data. */
+  private remaining = 0;
+  private line = '';
+  private trailerBytes = 0;
+  // What the header fields said, gathered while parsing one head.
+  private method = '';
+  private target = '';
+  private http10 = false;
+  private hosts = 0;
+  private contentLength = -1;
+  private teSeen = false;
+  private teLast = '';
+  /** `chunked` before the last coding, or an empty element. */
+  private teMalformed = false;
+  private teEarlierOther = false;
+  private close = false;
+  private keepAliveToken = false;
+  private expectContinue = false;
+  private expectOther = false;
+
+  /** @param sink where the head, body, end and errors go */
+  constructor(sink: RequestSink) {
+    this.sink = sink;
+  }
+
+  /** True between requests: no byte of a next request has been fed since reset() / construction (empty lines before a request line do not count). Also true after end(). */
+  get idle(): boolean {
+    return (this.state === State.Head && this.partial === undefined) || this.state === State.Done;
+  }
+
+  /** True once a head has been reported and the body is not finished (for a server deciding if a close mid-body matters). */
+  get inBody(): boolean {
+    return this.state >= State.Length && this.state <= State.Trailers;
+  }
+
+  /**
+   * Feeds bytes; returns how many of them were consumed. Parsing stops right after a request's end()
+   * (the rest, a pipelined next request, is NOT consumed: the server keeps it and feeds it again after reset()).
+   * After error() it consumes everything and reports nothing more.
+   */
+  feed(data: Buffer): number {
+    if (this.state === State.Failed) return data.length;
+    if (this.state === State.Done) return 0;
+    // The sink may call reset() from end(); `stop` (not the state) says this call is over.
+    this.stop = Stop.None;
+    let buf = data;
+    while (buf.length > 0 && this.stop === Stop.None) buf = this.step(buf);
+    // (A cast: TypeScript does not see the steps change `stop`.)
+    return (this.stop as Stop) === Stop.Failed ? data.length : data.length - buf.length;
+  }
+
+  /** Ready for the next request on the connection (after end()). */
+  reset(): void {
+    this.state = State.Head;
+    this.partial = undefined;
+    this.blank = 0;
+    this.remaining = 0;
+    this.line = '';
+    this.trailerBytes = 0;
+  }
+
+  /** Parses from `buf` in the current state; returns the bytes not consumed yet. */
+  private step(buf: Buffer): Buffer {
+    switch (this.state) {
+      case State.Head:
+        return this.readHead(buf);
+      case State.Length:
+      case State.ChunkData:
+        return this.readBody(buf);
+      case State.ChunkSize:
+      case State.Trailers:
+        return this.readLine(buf);
+      case State.ChunkDataEnd: {
+        // Exactly CRLF after the data, possibly split across reads.
+        if (buf[0] !== (this.remaining === 2 ? 13 : 10)) return this.fail(400, 'missing CRLF after chunk data');
+        if (--this.remaining === 0) this.state = State.ChunkSize;
+        return buf.subarray(1);
+      }
+      default:
+        return EMPTY; // Done or Failed: feed() has stopped already
+    }
+  }
+
+  private readHead(data: Buffer): Buffer {
+    const buf = this.partial === undefined ? this.skipEmptyLines(data) : data;
+    if (buf.length === 0) return EMPTY;
+    const old = this.partial;
+    const oldLength = old === undefined ? 0 : old.length;
+    const joined = old === undefined ? buf : Buffer.concat([old, buf]);
+    // Search from just before the old end so a CRLFCRLF split across reads is found.
+    const end = joined.indexOf('\r\n\r\n', Math.max(0, oldLength - 3), 'latin1');
+    if (end < 0) {
+      if (joined.length >= MAX_REQUEST_HEAD) return this.fail(431, 'request head too large');
+      if (bareLineEnd(joined, Math.max(0, oldLength - 1))) return this.fail(400, 'bare CR or LF in the request head');
+      this.partial = old === undefined ? Buffer.from(buf) : joined; // the caller may reuse its buffer
+      return EMPTY;
+    }
+    this.partial = undefined;
+    if (end + 4 > MAX_REQUEST_HEAD) return this.fail(431, 'request head too large');
+    const rest = buf.subarray(end + 4 - oldLength); // a view into the fed buffer, not the joined copy
+    this.parseHead(joined.toString('latin1', 0, end));
+    return rest;
+  }
+
+  /** Skips the CRLFs a client may send before a request line (RFC 9112 §2.2), a few at most. */
+  private skipEmptyLines(buf: Buffer): Buffer {
+    let i = 0;
+    for (; i < buf.length; i++) {
+      const c = buf[i];
+      if ((this.blank & 1) === 1) {
+        if (c !== 10) return this.fail(400, 'bare CR before the request line');
+      } else if (c !== 13) break;
+      if (++this.blank > 2 * MAX_EMPTY_LINES) return this.fail(400, 'too many empty lines before the request line');
+    }
+    return buf.subarray(i);
+  }
+
+  /** Parses a head (without its final CRLFCRLF), reports it and sets up the body. */
+  private parseHead(text: string): void {
+    let eol = text.indexOf('\r\n');
+    if (eol < 0) eol = text.length;
+    if (!this.parseRequestLine(text, eol)) return;
+    this.clearFacts();
+    const pairs: [string, string][] = [];
+    for (let pos = eol + 2; pos < text.length; pos = eol + 2) {
+      eol = text.indexOf('\r\n', pos);
+      if (eol < 0) eol = text.length;
+      if (pairs.length === MAX_HEADER_FIELDS) return void this.fail(431, 'too many header fields');
+      const pair = parseField(text, pos, eol);
+      if (pair === null) return void this.fail(400, 'malformed header field');
+      if (!this.noteField(pair[0], pair[1])) return;
+      pairs.push(pair);
+    }
+    if (!this.checkFacts()) return;
+    const chunked = this.teSeen;
+    const head: RequestHead = {
+      method: this.method,
+      target: this.target,
+      http10: this.http10,
+      headers: new RequestHeaders(pairs),
+      contentLength: this.contentLength,
+      chunked,
+      keepAlive: !this.close && (!this.http10 || this.keepAliveToken),
+      expectContinue: this.expectContinue,
+    };
+    this.remaining = this.contentLength;
+    this.state = chunked ? State.ChunkSize : this.contentLength > 0 ? State.Length : State.Done;
+    this.sink.head(head);
+    if (this.state === State.Done) this.finish();
+  }
+
+  /** `method SP target SP HTTP/1.x`: sets method, target and http10, or fails. */
+  private parseRequestLine(text: string, eol: number): boolean {
+    let sp1 = 0;
+    while (sp1 < eol && isTchar(text.charCodeAt(sp1))) sp1++;
+    let sp2 = sp1 + 1;
+    // Target: visible ASCII only (no controls, SP, DEL or obs-text).
+    while (sp2 < eol && text.charCodeAt(sp2) > 32 && text.charCodeAt(sp2) < 127) sp2++;
+    if (sp1 === 0 || text.charCodeAt(sp1) !== 32 || sp2 === sp1 + 1 || text.charCodeAt(sp2) !== 32) {
+      return this.refuse(400, 'malformed request line');
+    }
+    const v = sp2 + 1;
+    const major = text.charCodeAt(v + 5) - 48;
+    const minor = text.charCodeAt(v + 7) - 48;
+    if (eol - v !== 8 || !text.startsWith('HTTP/', v) || text.charCodeAt(v + 6) !== 46 || !(major >= 0 && major <= 9 && minor >= 0 && minor <= 9)) {
+      return this.refuse(400, 'malformed HTTP version');
+    }
+    if (major !== 1 || minor > 1) return this.refuse(505, 'HTTP version not supported');
+    this.method = text.slice(0, sp1);
+    this.http10 = minor === 0;
+    const target = text.slice(sp1 + 1, sp2);
+    if (target.charCodeAt(0) === 47) this.target = target;
+    else if (target === '*') {
+      if (this.method !== 'OPTIONS') return this.refuse(400, 'asterisk-form target without OPTIONS');
+      this.target = target;
+    } else {
+      const path = absolutePath(target);
+      if (path === null) return this.refuse(400, 'unsupported request target');
+      this.target = path;
+    }
+    if (this.method === 'CONNECT') return this.refuse(400, 'CONNECT is not supported');
+    return true;
+  }
+
+  private clearFacts(): void {
+    this.hosts = 0;
+    this.contentLength = -1;
+    this.teSeen = false;
+    this.teLast = '';
+    this.teMalformed = false;
+    this.teEarlierOther = false;
+    this.close = false;
+    this.keepAliveToken = false;
+    this.expectContinue = false;
+    this.expectOther = false;
+  }
+
+  /** Notes what a field means for framing and the connection; false (after failing) for a bad Content-Length. */
+  private noteField(name: string, value: string): boolean {
+    // By length first: most fields are none of these and cost one switch.
+    switch (name.length) {
+      case 4:
+        if (name === 'host') this.hosts++;
+        break;
+      case 6:
+        if (name === 'expect') {
+          if (sameTokenAt(value, 0, value.length, '100-continue')) this.expectContinue = !this.http10;
+          else this.expectOther = true;
+        }
+        break;
+      case 10:
+        if (name === 'connection') {
+          if (listHasToken(value, 'close')) this.close = true;
+          if (listHasToken(value, 'keep-alive')) this.keepAliveToken = true;
+        }
+        break;
+      case 14:
+        if (name === 'content-length') {
+          const n = digits(value);
+          if (n < 0 || (this.contentLength >= 0 && this.contentLength !== n)) return this.refuse(400, 'bad or conflicting Content-Length');
+          this.contentLength = n;
+        }
+        break;
+      case 17:
+        if (name === 'transfer-encoding') this.noteCodings(value);
+        break;
+    }
+    return true;
+  }
+
+  /** Follows the transfer codings in order, across fields: only the last one and what came before it matter. */
+  private noteCodings(value: string): void {
+    for (let start = 0; ; ) {
+      let end = value.indexOf(',', start);
+      if (end < 0) end = value.length;
+      let a = start;
+      let b = end;
+      while (a < b && isOws(value.charCodeAt(a))) a++;
+      while (b > a && isOws(value.charCodeAt(b - 1))) b--;
+      if (this.teSeen) {
+        // chunked must be applied once and last (RFC 9112 §6.1).
+        if (this.teLast === 'chunked') this.teMalformed = true;
+        else this.teEarlierOther = true;
+      }
+      if (a === b) this.teMalformed = true; // strict: no empty elements in a framing field
+      this.teSeen = true;
+      this.teLast = sameTokenAt(value, a, b, 'chunked') ? 'chunked' : value.slice(a, b).toLowerCase();
+      if (end === value.length) return;
+      start = end + 1;
+    }
+  }
+
+  /** The rules that need the whole head (RFC 9112 §3.2, §6.1, §6.3; RFC 9110 §10.1.1); false after failing. */
+  private checkFacts(): boolean {
+    if (this.http10 ? this.hosts > 1 : this.hosts !== 1) return this.refuse(400, 'missing or repeated Host');
+    if (this.teSeen) {
+      // Never guess which of the two frames the body: that is how requests are smuggled.
+      if (this.contentLength >= 0) return this.refuse(400, 'both Content-Length and Transfer-Encoding');
+      if (this.http10) return this.refuse(400, 'Transfer-Encoding in an HTTP/1.0 request');
+      if (this.teLast !== 'chunked' || this.teMalformed) return this.refuse(400, 'bad Transfer-Encoding');
+      if (this.teEarlierOther) return this.refuse(501, 'transfer coding not supported');
+    }
+    if (this.expectOther) return this.refuse(417, 'unsupported expectation');
+    return true;
+  }
+
+  /** Body bytes, length-framed or inside a chunk: handed on as views, never buffered. */
+  private readBody(buf: Buffer): Buffer {
+    const n = Math.min(this.remaining, buf.length);
+    this.sink.body(buf.subarray(0, n));
+    this.remaining -= n;
+    if (this.remaining === 0) {
+      if (this.state === State.Length) this.finish();
+      else {
+        this.state = State.ChunkDataEnd;
+        this.remaining = 2;
+      }
+    }
+    return buf.subarray(n);
+  }
+
+  /** A chunk-size line or a trailer line, possibly split across reads. */
+  private readLine(buf: Buffer): Buffer {
+    const nl = buf.indexOf(10);
+    const take = nl < 0 ? buf.length : nl + 1;
+    const limit = this.state === State.ChunkSize ? MAX_CHUNK_LINE : MAX_TRAILER_BYTES - this.trailerBytes;
+    if (this.line.length + take > limit) return this.fail(400, this.state === State.ChunkSize ? 'chunk line too long' : 'trailers too large');
+    this.line += buf.toString('latin1', 0, take);
+    if (nl < 0) return EMPTY;
+    const line = this.line;
+    this.line = '';
+    if (line.length < 2 || line.charCodeAt(line.length - 2) !== 13) return this.fail(400, 'bare LF in chunked body');
+    if (this.state === State.Trailers) return this.trailerLine(line) ? buf.subarray(take) : EMPTY;
+    // Extensions are ignored, but a control character in them (a bare CR) is refused.
+    const size = fieldContentOk(line, 0, line.length - 2) ? parseChunkSize(line) : -1;
+    if (size < 0) return this.fail(400, 'bad chunk size');
+    if (size === 0) this.state = State.Trailers;
+    else {
+      this.remaining = size;
+      this.state = State.ChunkData;
+    }
+    return buf.subarray(take);
+  }
+
+  /** A trailer field is checked and dropped; the empty line ends the request. False after failing. */
+  private trailerLine(line: string): boolean {
+    this.trailerBytes += line.length;
+    if (line.length === 2) this.finish();
+    else if (parseField(line, 0, line.length - 2) === null) return this.refuse(400, 'malformed trailer field');
+    return true;
+  }
+
+  private finish(): void {
+    this.state = State.Done;
+    this.stop = Stop.Ended;
+    this.sink.end();
+  }
+
+  /** fail() for the checks that answer a boolean: always false. */
+  private refuse(status: number, reason: string): false {
+    this.fail(status, reason);
+    return false;
+  }
+
+  /** Reports the error once and stops; returns EMPTY so steps can `return this.fail(...)`. */
+  private fail(status: number, reason: string): Buffer {
+    this.state = State.Failed;
+    this.stop = Stop.Failed;
+    this.sink.error(status, reason);
+    return EMPTY;
+  }
+}
+
+function isTchar(c: number): boolean {
+  return c < 128 && TCHAR[c] === 1;
+}
+
+/** `name: value` in `text[pos, eol)`: the lower-cased name and the OWS-trimmed value, or null when malformed. */
+function parseField(text: string, pos: number, eol: number): [string, string] | null {
+  // The name: token characters up to the colon (this also refuses obs-fold and a space before the colon).
+  let upper = false;
+  let colon = pos;
+  for (; colon < eol; colon++) {
+    const c = text.charCodeAt(colon);
+    if (c === 58) break;
+    if (!isTchar(c)) return null;
+    if (c >= 65 && c <= 90) upper = true;
+  }
+  if (colon === pos || colon === eol) return null;
+  let a = colon + 1;
+  let b = eol;
+  while (a < b && isOws(text.charCodeAt(a))) a++;
+  while (b > a && isOws(text.charCodeAt(b - 1))) b--;
+  if (!fieldContentOk(text, a, b)) return null;
+  const name = text.slice(pos, colon);
+  return [upper ? name.toLowerCase() : name, text.slice(a, b)];
+}
+
+/** The path and query of an absolute-form `http(s)://authority[/path][?query]` target ("/" when no path), or null. */
+function absolutePath(target: string): string | null {
+  const scheme = sameTokenAt(target, 0, 7, 'http://') ? 7 : sameTokenAt(target, 0, 8, 'https://') ? 8 : 0;
+  if (scheme === 0) return null;
+  let i = scheme;
+  while (i < target.length && target.charCodeAt(i) !== 47 && target.charCodeAt(i) !== 63) i++;
+  if (i === scheme) return null; // no authority
+  if (i === target.length) return '/';
+  return target.charCodeAt(i) === 47 ? target.slice(i) : `/${target.slice(i)}`;
+}
+
+/** True when `buf` from `from` holds an LF not after a CR, or a CR followed by something other than LF. */
+function bareLineEnd(buf: Buffer, from: number): boolean {
+  for (let i = from; i < buf.length; i++) {
+    const c = buf[i];
+    if (c === 10 && (i === 0 || buf[i - 1] !== 13)) return true;
+    if (c === 13 && i + 1 < buf.length && buf[i + 1] !== 10) return true;
+  }
+  return false;
+}
