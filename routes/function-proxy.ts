@@ -70,9 +70,8 @@ export function functionProxy(deps: AppDeps): ProxyHandler {
     const bodyLength = lengthHeader === null ? undefined : Number(lengthHeader);
     // The framing headers tell whether a body came: fetch-style servers hand
     // GET and HEAD requests a null body whatever followed them (pitfalls.md §1.g).
-    // `req.body` is touched only to forward it: on Node that starts reading the
-    // socket, after which @hono/node-server cannot drain a refused body and drops
-    // the keep-alive connection.
+    // `req.body` is touched only to forward it: making the stream starts reading
+    // the body, which a refused request never needs (golb's server drops it).
     const hasBody = bodyLength === undefined ? req.headers.has('transfer-encoding') : bodyLength > 0;
     if (bodyLength !== undefined && bodyLength > maxBodySize) throw new GatewayError('body_too_large', `request body over ${maxBodySize} bytes`, fn);
     if (hasBody && (req.method === 'GET' || req.method === 'HEAD')) {

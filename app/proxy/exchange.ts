@@ -20,18 +20,17 @@ import type { Connection } from './http1-client.ts';
 /** Chunks buffered per response body before the upstream socket is paused. */
 const BODY_STRATEGY: QueuingStrategy<Uint8Array> = { highWaterMark: 8 };
 const CRLF = '\r\n';
-/** Most bytes of an abandoned request body read and dropped before it is cancelled (@hono/node-server drains as much). */
+/** Most bytes of an abandoned request body read and dropped before it is cancelled. */
 const DISCARD_LIMIT = 64 * 1024 * 1024;
 
 /**
  * Reads the rest of a request body nobody will send (the exchange failed, or
  * the upstream answered first) and drops it, so the client's keep-alive
- * connection stays usable; past {@link DISCARD_LIMIT} it is cancelled. Only
- * cancelling is not enough on Node: @hono/node-server's body stream ignores
- * `cancel`, its inner reader then pauses the socket for good, and the server
- * drops the connection 500 ms later although the answer said keep-alive, so
- * the client's next request on it fails. Bun and Deno drain a cancelled body
- * themselves, so reading it here changes nothing there.
+ * connection stays usable; past {@link DISCARD_LIMIT} it is cancelled. golb's
+ * server stops such a read itself once the answer is out (it drops the rest of
+ * the body on its side); a fetch-style server behind `WebRequest` may not
+ * drain a cancelled body (@hono/node-server pauses the socket for good), so
+ * the engine does not rely on cancelling.
  */
 async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
   let total = 0;
