@@ -66,6 +66,10 @@ before(async () => {
       socket.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789'); // 10 of 100 bytes, then FIN
       return;
     }
+    if (path === '/close-framed') {
+      socket.end('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil-close'); // no length: the body ends with the connection
+      return;
+    }
     if (path === '/bad-chunk-later') {
       socket.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
       setTimeout(() => socket.write('zz\r\ngarbage\r\n0\r\n\r\n'), 100);
@@ -94,6 +98,7 @@ for (const runtime of RUNTIMES) {
     before(async () => {
       golb = await startGolb(runtime, {
         weights: { echo: { ips: [echo.address], weights: [1] }, up: { ips: [up.address], weights: [1] } },
+        env: { eb_go_lb_client_idle_timeout: '2' },
       });
     });
     after(async () => {
@@ -203,6 +208,46 @@ for (const runtime of RUNTIMES) {
       assert.ok(r2?.complete, 'the next response parses: no body bytes followed the HEAD response');
       assert.equal(r2.status, 200);
       assert.equal(r2.body.toString(), 'plain-ok');
+    });
+
+    test('two pipelined requests in one write get their answers in order', async () => {
+      const c = await connect();
+      c.write(get('/plain') + get('/no-content') + get('/plain'));
+      const got = [await c.response(), await c.response(), await c.response()];
+      assert.deepEqual(got.map((r) => r?.status), [200, 204, 200]);
+      assert.equal(got[0]!.body.toString(), 'plain-ok');
+      assert.equal(got[2]!.body.toString(), 'plain-ok');
+    });
+
+    test('HTTP/1.0 without keep-alive: one answer, then the connection closes', async () => {
+      const c = await connect();
+      c.write('GET /function/up/plain HTTP/1.0\r\n\r\n');
+      const r = await c.response();
+      assert.equal(r?.status, 200);
+      assert.equal(r.body.toString(), 'plain-ok');
+      assert.ok(await c.waitClosed(1000), 'closed after the answer');
+    });
+
+    test('a body the upstream ends by closing reaches an HTTP/1.1 client chunked; the connection stays usable', async () => {
+      const c = await connect();
+      c.write(get('/close-framed'));
+      const r = await c.response();
+      assert.ok(r?.complete);
+      assert.equal(r.get('transfer-encoding'), 'chunked');
+      assert.equal(r.body.toString(), 'until-close');
+      c.write(get('/plain'));
+      assert.equal((await c.response())?.body.toString(), 'plain-ok');
+    });
+
+    test('a request head that never ends is cut off after the client idle timeout (2 s)', { timeout: 10_000 }, async () => {
+      const c = await connect();
+      c.write('GET /function/up/plain HTTP/1.1\r\nHost: gw\r\nX-Slow: ');
+      const slow = setInterval(() => c.write('a'), 500); // a byte now and then does not keep it open
+      try {
+        assert.ok(await c.waitClosed(6000), 'the connection is closed');
+      } finally {
+        clearInterval(slow);
+      }
     });
 
     test('204 and 304 pass through without a body; the connection stays usable', async () => {
