@@ -215,6 +215,16 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
   onOpen(): void {}
 
   onData(data: Buffer): void {
+    try {
+      this.handleData(data);
+    } catch (err) {
+      // A fault of golb's, never a client's input, must not take the process down: this connection goes.
+      this.server.options.onError(err);
+      this.destroy();
+    }
+  }
+
+  private handleData(data: Buffer): void {
     if (this.closed) return;
     if (this.phase === Phase.Idle && this.parser.idle) this.lastTick = this.server.tick; // a head starts: its deadline
     if (this.current !== undefined && this.requestDone) {
@@ -341,6 +351,14 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
   }
 
   private readonly onReply = (reply: ProxyReply): void => {
+    try {
+      this.reply(reply);
+    } catch (err) {
+      this.onFailure(err);
+    }
+  };
+
+  private reply(reply: ProxyReply): void {
     if (this.closed) {
       if (!(reply instanceof Response)) reply.body?.cancel();
       else void reply.body?.cancel().catch(() => undefined);
@@ -351,9 +369,9 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
       this.writeRefusal(this.refusal.status, this.refusal.reason);
       return;
     }
-    if (reply instanceof Response) void this.writeWeb(reply);
+    if (reply instanceof Response) this.writeWeb(reply).catch(this.onFailure);
     else this.writeForwarded(reply);
-  };
+  }
 
   private readonly onFailure = (err: unknown): void => {
     this.server.options.onError(err);
