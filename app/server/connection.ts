@@ -339,9 +339,17 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
       proxy(req).then(this.onReply, this.onFailure);
       return;
     }
+    let web: Request;
+    try {
+      web = webRequest(req);
+    } catch {
+      // A Host (or target) no URL can be made of: the client's fault, not golb's.
+      this.writeRefusal(400, 'the Host header and request target do not form a URL');
+      return;
+    }
     let answer: Response | Promise<Response>;
     try {
-      answer = fetch(webRequest(req), this);
+      answer = fetch(web, this);
     } catch (err) {
       this.onFailure(err);
       return;

@@ -219,6 +219,14 @@ for (const runtime of RUNTIMES) {
       assert.equal(got[2]!.body.toString(), 'plain-ok');
     });
 
+    test('a Host no URL can be made of, on a path Hono serves: 400 JSON, no 500', async () => {
+      const c = await connect();
+      c.write('GET /healthz HTTP/1.1\r\nHost: a b\r\n\r\n');
+      const r = await c.response();
+      assert.equal(r?.status, 400);
+      assert.equal(JSON.parse(r.body.toString()).error, 'bad_request');
+    });
+
     test('HTTP/1.0 without keep-alive: one answer, then the connection closes', async () => {
       const c = await connect();
       c.write('GET /function/up/plain HTTP/1.0\r\n\r\n');
