@@ -30,8 +30,6 @@ export interface ClientRequest {
   readonly signal: AbortLike | undefined;
   /** The client's socket address. */
   readonly clientAddress: string;
-  /** Lifts the server's idle timeout for a request that may take long. */
-  holdOpen(): void;
 }
 
 /** A proxied response on its way to the client: the upstream's status and body, the client's headers. */
@@ -89,10 +87,6 @@ export class WebRequest implements ClientRequest {
 
   get clientAddress(): string {
     return this.runtime.clientAddress(this.req, this.env);
-  }
-
-  holdOpen(): void {
-    this.runtime.holdOpen(this.req, this.env);
   }
 }
 

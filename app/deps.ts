@@ -18,8 +18,6 @@ import type { NodePool } from './pool/node-pool.ts';
 export interface RuntimeAdapter {
   /** The client's socket address; `env` is what the server handed with the request. */
   clientAddress(req: Request, env: unknown): string;
-  /** Lifts the server's idle timeout for a request that may take long (Bun). */
-  holdOpen(req: Request, env: unknown): void;
 }
 
 /** The application's dependencies. */

@@ -14,7 +14,6 @@ import { onShutdown, type Golb } from './start.ts';
 /** How the web app reads a request's client under golb's server: `env` is the client connection. */
 export const serverRuntime: RuntimeAdapter = {
   clientAddress: (_req, env) => (env as ClientConnection).remoteAddress,
-  holdOpen: () => undefined,
 };
 
 /** Listens on the traffic port (and the management port), and drains at SIGTERM/SIGINT. A port it cannot take stops golb (exit 1). */

@@ -104,7 +104,6 @@ export async function forwardWithRetries(f: Forwarder, call: ForwardCall): Promi
   const { req, label, hasBody } = call;
   const maxBodySize = f.maxBodySize;
   let backend = call.first;
-  req.holdOpen();
   const ctx: ForwardContext = {
     clientAddress: req.clientAddress,
     proto: 'http',

@@ -93,7 +93,6 @@ class ServerRequest implements ClientRequest {
     return this.conn.remoteAddress;
   }
 
-  holdOpen(): void {}
 }
 
 /** The request body's stream source; one per request that has a body and whose body is read. */

@@ -5,7 +5,7 @@ import { requestTarget } from '../../../app/request-target.ts';
 import { createLogger } from '../../../app/logger.ts';
 import { webHandler, type ClientRequest, type ProxyReply } from '../../../app/client-request.ts';
 
-const runtime = { clientAddress: () => '10.1.2.3', holdOpen: () => undefined };
+const runtime = { clientAddress: () => '10.1.2.3' };
 
 function logged(mode: 'prod' | 'dev') {
   const lines: string[] = [];
