@@ -14,7 +14,10 @@ import type { WeightTable } from './weight-table.ts';
 import type { BackendStates } from '../strategies/backend-state.ts';
 import type { NodePool } from './pool/node-pool.ts';
 
-/** What differs per runtime about a served request. */
+/**
+ * What the app needs of the server that handed it a web `Request`: golb's own
+ * server on every runtime (`serverRuntime` in serve.ts); tests may serve the app otherwise.
+ */
 export interface RuntimeAdapter {
   /** The client's socket address; `env` is what the server handed with the request. */
   clientAddress(req: Request, env: unknown): string;

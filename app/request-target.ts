@@ -1,6 +1,6 @@
 /**
- * Reading the request target out of the URL a server hands over: absolute
- * (`http://host:port/path?query`) on every runtime. No `URL` object is built on
+ * Reading the request target out of the URL of a web `Request` (absolute:
+ * `http://host:port/path?query`), for the routes Hono serves. No `URL` object is built on
  * the request path: these are index scans.
  * @module
  */
@@ -15,14 +15,4 @@ export function pathStartOf(url: string): number {
 export function requestTarget(url: string): string {
   const pathStart = pathStartOf(url);
   return pathStart < 0 ? '/' : url.slice(pathStart);
-}
-
-/**
- * True when the URL's path is under `/function/`: the proxy's requests, which
- * the runtime entries send straight to `Golb.proxy`; anything else (including
- * `/function` alone) goes to Hono.
- */
-export function isFunctionPath(url: string): boolean {
-  const pathStart = pathStartOf(url);
-  return pathStart >= 0 && url.startsWith('/function/', pathStart);
 }

@@ -34,8 +34,8 @@ export interface Golb {
   config: Config;
   app: Hono;
   /**
-   * The `/function/*` handler the app routes to; never throws. A runtime entry
-   * calls it directly for `/function/` paths, ahead of Hono (see `isFunctionPath` in request-target.ts).
+   * The `/function/*` handler the app routes to; never throws. golb's server
+   * calls it directly for `/function/` paths, ahead of Hono (`app/server/connection.ts`).
    */
   proxy: ProxyHandler;
   /** The application of the separate management port, when one is set (`eb_go_lb_mgmt_port`, `--mgmt-listen`). */

@@ -31,7 +31,7 @@ import type { Backend, PickContext, Picker } from '../strategies/strategy.ts';
  * `upstream failed function=… backend=…`.
  */
 export interface Forwarder {
-  /** Engine, runtime adapter, logger, observer and clocks. */
+  /** Engine, logger, observer and clocks. */
   readonly deps: AppDeps;
   /** True for the node pool's wording. */
   readonly pool: boolean;

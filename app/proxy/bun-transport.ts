@@ -80,15 +80,11 @@ class BunSocket implements TransportSocket {
   }
 
   closedBy(error: string | undefined): void {
-    if (this.ending) {
-      this.ending = false;
-      this.socket = undefined;
-      this.queue = undefined;
-    }
-    if (this.closed) return;
-    this.closed = true;
+    this.ending = false;
     this.socket = undefined;
     this.queue = undefined;
+    if (this.closed) return; // closed by us (destroy, end): no event
+    this.closed = true;
     this.events.onClose(error);
   }
 
@@ -187,7 +183,7 @@ interface Pausable {
 
 function ignore(): void {}
 
-/** One handler object for every upstream socket; `socket.data` is the {@link BunSocket}. */
+/** One handler object for every upstream socket (and, with its own `open`, every accepted one); `socket.data` is the {@link BunSocket}. */
 const HANDLERS: SocketHandler<BunSocket> = {
   binaryType: 'buffer',
   open(socket) {

@@ -11,10 +11,11 @@
  * - The request body is a web stream made only when the route reads it; the
  *   socket is paused while it holds 8 chunks. `Expect: 100-continue` is
  *   answered when the body is first read.
- * - A proxied answer is written as it comes: the head (merged with the
- *   first body bytes into one write), then the upstream's body through the
- *   engine's sink, with backpressure both ways; a body of unknown length goes
- *   out chunked (closing the connection for an HTTP/1.0 client).
+ * - A proxied answer is written as it comes: the head (in one write with
+ *   the first body bytes when the body is length-framed and they are at most
+ *   {@link MERGE_LIMIT}), then the upstream's body through the engine's sink,
+ *   with backpressure both ways; a body of unknown length goes out chunked
+ *   (closing the connection for an HTTP/1.0 client).
  * - A response that goes out before the request body was read whole (an
  *   early 413 or 403) is followed by reading and dropping the rest, up to
  *   {@link DISCARD_LIMIT}, so the client sees the answer and can go on.
@@ -26,6 +27,7 @@ import type { ClientRequest, ForwardedResponse, ProxyReply } from '../client-req
 import type { AbortLike, BodySink, ResponseBody } from '../proxy/engine.ts';
 import type { TransportEvents, TransportSocket } from '../proxy/transport.ts';
 import { ERROR_HEADERS, GatewayError, codeOfStatus, errorBody } from '../errors.ts';
+import { fieldValueOk } from '../proxy/http-syntax.ts';
 import { RequestParser, type RequestHead, type RequestHeaders, type RequestSink } from './request-parser.ts';
 import type { Http1Server } from './http1-server.ts';
 
@@ -116,6 +118,20 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array> {
   cancel(): void {
     this.controller = undefined;
     this.conn.bodyCancelled();
+  }
+
+  /** The body is complete: the reader sees its end. */
+  close(): void {
+    const c = this.controller;
+    this.controller = undefined;
+    c?.close();
+  }
+
+  /** The body will not come: the reader sees `reason`. */
+  fail(reason: string): void {
+    const c = this.controller;
+    this.controller = undefined;
+    c?.error(new Error(reason));
   }
 }
 
@@ -257,16 +273,14 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
   }
 
   onEnd(): void {
-    // The client will send no more (half-close): answer what is in progress, then close.
-    if (this.current === undefined && this.parser.idle) this.destroy();
-    else if (this.current === undefined || !this.requestDone) {
-      // A request cut off mid-head or mid-body: nothing more will come.
-      this.destroy();
-    } else this.keepAlive = false;
+    // The client will send no more (half-close): a whole request is answered, then
+    // the connection closes; between requests, or mid-head or mid-body, it closes now.
+    if (this.current === undefined || !this.requestDone) this.destroy();
+    else this.keepAlive = false;
   }
 
   onClose(): void {
-    this.gone();
+    if (!this.closed) this.markClosed();
   }
 
   // --- the parser's reports ---
@@ -301,32 +315,22 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
 
   end(): void {
     this.requestDone = true;
-    const c = this.bodySource?.controller;
-    if (c !== undefined) {
-      c.close();
-      this.bodySource!.controller = undefined;
-    }
+    this.bodySource?.close();
   }
 
   error(status: number, reason: string): void {
+    this.refusal = { status, reason };
+    this.keepAlive = false;
     if (this.current === undefined || this.undispatched) {
       // Nothing was handed to a route: refuse at once.
       this.undispatched = false;
-      this.refusal = { status, reason };
-      this.keepAlive = false;
       this.writeRefusal(status, reason);
       return;
     }
     // The body broke after the request went to a route: its stream fails, and
     // whatever the route answers is replaced by this refusal (or, when its
     // response has started, the connection is cut).
-    this.refusal = { status, reason };
-    this.keepAlive = false;
-    const c = this.bodySource?.controller;
-    if (c !== undefined) {
-      c.error(new Error(reason));
-      this.bodySource!.controller = undefined;
-    }
+    this.bodySource?.fail(reason);
     if (this.phase === Phase.Discarding || this.responding) this.destroy();
   }
 
@@ -405,13 +409,8 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     const early = this.early;
     this.early = undefined;
     if (early !== undefined) for (const chunk of early) controller.enqueue(chunk);
-    if (this.requestDone) {
-      controller.close();
-      this.bodySource!.controller = undefined;
-    } else if (this.refusal !== undefined) {
-      controller.error(new Error(this.refusal.reason));
-      this.bodySource!.controller = undefined;
-    }
+    if (this.requestDone) this.bodySource!.close();
+    else if (this.refusal !== undefined) this.bodySource!.fail(this.refusal.reason);
   }
 
   /** The route stopped reading the body: the rest is dropped. */
@@ -446,14 +445,38 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     return `HTTP/1.1 ${status} ${reason}\r\n`;
   }
 
-  private connectionHeader(): string {
-    if (!this.keepAlive) return 'connection: close\r\n';
-    return this.current?.head.http10 ? 'connection: keep-alive\r\n' : '';
+  /**
+   * The end of a response head: how its body is framed and whether the
+   * connection stays. `length` is the body's Content-Length (among the headers
+   * already written), -1 when unknown: then the body goes out chunked, or, to an
+   * HTTP/1.0 client, ends with the connection; none for a response that has
+   * no body ({@link noBody}). Sets `chunked`.
+   */
+  private headEnd(status: number, length: number, hasBody: boolean): string {
+    const req = this.current!;
+    let lines = '';
+    this.chunked = false;
+    if (length < 0 && !this.noBody(status)) {
+      if (!hasBody) lines = 'content-length: 0\r\n';
+      else if (req.head.http10) this.keepAlive = false; // framed by the close
+      else {
+        this.chunked = true;
+        lines = 'transfer-encoding: chunked\r\n';
+      }
+    }
+    if (!this.keepAlive) lines += 'connection: close\r\n';
+    else if (req.head.http10) lines += 'connection: keep-alive\r\n';
+    this.responding = true;
+    return lines + '\r\n';
+  }
+
+  /** True when a response to the current request with `status` carries no body. */
+  private noBody(status: number): boolean {
+    return this.current!.method === 'HEAD' || status === 204 || status === 304 || status < 200;
   }
 
   /** Writes a proxied answer: its head, then its body as the engine delivers it. */
   private writeForwarded(reply: ForwardedResponse): void {
-    const req = this.current!;
     const status = reply.status;
     let head = this.statusLine(status, reply.reason);
     const headers = reply.headers;
@@ -462,19 +485,8 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
       head += pair[0] + ': ' + pair[1] + '\r\n';
     }
     const body = reply.body;
-    const noBody = req.method === 'HEAD' || status === 204 || status === 304 || status < 200;
-    this.chunked = false;
-    if (!noBody && reply.length < 0) {
-      if (body === null) head += 'content-length: 0\r\n';
-      else if (req.head.http10) this.keepAlive = false; // framed by the close
-      else {
-        this.chunked = true;
-        head += 'transfer-encoding: chunked\r\n';
-      }
-    }
-    head += this.connectionHeader() + '\r\n';
-    this.responding = true;
-    if (body === null || noBody) {
+    head += this.headEnd(status, reply.length, body !== null);
+    if (body === null || this.noBody(status)) {
       body?.cancel();
       this.socket.write(head);
       this.afterResponse();
@@ -529,7 +541,6 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
 
   /** Writes a web `Response` (golb's own answers, the web app's). */
   private async writeWeb(res: Response): Promise<void> {
-    const req = this.current!;
     const status = res.status;
     let head = this.statusLine(status, res.statusText === '' ? (REASONS[status] ?? 'Unknown') : res.statusText);
     let length = -1;
@@ -538,25 +549,14 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
       if (name === 'content-length') length = Number(value);
       else if (name === 'transfer-encoding' || name === 'connection' || name === 'keep-alive') continue;
       else if (name === 'date') hasDate = true;
-      if (!validValue(value)) continue;
+      if (!fieldValueOk(value, 0, value.length)) continue; // a web handler's CR, LF or NUL is dropped, never relayed
       head += name + ': ' + value + '\r\n';
     }
     if (!hasDate) head += 'date: ' + this.server.date + '\r\n';
-    const noBody = req.method === 'HEAD' || status === 204 || status === 304 || status < 200;
-    let body = noBody ? null : res.body;
-    if (body === null && noBody) void res.body?.cancel().catch(() => undefined);
-    this.chunked = false;
-    if (!noBody && length < 0) {
-      if (body === null) head += 'content-length: 0\r\n';
-      else if (req.head.http10) this.keepAlive = false;
-      else {
-        this.chunked = true;
-        head += 'transfer-encoding: chunked\r\n';
-      }
-    }
-    head += this.connectionHeader() + '\r\n';
-    this.responding = true;
+    head += this.headEnd(status, length, res.body !== null);
+    const body = this.noBody(status) ? null : res.body;
     if (body === null) {
+      void res.body?.cancel().catch(() => undefined);
       this.socket.write(head);
       this.afterResponse();
       return;
@@ -613,12 +613,8 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
       this.phase = Phase.Discarding;
       this.lastTick = this.server.tick;
       this.early = undefined;
-      const c = this.bodySource?.controller;
-      if (c !== undefined) {
-        // Whoever still reads the body (the engine dropping it) stops.
-        this.bodySource!.controller = undefined;
-        c.error(new Error('the response went out before the request body was read'));
-      }
+      // Whoever still reads the body (the engine dropping it) stops.
+      this.bodySource?.fail('the response went out before the request body was read');
       this.resumeRead();
       return;
     }
@@ -680,19 +676,10 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     this.socket.destroy();
   }
 
-  private gone(): void {
-    if (this.closed) return;
-    this.markClosed();
-  }
-
   private markClosed(): void {
     this.closed = true;
     this.server.forget(this);
-    const c = this.bodySource?.controller;
-    if (c !== undefined) {
-      this.bodySource!.controller = undefined;
-      c.error(new Error('client went away'));
-    }
+    this.bodySource?.fail('client went away');
     const body = this.replyBody;
     this.replyBody = undefined;
     body?.cancel();
@@ -703,15 +690,6 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     this.drainWaiter = undefined;
     waiter?.();
   }
-}
-
-/** False for a header value a client must never see raw (CR, LF, NUL): a web handler's mistake is dropped, not relayed. */
-function validValue(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 13 || c === 10 || c === 0) return false;
-  }
-  return true;
 }
 
 /** The request as a web `Request` for the web app. */

@@ -57,8 +57,10 @@ export class Http1Server {
   readonly idleTicks: number;
   /** True once `stop` was called: every response then closes its connection. */
   draining = false;
-  /** The `Date` header value, refreshed by the sweep. */
+  /** The `Date` header value, refreshed by the sweep about once a second. */
   date = new Date().toUTCString();
+  /** Sweeps between two refreshes of `date`. */
+  private readonly dateTicks: number;
   private readonly live = new Set<ClientConnection>();
   private listener: Listener | undefined = undefined;
   private readonly sweeper: ReturnType<typeof setInterval>;
@@ -68,6 +70,7 @@ export class Http1Server {
     this.options = options;
     const sweepMs = Math.max(SWEEP_MIN_MS, Math.min(SWEEP_MAX_MS, Math.floor(options.idleTimeoutMs / 8)));
     this.idleTicks = Math.ceil(options.idleTimeoutMs / sweepMs) + 1;
+    this.dateTicks = Math.max(1, Math.round(1000 / sweepMs));
     this.sweeper = setInterval(() => this.sweep(), sweepMs);
     (this.sweeper as { unref?: () => void }).unref?.();
   }
@@ -93,7 +96,7 @@ export class Http1Server {
 
   private sweep(): void {
     const tick = ++this.tick;
-    if ((tick & 7) === 0 || this.idleTicks < 64) this.date = new Date().toUTCString();
+    if (tick % this.dateTicks === 0) this.date = new Date().toUTCString();
     for (const conn of this.live) conn.check(tick);
   }
 
@@ -105,12 +108,13 @@ export class Http1Server {
     this.draining = true;
     this.listener?.close();
     for (const conn of [...this.live]) conn.closeWhenIdle();
-    if (this.live.size === 0) return this.close();
     return new Promise<void>((resolve) => {
       this.drained = () => {
         this.drained = undefined;
-        void this.close().then(resolve);
+        clearInterval(this.sweeper);
+        resolve();
       };
+      if (this.live.size === 0) this.drained();
     });
   }
 
@@ -119,11 +123,6 @@ export class Http1Server {
     this.draining = true;
     this.listener?.close();
     for (const conn of [...this.live]) conn.destroy();
-    void this.close();
-  }
-
-  private close(): Promise<void> {
     clearInterval(this.sweeper);
-    return Promise.resolve();
   }
 }
