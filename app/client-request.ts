@@ -37,12 +37,22 @@ export interface ForwardedResponse {
   readonly status: number;
   readonly reason: string;
   /** The headers the client gets (hop-by-hop ones dropped, golb's added). */
-  readonly headers: [string, string][];
+  readonly headers: ResponseHeaderBlock;
   readonly body: ResponseBody | null;
   /** The body's Content-Length (among `headers`), -1 when the upstream did not frame it by length. */
   readonly length: number;
   /** The backend that answered, `host:port`. */
   readonly backend: string;
+}
+
+/** A proxied response's header lines, written straight into the client's response head, or taken as pairs. */
+export interface ResponseHeaderBlock {
+  /** How many bytes `writeTo` writes. */
+  readonly byteLength: number;
+  /** Writes the lines (`Name: value\r\n` each, no blank line) into `buf` at `at`; returns the offset after them. */
+  writeTo(buf: Buffer, at: number): number;
+  /** The headers as pairs, names lower-cased, for a web `Response`. */
+  pairs(): [string, string][];
 }
 
 /** What a proxy route answers: a proxied response, or one golb made (an error, the dummy handler). */
@@ -54,7 +64,7 @@ export type ProxyHandler = (req: ClientRequest) => Promise<ProxyReply>;
 /** The reply as a web `Response`. */
 export function toResponse(reply: ProxyReply): Response {
   if (reply instanceof Response) return reply;
-  return new Response(reply.body === null ? null : reply.body.stream(), { status: reply.status, statusText: reply.reason, headers: reply.headers });
+  return new Response(reply.body === null ? null : reply.body.stream(), { status: reply.status, statusText: reply.reason, headers: reply.headers.pairs() });
 }
 
 /** A fetch-style `Request` (with what its server handed along) as a {@link ClientRequest}. */

@@ -167,7 +167,7 @@ export async function forwardWithRetries(f: Forwarder, call: ForwardCall): Promi
     requestEnded(state, ended - attemptStarted, ended);
     if (markSucceeded(state)) logger.info(`${f.noun} answers again`, { [f.noun]: backend.address });
     observer.response(label, backend.address, res.status, ended - attemptStarted);
-    return { status: res.status, reason: res.reason, headers: clientResponseHeaders(res.headers, ctx), body: res.body, length: res.length, backend: backend.address };
+    return { status: res.status, reason: res.head.reason, headers: clientResponseHeaders(res.head, ctx), body: res.body, length: res.length, backend: backend.address };
   }
 }
 

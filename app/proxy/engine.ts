@@ -8,6 +8,7 @@
  * research/pitfalls.md §1–4).
  * @module
  */
+import type { ResponseHead } from './response-parser.ts';
 
 /** A request for one upstream. */
 export interface UpstreamRequest {
@@ -73,12 +74,11 @@ export interface ResponseBody {
 /** The upstream's response; the body streams as it arrives. */
 export interface UpstreamResponse {
   status: number;
-  reason: string;
-  /** Header pairs as received (lower-case names, duplicates kept). */
-  headers: [string, string][];
+  /** The parsed head: reason phrase, headers (as bytes, or as pairs on demand), framing. */
+  head: ResponseHead;
   /** The body, null when the response has none (HEAD, 204, 304, length 0). */
   body: ResponseBody | null;
-  /** The body's length when the upstream framed it by Content-Length (its header is among `headers`); -1 otherwise. */
+  /** The body's length when the upstream framed it by Content-Length (its header is in `head`); -1 otherwise. */
   length: number;
 }
 

@@ -196,7 +196,7 @@ export class Exchange implements ResponseSink, ResponseBody {
   head(head: ResponseHead): void {
     this.keepAlive = head.keepAlive;
     this.hasBody = head.framing !== 'none';
-    this.parsed = { status: head.status, reason: head.reason, headers: head.headers, body: null, length: head.framing === 'length' ? head.length : -1 };
+    this.parsed = { status: head.status, head, body: null, length: head.framing === 'length' ? head.length : -1 };
   }
 
   body(chunk: Uint8Array): void {

@@ -11,7 +11,9 @@
  * drops its own copy, never golb's (the Fabio CVE-2025-48865 pattern).
  * @module
  */
-import type { HeaderLookup } from '../client-request.ts';
+import type { HeaderLookup, ResponseHeaderBlock } from '../client-request.ts';
+import { bytesAre } from './http-syntax.ts';
+import { FIELD_INTS, Kind, type ResponseHead } from './response-parser.ts';
 
 /** Request headers never copied to the upstream. */
 const DROP_ON_REQUEST = new Set([
@@ -32,19 +34,6 @@ const DROP_ON_REQUEST = new Set([
   'x-forwarded-proto',
   'via',
   'x-golb-forwarded-by',
-]);
-
-/** Response headers never copied to the client. */
-const DROP_ON_RESPONSE = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
 ]);
 
 /** Headers a `Connection` token may not remove: framing and routing stay golb's. */
@@ -116,36 +105,104 @@ export function upstreamHeaderBlock(headers: HeaderLookup, ctx: ForwardContext):
 }
 
 /**
- * The client's response headers from the upstream's: hop-by-hop ones and those
- * the upstream's `Connection` names dropped, duplicates (Set-Cookie) kept, and
- * golb's `Via`, timestamp and `X-Final-Host` replacing any upstream value.
- * Returned as pairs, a `HeadersInit` the servers take in one call.
+ * The client's response headers from the upstream's head: hop-by-hop ones and
+ * those the upstream's `Connection` names dropped, duplicates (Set-Cookie)
+ * kept, and golb's `Via`, timestamp and `X-Final-Host` replacing any upstream
+ * value. The kept lines are copied to the client as the upstream sent them
+ * (no string per header); {@link ClientHeaders.pairs} gives them as pairs for
+ * a web `Response`.
  */
-export function clientResponseHeaders(upstream: readonly [string, string][], ctx: ForwardContext): [string, string][] {
-  let nominated: Set<string> | undefined;
-  for (const [name, value] of upstream) {
-    if (name !== 'connection') continue;
-    const tokens = connectionTokens(value);
-    if (tokens !== undefined) for (const t of tokens) (nominated ??= new Set()).add(t);
-  }
-  const out: [string, string][] = [];
+export function clientResponseHeaders(head: ResponseHead, ctx: ForwardContext): ClientHeaders {
+  const { raw, fields, connectionNames } = head;
   const timestampHeader = ctx.timestampHeader;
+  const kept: number[] = [];
+  let bytes = 0;
   let via: string | undefined;
-  for (const pair of upstream) {
-    const name = pair[0];
-    if (DROP_ON_RESPONSE.has(name) || (nominated !== undefined && nominated.has(name))) continue;
-    if (name === 'via') {
-      via = via === undefined ? pair[1] : `${via}, ${pair[1]}`;
+  for (let i = 0; i < fields.length; i += FIELD_INTS) {
+    const kind = fields[i + 5];
+    if (kind !== Kind.Other && kind !== Kind.Length && kind !== Kind.Via) continue; // hop-by-hop, golb's own, or dropped by the parser
+    const start = fields[i]!;
+    const colon = fields[i + 1]!;
+    if (connectionNames !== undefined && kind !== Kind.Length && nominated(raw, start, colon, connectionNames)) continue;
+    if (kind === Kind.Via) {
+      const value = raw.toString('latin1', fields[i + 2]!, fields[i + 3]!);
+      via = via === undefined ? value : `${via}, ${value}`;
       continue;
     }
-    if (name === timestampHeader || name === 'x-final-host') continue; // golb's own, set below
-    out.push(pair);
+    if (bytesAre(raw, start, colon, timestampHeader)) continue; // golb's own, set below
+    kept.push(i);
+    bytes += fields[i + 4]! + 2 - start;
   }
-  out.push(['via', via === undefined ? ctx.via : `${via}, ${ctx.via}`], [timestampHeader, ctx.timestamp], ['x-final-host', ctx.finalHost]);
-  return out;
+  const own = `via: ${via === undefined ? ctx.via : `${via}, ${ctx.via}`}\r\n${timestampHeader}: ${ctx.timestamp}\r\nx-final-host: ${ctx.finalHost}\r\n`;
+  return new ClientHeaders(head, kept, own, bytes + own.length);
 }
+
+/** True when the `Connection` header named the header `raw[from, to)`; Host can never be named. */
+function nominated(raw: Buffer, from: number, to: number, names: readonly string[]): boolean {
+  if (bytesAre(raw, from, to, 'host')) return false;
+  for (const name of names) if (bytesAre(raw, from, to, name)) return true;
+  return false;
+}
+
+/** The header lines of a proxied response: the upstream's kept lines, as bytes, then golb's. */
+export class ClientHeaders implements ResponseHeaderBlock {
+  private readonly head: ResponseHead;
+  /** The kept headers: offsets into `head.fields`. */
+  private readonly kept: readonly number[];
+  /** golb's lines (`Via`, timestamp, `X-Final-Host`), `Name: value\r\n` each. */
+  private readonly own: string;
+  readonly byteLength: number;
+
+  constructor(head: ResponseHead, kept: number[], own: string, byteLength: number) {
+    this.head = head;
+    this.kept = kept;
+    this.own = own;
+    this.byteLength = byteLength;
+  }
+
+  writeTo(buf: Buffer, at: number): number {
+    const { raw, fields } = this.head;
+    // Adjacent kept lines go in one copy.
+    let runStart = -1;
+    let runEnd = -1;
+    for (const i of this.kept) {
+      const start = fields[i]!;
+      const end = fields[i + 4]! + 2;
+      if (start === runEnd) runEnd = end;
+      else {
+        if (runEnd >= 0) at += raw.copy(buf, at, runStart, runEnd);
+        runStart = start;
+        runEnd = end;
+      }
+    }
+    if (runEnd >= 0) at += raw.copy(buf, at, runStart, runEnd);
+    return at + buf.write(this.own, at, 'latin1');
+  }
+
+  pairs(): [string, string][] {
+    const { raw, fields } = this.head;
+    const out: [string, string][] = [];
+    for (const i of this.kept) out.push([raw.toString('latin1', fields[i]!, fields[i + 1]!).toLowerCase(), raw.toString('latin1', fields[i + 2]!, fields[i + 3]!)]);
+    const own = this.own;
+    for (let at = 0; at < own.length; ) {
+      const colon = own.indexOf(': ', at);
+      const eol = own.indexOf('\r\n', colon);
+      out.push([own.slice(at, colon), own.slice(colon + 2, eol)]);
+      at = eol + 2;
+    }
+    return out;
+  }
+}
+
+/** The timestamp of the last call and its text: requests in the same millisecond share one string. */
+let stampMs = Number.NaN;
+let stamp = '';
 
 /** Unix time in seconds with 7 decimals, the seed's `X-Forwarded-Host-<node>` value. */
 export function unixTimestamp(ms: number): string {
-  return (ms / 1000).toFixed(7);
+  if (ms !== stampMs) {
+    stampMs = ms;
+    stamp = (ms / 1000).toFixed(7);
+  }
+  return stamp;
 }

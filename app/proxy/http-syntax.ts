@@ -29,13 +29,6 @@ export function digits(value: string): number {
   return n;
 }
 
-/** Removes every `name` pair from a header list, in place. */
-export function removeHeader(headers: [string, string][], name: string): void {
-  let n = 0;
-  for (const pair of headers) if (pair[0] !== name) headers[n++] = pair;
-  headers.length = n;
-}
-
 /** Parses `1a;ext=1\r\n`; -1 when malformed. Up to 13 hex digits (below 2^53). */
 export function parseChunkSize(line: string): number {
   let i = 0;
@@ -100,4 +93,19 @@ export function listHasToken(list: string, lower: string): boolean {
     if (end === list.length) return false;
     start = end + 1;
   }
+}
+
+/**
+ * True when `buf[from, to)` is `lower` (lower-case letters, digits, `-` and
+ * other token or phrase characters), ASCII letters compared ignoring case.
+ * No string is made of the bytes.
+ */
+export function bytesAre(buf: Uint8Array, from: number, to: number, lower: string): boolean {
+  if (to - from !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    let c = buf[from + i]!;
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }

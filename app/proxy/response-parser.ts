@@ -9,7 +9,7 @@
  * never into bytes leaking into the next response of a reused connection.
  * @module
  */
-import { digits, fieldValueOk, parseChunkSize, removeHeader, TCHAR } from './http-syntax.ts';
+import { bytesAre, parseChunkSize, TCHAR } from './http-syntax.ts';
 
 export { parseChunkSize };
 
@@ -21,17 +21,92 @@ const MAX_CHUNK_LINE = 4096;
 /** How the body of a response is delimited. */
 export type Framing = 'none' | 'length' | 'chunked' | 'close';
 
-/** The parsed head of a response. */
-export interface ResponseHead {
-  status: number;
-  reason: string;
-  /** Header pairs as received, lower-cased names, duplicates kept, in order. */
-  headers: [string, string][];
-  framing: Framing;
+/** What a header's name is, as far as framing and forwarding care; the sixth int of each field in {@link ResponseHead.fields}. */
+export const enum Kind {
+  Other,
+  Length,
+  TransferEncoding,
+  Connection,
+  /** A hop-by-hop header other than the above (RFC 9110 §7.6.1): Keep-Alive, Proxy-*, TE, Trailer, Upgrade. */
+  Hop,
+  Via,
+  /** `X-Final-Host`, which golb sets itself. */
+  FinalHost,
+  /** A Content-Length next to Transfer-Encoding: dropped by the parser. */
+  Removed,
+}
+
+/** Ints per header in {@link ResponseHead.fields}. */
+export const FIELD_INTS = 6;
+
+/** Reason phrases seen per status: the usual phrase costs no string per response. */
+const REASONS = new Map<number, string>();
+
+/**
+ * The parsed head of a response. The head's bytes are kept and each header is
+ * a run of offsets into them, so a proxied response's headers are copied to
+ * the client as bytes; strings are made only when asked for (`headers`).
+ */
+export class ResponseHead {
+  /** The bytes the head was read from (the head starts at 0). */
+  readonly raw: Buffer;
+  readonly status: number;
+  /** Where the status line's CRLF starts. */
+  readonly statusEnd: number;
+  /**
+   * Per header, {@link FIELD_INTS} ints: line start, colon, value start, value
+   * end (OWS trimmed), line end (its CRLF), {@link Kind}.
+   */
+  readonly fields: readonly number[];
+  /** Lower-cased names the `Connection` header lists besides close and keep-alive. */
+  readonly connectionNames: readonly string[] | undefined;
+  readonly framing: Framing;
   /** Body length when `framing` is `length`. */
-  length: number;
+  readonly length: number;
   /** Whether the connection may be reused after this response. */
-  keepAlive: boolean;
+  readonly keepAlive: boolean;
+  private pairs: [string, string][] | undefined = undefined;
+
+  constructor(raw: Buffer, status: number, statusEnd: number, fields: number[], connectionNames: string[] | undefined, framing: Framing, length: number, keepAlive: boolean) {
+    this.raw = raw;
+    this.status = status;
+    this.statusEnd = statusEnd;
+    this.fields = fields;
+    this.connectionNames = connectionNames;
+    this.framing = framing;
+    this.length = length;
+    this.keepAlive = keepAlive;
+  }
+
+  /** The reason phrase (possibly empty). */
+  get reason(): string {
+    const raw = this.raw;
+    const end = this.statusEnd;
+    if (end <= 13) return '';
+    const known = REASONS.get(this.status);
+    if (known !== undefined && bytesAre(raw, 13, end, known)) return known;
+    const reason = raw.toString('latin1', 13, end);
+    if (REASONS.size < 64) REASONS.set(this.status, reason);
+    return reason;
+  }
+
+  /** Header pairs as received, lower-cased names, duplicates kept, in order (a Content-Length dropped for Transfer-Encoding left out). */
+  get headers(): [string, string][] {
+    if (this.pairs !== undefined) return this.pairs;
+    const pairs: [string, string][] = [];
+    const { raw, fields } = this;
+    for (let i = 0; i < fields.length; i += FIELD_INTS) {
+      if (fields[i + 5] === Kind.Removed) continue;
+      pairs.push([raw.toString('latin1', fields[i]!, fields[i + 1]!).toLowerCase(), raw.toString('latin1', fields[i + 2]!, fields[i + 3]!)]);
+    }
+    return (this.pairs = pairs);
+  }
+
+  /** The value of header `i` (an index into `fields` divided by {@link FIELD_INTS}). */
+  value(i: number): string {
+    const at = i * FIELD_INTS;
+    return this.raw.toString('latin1', this.fields[at + 2]!, this.fields[at + 3]!);
+  }
 }
 
 /** Where the parser reports. */
@@ -98,18 +173,25 @@ export class ResponseParser {
           }
           this.head = undefined;
           if (end > MAX_HEAD_BYTES) return this.fail('response head too large');
-          const rest = joined.subarray(end + 4);
-          if (!this.parseHead(joined.toString('latin1', 0, end))) return;
-          buf = rest;
+          if (!this.parseHead(joined, end)) return;
+          // The body bytes that came with the head, if any (no view made for none).
+          if (end + 4 >= joined.length) return;
+          buf = joined.subarray(end + 4);
           continue;
         }
         case State.Length: {
-          const n = Math.min(this.remaining, buf.length);
-          this.sink.body(buf.subarray(0, n));
-          this.remaining -= n;
-          buf = buf.subarray(n);
-          if (this.remaining === 0) return this.finish(buf.length > 0);
-          continue;
+          const n = buf.length;
+          const remaining = this.remaining;
+          if (n <= remaining) {
+            // The usual case: the whole read is body.
+            this.sink.body(buf);
+            this.remaining = remaining - n;
+            if (remaining === n) this.finish(false);
+            return;
+          }
+          this.sink.body(buf.subarray(0, remaining));
+          this.remaining = 0;
+          return this.finish(true);
         }
         case State.ChunkSize:
         case State.Trailers: {
@@ -176,85 +258,97 @@ export class ResponseParser {
     this.fail(this.state === State.Head ? 'upstream closed before the response' : 'upstream closed mid-body');
   }
 
-  private parseHead(text: string): boolean {
-    // Status line: `HTTP/1.x NNN[ reason]`, checked by char code (no regex or split per response).
-    let eol = text.indexOf('\r\n');
-    if (eol < 0) eol = text.length;
-    const minorCode = text.charCodeAt(7);
-    const s0 = text.charCodeAt(9) - 48;
-    const s1 = text.charCodeAt(10) - 48;
-    const s2 = text.charCodeAt(11) - 48;
+  /**
+   * Parses the head in `buf[0, end)` (`end` is where its closing CRLFCRLF
+   * starts), byte by byte: no string is made per header, only offsets
+   * ({@link ResponseHead}).
+   */
+  private parseHead(buf: Buffer, end: number): boolean {
+    // Status line: `HTTP/1.x NNN[ reason]`.
+    let eol = lineEnd(buf, 0, end);
+    const minorCode = buf[7];
+    const s0 = buf[9]! - 48;
+    const s1 = buf[10]! - 48;
+    const s2 = buf[11]! - 48;
     if (
-      !text.startsWith('HTTP/1.', 0) ||
-      (minorCode !== 48 && minorCode !== 49) ||
-      text.charCodeAt(8) !== 32 ||
-      !(s0 >= 1 && s0 <= 9 && s1 >= 0 && s1 <= 9 && s2 >= 0 && s2 <= 9) ||
-      (eol > 12 && text.charCodeAt(12) !== 32) ||
       eol < 12 ||
-      !fieldValueOk(text, 13, eol)
+      buf[0] !== 72 || buf[1] !== 84 || buf[2] !== 84 || buf[3] !== 80 || buf[4] !== 47 || buf[5] !== 49 || buf[6] !== 46 || // HTTP/1.
+      (minorCode !== 48 && minorCode !== 49) ||
+      buf[8] !== 32 ||
+      !(s0 >= 1 && s0 <= 9 && s1 >= 0 && s1 <= 9 && s2 >= 0 && s2 <= 9) ||
+      (eol > 12 && buf[12] !== 32) ||
+      !valueBytesOk(buf, 13, eol)
     ) {
       this.fail('malformed status line');
       return false;
     }
     const http10 = minorCode === 48;
     const status = s0 * 100 + s1 * 10 + s2;
-    const reason = eol > 13 ? text.slice(13, eol) : '';
-    const headers: [string, string][] = [];
+    const fields: number[] = [];
     let contentLength = -1;
     let chunked = false;
     let transferEncoding = false;
     let close = http10;
+    let connectionNames: string[] | undefined;
     let pos = eol + 2;
-    while (pos < text.length) {
-      eol = text.indexOf('\r\n', pos);
-      if (eol < 0) eol = text.length;
-      const colon = text.indexOf(':', pos);
-      if (colon <= pos || colon > eol) {
+    while (pos < end) {
+      // The name: token characters up to the colon (also catches obs-fold's leading whitespace and a space before the colon).
+      let colon = pos;
+      for (;;) {
+        if (colon >= end) {
+          this.fail('malformed header line');
+          return false;
+        }
+        const c = buf[colon]!;
+        if (c === 58) break;
+        if (c > 127 || TCHAR[c] === 0) {
+          this.fail(c === 13 || c === 10 ? 'malformed header line' : 'malformed header name');
+          return false;
+        }
+        colon++;
+      }
+      if (colon === pos) {
         this.fail('malformed header line');
         return false;
       }
-      // The name: token characters only (also catches obs-fold's leading whitespace and a space before the colon).
-      let upper = false;
-      for (let i = pos; i < colon; i++) {
-        const c = text.charCodeAt(i);
-        if (c > 127 || TCHAR[c] === 0) {
-          this.fail('malformed header name');
-          return false;
-        }
-        if (c >= 65 && c <= 90) upper = true;
-      }
-      if (!fieldValueOk(text, colon + 1, eol)) {
+      eol = lineEnd(buf, colon, end);
+      if (eol < 0 || !valueBytesOk(buf, colon + 1, eol)) {
         this.fail('malformed header value'); // a bare CR or LF, or NUL: never relayed
         return false;
       }
-      const raw = text.slice(pos, colon);
-      const name = upper ? raw.toLowerCase() : raw;
-      const value = text.slice(colon + 1, eol).trim();
-      pos = eol + 2;
-      if (name === 'content-length') {
-        const n = digits(value);
+      let vs = colon + 1;
+      let ve = eol;
+      while (vs < ve && (buf[vs] === 32 || buf[vs] === 9)) vs++;
+      while (ve > vs && (buf[ve - 1] === 32 || buf[ve - 1] === 9)) ve--;
+      const kind = kindOf(buf, pos, colon);
+      if (kind === Kind.Length) {
+        const n = digitsAt(buf, vs, ve);
         if (n < 0 || (contentLength >= 0 && contentLength !== n)) {
           this.fail('bad or conflicting Content-Length');
           return false;
         }
         contentLength = n;
-      } else if (name === 'transfer-encoding') {
+      } else if (kind === Kind.TransferEncoding) {
         transferEncoding = true;
-        const codings = value.toLowerCase().split(',');
-        chunked = codings[codings.length - 1]!.trim() === 'chunked';
-      } else if (name === 'connection') {
-        // The common value first, without splitting.
-        if (value.length === 10 && value.toLowerCase() === 'keep-alive') {
-          if (http10) close = false;
-        } else {
-          for (const t of value.toLowerCase().split(',')) {
-            const token = t.trim();
-            if (token === 'close') close = true;
-            else if (token === 'keep-alive' && http10) close = false;
-          }
+        chunked = lastTokenIs(buf, vs, ve, CHUNKED);
+      } else if (kind === Kind.Connection) {
+        // Tokens other than close and keep-alive name hop-by-hop headers (rare: strings only then).
+        for (let t = vs; t <= ve; ) {
+          let comma = t;
+          while (comma < ve && buf[comma] !== 44) comma++;
+          let a = t;
+          let b = comma;
+          while (a < b && (buf[a] === 32 || buf[a] === 9)) a++;
+          while (b > a && (buf[b - 1] === 32 || buf[b - 1] === 9)) b--;
+          if (bytesAre(buf, a, b, CLOSE)) close = true;
+          else if (bytesAre(buf, a, b, KEEP_ALIVE)) {
+            if (http10) close = false;
+          } else if (b > a) (connectionNames ??= []).push(buf.toString('latin1', a, b).toLowerCase());
+          t = comma + 1;
         }
       }
-      headers.push([name, value]);
+      fields.push(pos, colon, vs, ve, eol, kind);
+      pos = eol + 2;
     }
     if (status < 200) {
       if (status === 101) {
@@ -265,7 +359,9 @@ export class ResponseParser {
     }
     // TE overrides CL, and a proxy must drop the received CL before forwarding
     // (RFC 9112 §6.3): relayed next to a re-framed body it would cut it short.
-    if (transferEncoding && contentLength >= 0) removeHeader(headers, 'content-length');
+    if (transferEncoding && contentLength >= 0) {
+      for (let i = 5; i < fields.length; i += FIELD_INTS) if (fields[i] === Kind.Length) fields[i] = Kind.Removed;
+    }
     let framing: Framing;
     if (this.noBody || status === 204 || status === 304) framing = 'none';
     else if (transferEncoding) framing = chunked ? 'chunked' : 'close';
@@ -273,7 +369,8 @@ export class ResponseParser {
     else framing = 'close';
     // TE with CL is a smuggling signature (RFC 9112 §6.1): frame by TE, never reuse.
     const keepAlive = !close && framing !== 'close' && !(transferEncoding && contentLength >= 0);
-    const head: ResponseHead = { status, reason, headers, framing, length: contentLength, keepAlive };
+    const statusEnd = lineEnd(buf, 0, end);
+    const head = new ResponseHead(buf, status, statusEnd, fields, connectionNames, framing, contentLength, keepAlive);
     this.state = framing === 'length' ? State.Length : framing === 'chunked' ? State.ChunkSize : framing === 'close' ? State.Close : State.Done;
     this.remaining = contentLength;
     this.sink.head(head);
@@ -289,5 +386,77 @@ export class ResponseParser {
   private fail(reason: string): void {
     this.state = State.Failed;
     this.sink.error(reason);
+  }
+}
+
+const CLOSE = 'close';
+const KEEP_ALIVE = 'keep-alive';
+const CHUNKED = 'chunked';
+
+/** Where the line starting at or after `from` ends (its CR), `end` for the head's last line; -1 for a bare CR. */
+function lineEnd(buf: Buffer, from: number, end: number): number {
+  for (let i = from; i < end; i++) {
+    if (buf[i] === 13) return buf[i + 1] === 10 ? i : -1;
+  }
+  return end;
+}
+
+/** False when a field value (or reason phrase) holds LF or NUL (a CR ends the line before it). */
+function valueBytesOk(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = buf[i];
+    if (c === 10 || c === 0) return false;
+  }
+  return true;
+}
+
+/** A Content-Length value in `buf[from, to)`: 1 to 15 decimal digits; -1 otherwise. */
+function digitsAt(buf: Buffer, from: number, to: number): number {
+  if (to <= from || to - from > 15) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** True when the last comma-separated element of `buf[from, to)` is `lower`, ignoring case and OWS. */
+function lastTokenIs(buf: Buffer, from: number, to: number, lower: string): boolean {
+  let a = to;
+  while (a > from && buf[a - 1] !== 44) a--;
+  let b = to;
+  while (a < b && (buf[a] === 32 || buf[a] === 9)) a++;
+  while (b > a && (buf[b - 1] === 32 || buf[b - 1] === 9)) b--;
+  return bytesAre(buf, a, b, lower);
+}
+
+/** The {@link Kind} of the header name in `buf[from, to)` (token characters, checked), by length first. */
+function kindOf(buf: Buffer, from: number, to: number): Kind {
+  switch (to - from) {
+    case 2:
+      return bytesAre(buf, from, to, 'te') ? Kind.Hop : Kind.Other;
+    case 3:
+      return bytesAre(buf, from, to, 'via') ? Kind.Via : Kind.Other;
+    case 7:
+      return bytesAre(buf, from, to, 'trailer') || bytesAre(buf, from, to, 'upgrade') ? Kind.Hop : Kind.Other;
+    case 10:
+      if (bytesAre(buf, from, to, 'connection')) return Kind.Connection;
+      return bytesAre(buf, from, to, KEEP_ALIVE) ? Kind.Hop : Kind.Other;
+    case 12:
+      return bytesAre(buf, from, to, 'x-final-host') ? Kind.FinalHost : Kind.Other;
+    case 14:
+      return bytesAre(buf, from, to, 'content-length') ? Kind.Length : Kind.Other;
+    case 16:
+      return bytesAre(buf, from, to, 'proxy-connection') ? Kind.Hop : Kind.Other;
+    case 17:
+      return bytesAre(buf, from, to, 'transfer-encoding') ? Kind.TransferEncoding : Kind.Other;
+    case 18:
+      return bytesAre(buf, from, to, 'proxy-authenticate') ? Kind.Hop : Kind.Other;
+    case 19:
+      return bytesAre(buf, from, to, 'proxy-authorization') ? Kind.Hop : Kind.Other;
+    default:
+      return Kind.Other;
   }
 }

@@ -186,8 +186,10 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
   private responding = false;
   /** A refusal of the current request (its body broke) that replaces whatever the route answers. */
   private refusal: { status: number; reason: string } | undefined = undefined;
-  /** A response head waiting to go out with the first body bytes. */
-  private pendingHead: string | undefined = undefined;
+  /** A response head waiting to go out with the first body bytes: a web answer's text, or a proxied answer's bytes (with room for a small body after them). */
+  private pendingHead: string | Buffer | undefined = undefined;
+  /** The bytes of a Buffer `pendingHead` that are the head. */
+  private headLength = 0;
   private chunked = false;
   private replyBody: ResponseBody | undefined = undefined;
   /** Wakes a web response body writer waiting for a drain. */
@@ -475,36 +477,59 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     return this.current!.method === 'HEAD' || status === 204 || status === 304 || status < 200;
   }
 
-  /** Writes a proxied answer: its head, then its body as the engine delivers it. */
+  /**
+   * Writes a proxied answer: its head, rendered into one buffer with room for
+   * a small Content-Length body (so head and body go out in one send), then
+   * its body as the engine delivers it.
+   */
   private writeForwarded(reply: ForwardedResponse): void {
     const status = reply.status;
-    let head = this.statusLine(status, reply.reason);
-    const headers = reply.headers;
-    for (let i = 0; i < headers.length; i++) {
-      const pair = headers[i]!;
-      head += pair[0] + ': ' + pair[1] + '\r\n';
-    }
+    const statusLine = this.statusLine(status, reply.reason);
     const body = reply.body;
-    head += this.headEnd(status, reply.length, body !== null);
-    if (body === null || this.noBody(status)) {
+    const end = this.headEnd(status, reply.length, body !== null);
+    const headers = reply.headers;
+    const headLength = statusLine.length + headers.byteLength + end.length;
+    const bodyFollows = body !== null && !this.noBody(status);
+    const room = bodyFollows && !this.chunked && reply.length > 0 && reply.length <= MERGE_LIMIT ? reply.length : 0;
+    const head = Buffer.allocUnsafe(headLength + room);
+    head.write(end, headers.writeTo(head, head.write(statusLine, 0, 'latin1')), 'latin1');
+    if (!bodyFollows) {
       body?.cancel();
       this.socket.write(head);
       this.afterResponse();
       return;
     }
     this.pendingHead = head;
+    this.headLength = headLength;
     this.replyBody = body;
     body.pipe(this.sink);
+  }
+
+  /** The response head waiting for the first body bytes, without its unused room. */
+  private takeHead(): string | Buffer | undefined {
+    const head = this.pendingHead;
+    if (head === undefined) return undefined;
+    this.pendingHead = undefined;
+    return typeof head === 'string' || head.length === this.headLength ? head : head.subarray(0, this.headLength);
   }
 
   /** Body bytes of the answer (the head first, when it has not gone out); false when the client is slow to read. */
   writeBody(chunk: Uint8Array): boolean {
     if (this.closed) return false;
     let ok: boolean;
-    const head = this.pendingHead;
-    if (head !== undefined) {
-      this.pendingHead = undefined;
-      if (!this.chunked && chunk.length <= MERGE_LIMIT) {
+    const pending = this.pendingHead;
+    if (pending !== undefined) {
+      if (typeof pending !== 'string' && chunk.length <= pending.length - this.headLength) {
+        // Into the room left after the head: one send for a small answer.
+        this.pendingHead = undefined;
+        const used = this.headLength + chunk.length;
+        pending.set(chunk, this.headLength);
+        ok = this.socket.write(used === pending.length ? pending : pending.subarray(0, used));
+        if (!ok) this.writeBlocked();
+        return ok;
+      }
+      const head = this.takeHead()!;
+      if (typeof head === 'string' && !this.chunked && chunk.length <= MERGE_LIMIT) {
         // One write for head and body: one send(2) for a small answer.
         const both = Buffer.allocUnsafe(head.length + chunk.length);
         both.write(head, 0, 'latin1');
@@ -529,11 +554,8 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
   /** The answer's body is complete. */
   bodyEnd(): void {
     if (this.closed) return;
-    const head = this.pendingHead;
-    if (head !== undefined) {
-      this.pendingHead = undefined;
-      this.socket.write(head);
-    }
+    const head = this.takeHead();
+    if (head !== undefined) this.socket.write(head);
     if (this.chunked) this.socket.write('0\r\n\r\n');
     this.replyBody = undefined;
     this.afterResponse();

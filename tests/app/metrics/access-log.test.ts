@@ -15,7 +15,7 @@ function logged(mode: 'prod' | 'dev') {
   const handler = async (req: ClientRequest): Promise<ProxyReply> => {
     clock += 12.3456;
     return req.target.includes('/known/')
-      ? { status: 201, reason: 'Created', headers: [['x-final-host', '10.0.0.1:80']], body: null, length: -1, backend: '10.0.0.1:80' }
+      ? { status: 201, reason: 'Created', headers: { byteLength: 0, writeTo: (_buf, at) => at, pairs: () => [['x-final-host', '10.0.0.1:80']] }, body: null, length: -1, backend: '10.0.0.1:80' }
       : new Response('{}', { status: 404 });
   };
   return { lines, handler: webHandler(withAccessLog(handler, { logger, monotonic: () => clock }), runtime) };

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { clientResponseHeaders, upstreamHeaderBlock, type ForwardContext } from '../../../app/proxy/forward-headers.ts';
+import { ClientHeaders, clientResponseHeaders, upstreamHeaderBlock, type ForwardContext } from '../../../app/proxy/forward-headers.ts';
+import { ResponseParser, type ResponseHead } from '../../../app/proxy/response-parser.ts';
 
 const ctx: ForwardContext = {
   clientAddress: '192.0.2.7',
@@ -55,21 +56,36 @@ test("a Connection header naming X-Forwarded-For cannot remove golb's own", () =
   assert.ok(!out.some((l) => l.includes('6.6.6.6')));
 });
 
+/** The parsed head of an upstream response with these header lines. */
+function upstreamHead(...lines: string[]): ResponseHead {
+  let head: ResponseHead | undefined;
+  const parser = new ResponseParser({ head: (h) => (head = h), body: () => undefined, end: () => undefined, error: (r) => assert.fail(r) }, false);
+  parser.feed(Buffer.from(`HTTP/1.1 200 OK\r\n${lines.map((l) => `${l}\r\n`).join('')}\r\n`, 'latin1'));
+  return head!;
+}
+
+/** The header lines as golb writes them to the client. */
+function rendered(block: ClientHeaders): string {
+  const buf = Buffer.alloc(block.byteLength + 4, '#');
+  assert.equal(block.writeTo(buf, 2), block.byteLength + 2);
+  return buf.toString('latin1');
+}
+
 test('response: hop-by-hop and nominated headers dropped, Set-Cookie kept separate, seed headers added', () => {
   const h = new Headers(clientResponseHeaders(
-    [
-      ['connection', 'x-internal'],
-      ['x-internal', 'secret'],
-      ['keep-alive', 'timeout=5'],
-      ['transfer-encoding', 'chunked'],
-      ['set-cookie', 'a=1'],
-      ['set-cookie', 'b=2'],
-      ['content-type', 'text/plain'],
-      ['x-final-host', 'spoofed'],
-      ['X-Forwarded-Host-Node-A'.toLowerCase(), 'spoofed'],
-    ],
+    upstreamHead(
+      'Connection: X-Internal',
+      'x-internal: secret',
+      'Keep-Alive: timeout=5',
+      'transfer-encoding: chunked',
+      'set-cookie: a=1',
+      'Set-Cookie: b=2',
+      'content-type: text/plain',
+      'X-Final-Host: spoofed',
+      'X-Forwarded-Host-Node-A: spoofed',
+    ),
     ctx,
-  ));
+  ).pairs());
   assert.equal(h.get('x-internal'), null);
   assert.equal(h.get('connection'), null);
   assert.equal(h.get('keep-alive'), null);
@@ -81,10 +97,26 @@ test('response: hop-by-hop and nominated headers dropped, Set-Cookie kept separa
 });
 
 test("response: the upstream's Via is kept ahead of golb's; Connection: keep-alive names nothing", () => {
-  const h = new Headers(clientResponseHeaders([['connection', 'Keep-Alive'], ['via', '1.1 pod'], ['x-a', '1']], ctx));
+  const h = new Headers(clientResponseHeaders(upstreamHead('connection: Keep-Alive', 'Via: 1.1 pod', 'x-a: 1'), ctx).pairs());
   assert.equal(h.get('via'), '1.1 pod, 1.1 node-a');
   assert.equal(h.get('x-a'), '1');
   assert.equal(h.get('connection'), null);
+});
+
+test('response: kept lines are copied byte for byte, dropped ones cut out, golb\'s appended', () => {
+  const block = clientResponseHeaders(upstreamHead('Server: up', 'Content-Length:  5 ', 'Connection: close, X-Trace', 'X-Trace: 1', 'Via: 1.0 a', 'Date: now', 'Upgrade: h2c'), ctx);
+  assert.equal(
+    rendered(block),
+    '##Server: up\r\nContent-Length:  5 \r\nDate: now\r\nvia: 1.0 a, 1.1 node-a\r\nx-forwarded-host-node-a: 1700000000.0000000\r\nx-final-host: 10.0.0.1:8080\r\n##',
+  );
+  assert.deepEqual(block.pairs().slice(0, 3), [['server', 'up'], ['content-length', '5'], ['date', 'now']]);
+});
+
+test('response: a Content-Length next to Transfer-Encoding is not relayed, and Connection cannot name Content-Length or Host', () => {
+  const te = clientResponseHeaders(upstreamHead('Content-Length: 9', 'Transfer-Encoding: chunked', 'X-A: 1'), ctx);
+  assert.deepEqual(te.pairs()[0], ['x-a', '1']);
+  const named = clientResponseHeaders(upstreamHead('Connection: content-length, host', 'Content-Length: 0', 'Host: h'), ctx);
+  assert.deepEqual(named.pairs().slice(0, 2), [['content-length', '0'], ['host', 'h']]);
 });
 
 test('a forwarded request keeps the original X-Forwarded-Host; a gateway target gets the forwarding mark', () => {
