@@ -109,3 +109,10 @@ export function bytesAre(buf: Uint8Array, from: number, to: number, lower: strin
   }
   return true;
 }
+
+/** True when `buf[from, to)` holds exactly the characters of `text` (one byte each). */
+export function sameBytes(buf: Uint8Array, from: number, to: number, text: string): boolean {
+  if (to - from !== text.length) return false;
+  for (let i = 0; i < text.length; i++) if (buf[from + i] !== text.charCodeAt(i)) return false;
+  return true;
+}

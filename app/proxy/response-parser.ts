@@ -9,7 +9,7 @@
  * never into bytes leaking into the next response of a reused connection.
  * @module
  */
-import { bytesAre, parseChunkSize, TCHAR } from './http-syntax.ts';
+import { bytesAre, parseChunkSize, sameBytes, TCHAR } from './http-syntax.ts';
 
 export { parseChunkSize };
 
@@ -84,7 +84,7 @@ export class ResponseHead {
     const end = this.statusEnd;
     if (end <= 13) return '';
     const known = REASONS.get(this.status);
-    if (known !== undefined && bytesAre(raw, 13, end, known)) return known;
+    if (known !== undefined && sameBytes(raw, 13, end, known)) return known;
     const reason = raw.toString('latin1', 13, end);
     if (REASONS.size < 64) REASONS.set(this.status, reason);
     return reason;

@@ -223,7 +223,9 @@ export class RequestParser {
     }
     this.partial = undefined;
     if (end + 4 > MAX_REQUEST_HEAD) return this.fail(431, 'request head too large');
-    const rest = buf.subarray(end + 4 - oldLength); // a view into the fed buffer, not the joined copy
+    const used = end + 4 - oldLength;
+    // What follows the head: a view into the fed buffer, not the joined copy (none made when nothing follows).
+    const rest = used === buf.length ? EMPTY : buf.subarray(used);
     this.parseHead(joined.toString('latin1', 0, end));
     return rest;
   }
@@ -238,7 +240,7 @@ export class RequestParser {
       } else if (c !== 13) break;
       if (++this.blank > 2 * MAX_EMPTY_LINES) return this.fail(400, 'too many empty lines before the request line');
     }
-    return buf.subarray(i);
+    return i === 0 ? buf : buf.subarray(i);
   }
 
   /** Parses a head (without its final CRLFCRLF), reports it and sets up the body. */
