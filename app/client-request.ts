@@ -45,11 +45,11 @@ export interface ForwardedResponse {
   readonly backend: string;
 }
 
-/** A proxied response's header lines, written straight into the client's response head, or taken as pairs. */
+/** A proxied response's status line and header lines, written straight into the client's response head, or taken as pairs. */
 export interface ResponseHeaderBlock {
   /** How many bytes `writeTo` writes. */
   readonly byteLength: number;
-  /** Writes the lines (`Name: value\r\n` each, no blank line) into `buf` at `at`; returns the offset after them. */
+  /** Writes the status line (`HTTP/1.1 status reason\r\n`) and the header lines (`Name: value\r\n` each, no blank line) into `buf` at `at`; returns the offset after them. */
   writeTo(buf: Buffer, at: number): number;
   /** The headers as pairs, names lower-cased, for a web `Response`. */
   pairs(): [string, string][];

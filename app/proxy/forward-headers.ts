@@ -133,8 +133,29 @@ export function clientResponseHeaders(head: ResponseHead, ctx: ForwardContext): 
     kept.push(i);
     bytes += fields[i + 4]! + 2 - start;
   }
-  const own = `via: ${via === undefined ? ctx.via : `${via}, ${ctx.via}`}\r\n${timestampHeader}: ${ctx.timestamp}\r\nx-final-host: ${ctx.finalHost}\r\n`;
-  return new ClientHeaders(head, kept, own, bytes + own.length);
+  const own = ownLines(ctx, via);
+  // The status line is sent as received but as HTTP/1.1, with the SP before an empty reason phrase.
+  const statusBytes = head.statusEnd + 2 + (head.raw[7] === 49 ? 0 : HTTP11.length - 8) + (head.statusEnd === 12 ? 1 : 0);
+  return new ClientHeaders(head, kept, own, statusBytes + bytes + own.length);
+}
+
+/** `HTTP/1.1`, the version of every status line golb sends. */
+const HTTP11 = Buffer.from('HTTP/1.1', 'latin1');
+
+/** golb's lines of the last response from each backend, as bytes: responses from one backend in the same millisecond share them. */
+const ownCache = new Map<string, { via: string; timestampHeader: string; timestamp: string; bytes: Buffer }>();
+const OWN_CACHE_MAX = 1024;
+
+/** golb's `Via`, timestamp and `X-Final-Host` lines; `via` is the upstream's Via value, if any. */
+function ownLines(ctx: ForwardContext, via: string | undefined): Buffer {
+  const { finalHost, timestamp, timestampHeader } = ctx;
+  if (via !== undefined) return Buffer.from(`via: ${via}, ${ctx.via}\r\n${timestampHeader}: ${timestamp}\r\nx-final-host: ${finalHost}\r\n`, 'latin1');
+  const hit = ownCache.get(finalHost);
+  if (hit !== undefined && hit.timestamp === timestamp && hit.via === ctx.via && hit.timestampHeader === timestampHeader) return hit.bytes;
+  const bytes = Buffer.from(`via: ${ctx.via}\r\n${timestampHeader}: ${timestamp}\r\nx-final-host: ${finalHost}\r\n`, 'latin1');
+  if (hit === undefined && ownCache.size >= OWN_CACHE_MAX) ownCache.clear();
+  ownCache.set(finalHost, { via: ctx.via, timestampHeader, timestamp, bytes });
+  return bytes;
 }
 
 /** True when the `Connection` header named the header `raw[from, to)`; Host can never be named. */
@@ -144,16 +165,16 @@ function nominated(raw: Buffer, from: number, to: number, names: readonly string
   return false;
 }
 
-/** The header lines of a proxied response: the upstream's kept lines, as bytes, then golb's. */
+/** The status line and header lines of a proxied response: the upstream's status and kept lines, as bytes, then golb's. */
 export class ClientHeaders implements ResponseHeaderBlock {
   private readonly head: ResponseHead;
   /** The kept headers: offsets into `head.fields`. */
   private readonly kept: readonly number[];
   /** golb's lines (`Via`, timestamp, `X-Final-Host`), `Name: value\r\n` each. */
-  private readonly own: string;
+  private readonly own: Buffer;
   readonly byteLength: number;
 
-  constructor(head: ResponseHead, kept: number[], own: string, byteLength: number) {
+  constructor(head: ResponseHead, kept: number[], own: Buffer, byteLength: number) {
     this.head = head;
     this.kept = kept;
     this.own = own;
@@ -162,28 +183,39 @@ export class ClientHeaders implements ResponseHeaderBlock {
 
   writeTo(buf: Buffer, at: number): number {
     const { raw, fields } = this.head;
-    // Adjacent kept lines go in one copy.
-    let runStart = -1;
-    let runEnd = -1;
+    // The status line as received, but always HTTP/1.1; then adjacent kept lines go in one copy with it.
+    let runStart = 0;
+    if (raw[7] !== 49) {
+      at += HTTP11.copy(buf, at);
+      runStart = 8;
+    }
+    const statusEnd = this.head.statusEnd;
+    if (statusEnd === 12) {
+      // No reason phrase: the SP before it is still sent.
+      at += raw.copy(buf, at, runStart, 12);
+      buf[at++] = 32;
+      runStart = 12;
+    }
+    let runEnd = statusEnd + 2;
     for (const i of this.kept) {
       const start = fields[i]!;
       const end = fields[i + 4]! + 2;
       if (start === runEnd) runEnd = end;
       else {
-        if (runEnd >= 0) at += raw.copy(buf, at, runStart, runEnd);
+        at += raw.copy(buf, at, runStart, runEnd);
         runStart = start;
         runEnd = end;
       }
     }
-    if (runEnd >= 0) at += raw.copy(buf, at, runStart, runEnd);
-    return at + buf.write(this.own, at, 'latin1');
+    at += raw.copy(buf, at, runStart, runEnd);
+    return at + this.own.copy(buf, at);
   }
 
   pairs(): [string, string][] {
     const { raw, fields } = this.head;
     const out: [string, string][] = [];
     for (const i of this.kept) out.push([raw.toString('latin1', fields[i]!, fields[i + 1]!).toLowerCase(), raw.toString('latin1', fields[i + 2]!, fields[i + 3]!)]);
-    const own = this.own;
+    const own = this.own.toString('latin1');
     for (let at = 0; at < own.length; ) {
       const colon = own.indexOf(': ', at);
       const eol = own.indexOf('\r\n', colon);

@@ -39,6 +39,16 @@ const PIPELINE_LIMIT = 64 * 1024;
 const BODY_CHUNKS = 8;
 /** A body chunk up to this size goes out in one write with the response head. */
 const MERGE_LIMIT = 16 * 1024;
+
+/**
+ * The ends of response heads, by framing (none, an empty body, chunked) and
+ * then by connection (kept, closing, kept for an HTTP/1.0 client): see
+ * `ClientConnection.headEnd`. Also as bytes, copied into a proxied answer's head.
+ */
+const HEAD_ENDS = ['', 'content-length: 0\r\n', 'transfer-encoding: chunked\r\n'].flatMap((framing) =>
+  ['', 'connection: close\r\n', 'connection: keep-alive\r\n'].map((connection) => `${framing}${connection}\r\n`),
+);
+const HEAD_END_BYTES = HEAD_ENDS.map((end) => Buffer.from(end, 'latin1'));
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
 /** The reason phrases of the statuses golb answers itself when a Response gives none. */
@@ -436,40 +446,44 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
 
   // --- writing responses ---
 
-  /** The status line and the connection's framing headers; `keepAlive` settled. */
+  /** The status line; `keepAlive` settled ({@link settleKeepAlive}). */
   private statusLine(status: number, reason: string): string {
+    this.settleKeepAlive();
+    return `HTTP/1.1 ${status} ${reason}\r\n`;
+  }
+
+  /** Clears `keepAlive` when the connection must close after this response. */
+  private settleKeepAlive(): void {
     const req = this.current;
     if (req !== undefined && !this.requestDone && req.head.expectContinue && !this.continueSent) {
       // The client waits for 100 Continue it will not get: it may send the body or not; close.
       this.keepAlive = false;
     }
     if (this.server.draining || this.closing) this.keepAlive = false;
-    return `HTTP/1.1 ${status} ${reason}\r\n`;
   }
 
   /**
-   * The end of a response head: how its body is framed and whether the
-   * connection stays. `length` is the body's Content-Length (among the headers
-   * already written), -1 when unknown: then the body goes out chunked, or, to an
-   * HTTP/1.0 client, ends with the connection; none for a response that has
-   * no body ({@link noBody}). Sets `chunked`.
+   * The end of a response head, as an index into {@link HEAD_ENDS}: how its
+   * body is framed and whether the connection stays. `length` is the body's
+   * Content-Length (among the headers already written), -1 when unknown: then
+   * the body goes out chunked, or, to an HTTP/1.0 client, ends with the
+   * connection; none for a response that has no body ({@link noBody}). Sets
+   * `chunked`.
    */
-  private headEnd(status: number, length: number, hasBody: boolean): string {
+  private headEnd(status: number, length: number, hasBody: boolean): number {
     const req = this.current!;
-    let lines = '';
+    let framing = 0;
     this.chunked = false;
     if (length < 0 && !this.noBody(status)) {
-      if (!hasBody) lines = 'content-length: 0\r\n';
+      if (!hasBody) framing = 1;
       else if (req.head.http10) this.keepAlive = false; // framed by the close
       else {
         this.chunked = true;
-        lines = 'transfer-encoding: chunked\r\n';
+        framing = 2;
       }
     }
-    if (!this.keepAlive) lines += 'connection: close\r\n';
-    else if (req.head.http10) lines += 'connection: keep-alive\r\n';
     this.responding = true;
-    return lines + '\r\n';
+    return framing * 3 + (!this.keepAlive ? 1 : req.head.http10 ? 2 : 0);
   }
 
   /** True when a response to the current request with `status` carries no body. */
@@ -484,15 +498,15 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
    */
   private writeForwarded(reply: ForwardedResponse): void {
     const status = reply.status;
-    const statusLine = this.statusLine(status, reply.reason);
+    this.settleKeepAlive();
     const body = reply.body;
-    const end = this.headEnd(status, reply.length, body !== null);
+    const end = HEAD_END_BYTES[this.headEnd(status, reply.length, body !== null)]!;
     const headers = reply.headers;
-    const headLength = statusLine.length + headers.byteLength + end.length;
+    const headLength = headers.byteLength + end.length;
     const bodyFollows = body !== null && !this.noBody(status);
     const room = bodyFollows && !this.chunked && reply.length > 0 && reply.length <= MERGE_LIMIT ? reply.length : 0;
     const head = Buffer.allocUnsafe(headLength + room);
-    head.write(end, headers.writeTo(head, head.write(statusLine, 0, 'latin1')), 'latin1');
+    head.set(end, headers.writeTo(head, 0));
     if (!bodyFollows) {
       body?.cancel();
       this.socket.write(head);
@@ -575,7 +589,7 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
       head += name + ': ' + value + '\r\n';
     }
     if (!hasDate) head += 'date: ' + this.server.date + '\r\n';
-    head += this.headEnd(status, length, res.body !== null);
+    head += HEAD_ENDS[this.headEnd(status, length, res.body !== null)];
     const body = this.noBody(status) ? null : res.body;
     if (body === null) {
       void res.body?.cancel().catch(() => undefined);

@@ -102,6 +102,8 @@ export function etcdctl(endpoints: readonly string[], args: string[], input?: st
     proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
     proc.on('error', reject);
     proc.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`etcdctl ${args.slice(0, 2).join(' ')} exited ${code}: ${err.trim()}`))));
+    // An etcdctl that exits before reading its input (it failed fast) makes the write fail with EPIPE: its exit code tells.
+    proc.stdin.on('error', () => undefined);
     proc.stdin.end(input ?? '');
   });
 }

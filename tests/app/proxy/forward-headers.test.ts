@@ -58,9 +58,14 @@ test("a Connection header naming X-Forwarded-For cannot remove golb's own", () =
 
 /** The parsed head of an upstream response with these header lines. */
 function upstreamHead(...lines: string[]): ResponseHead {
+  return upstreamHeadWith('HTTP/1.1 200 OK', ...lines);
+}
+
+/** The parsed head of an upstream response with this status line and these header lines. */
+function upstreamHeadWith(statusLine: string, ...lines: string[]): ResponseHead {
   let head: ResponseHead | undefined;
   const parser = new ResponseParser({ head: (h) => (head = h), body: () => undefined, end: () => undefined, error: (r) => assert.fail(r) }, false);
-  parser.feed(Buffer.from(`HTTP/1.1 200 OK\r\n${lines.map((l) => `${l}\r\n`).join('')}\r\n`, 'latin1'));
+  parser.feed(Buffer.from(`${statusLine}\r\n${lines.map((l) => `${l}\r\n`).join('')}\r\n`, 'latin1'));
   return head!;
 }
 
@@ -107,9 +112,16 @@ test('response: kept lines are copied byte for byte, dropped ones cut out, golb\
   const block = clientResponseHeaders(upstreamHead('Server: up', 'Content-Length:  5 ', 'Connection: close, X-Trace', 'X-Trace: 1', 'Via: 1.0 a', 'Date: now', 'Upgrade: h2c'), ctx);
   assert.equal(
     rendered(block),
-    '##Server: up\r\nContent-Length:  5 \r\nDate: now\r\nvia: 1.0 a, 1.1 node-a\r\nx-forwarded-host-node-a: 1700000000.0000000\r\nx-final-host: 10.0.0.1:8080\r\n##',
+    '##HTTP/1.1 200 OK\r\nServer: up\r\nContent-Length:  5 \r\nDate: now\r\nvia: 1.0 a, 1.1 node-a\r\nx-forwarded-host-node-a: 1700000000.0000000\r\nx-final-host: 10.0.0.1:8080\r\n##',
   );
   assert.deepEqual(block.pairs().slice(0, 3), [['server', 'up'], ['content-length', '5'], ['date', 'now']]);
+});
+
+test('response: the status line goes out as HTTP/1.1, an empty reason phrase with its space', () => {
+  const own = 'via: 1.1 node-a\r\nx-forwarded-host-node-a: 1700000000.0000000\r\nx-final-host: 10.0.0.1:8080\r\n';
+  assert.equal(rendered(clientResponseHeaders(upstreamHeadWith('HTTP/1.0 404 Not Found', 'X-A: 1'), ctx)), `##HTTP/1.1 404 Not Found\r\nX-A: 1\r\n${own}##`);
+  assert.equal(rendered(clientResponseHeaders(upstreamHeadWith('HTTP/1.1 299', 'X-A: 1'), ctx)), `##HTTP/1.1 299 \r\nX-A: 1\r\n${own}##`);
+  assert.equal(rendered(clientResponseHeaders(upstreamHeadWith('HTTP/1.0 204'), ctx)), `##HTTP/1.1 204 \r\n${own}##`);
 });
 
 test('response: a Content-Length next to Transfer-Encoding is not relayed, and Connection cannot name Content-Length or Host', () => {
