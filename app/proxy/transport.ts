@@ -83,6 +83,14 @@ export function plainAddress(address: string | undefined): string {
 
 const CRLF = '\r\n';
 
+/** Told the size of every read of a `node:net` socket, when set ({@link watchReads}). */
+let readWatcher: ((bytes: number) => void) | undefined;
+
+/** Has `watcher` told the size of every read of every `node:net` socket (`deno-transport.ts`). */
+export function watchReads(watcher: (bytes: number) => void): void {
+  readWatcher = watcher;
+}
+
 /** A `node:net` socket with its handlers attached once. */
 class NodeSocket implements TransportSocket {
   private readonly socket: Socket;
@@ -94,6 +102,7 @@ class NodeSocket implements TransportSocket {
     this.socket = socket;
     socket.on('connect', () => this.events.onOpen());
     socket.on('data', (data: Buffer) => {
+      if (readWatcher !== undefined) readWatcher(data.length);
       if (!this.closed) this.events.onData(data);
     });
     socket.on('drain', () => {
