@@ -243,10 +243,11 @@ const looksLikeFlag = (arg: string): boolean => /^-[^\d.]/.test(arg);
 
 /**
  * Reads golb's configuration from the environment and the command line.
- * `hostName` is the machine's host name, the node name's last fallback.
+ * `hostName` is the machine's host name, the node name's last fallback; as a
+ * function it is asked only then (on Bun, `os.hostname()` holds about 0.5 MB).
  * @throws {ConfigError} listing every problem at once.
  */
-export function parseConfig(env: Record<string, string | undefined>, argv: readonly string[], hostName: string): ParseResult {
+export function parseConfig(env: Record<string, string | undefined>, argv: readonly string[], hostName: string | (() => string)): ParseResult {
   const problems: string[] = [];
   const draft: Partial<Config> = {};
   /**
@@ -261,8 +262,11 @@ export function parseConfig(env: Record<string, string | undefined>, argv: reado
     else problems.push(`${source}: expected ${r.expected}${s.isSecret ? '' : `, got ${v.echoValue(r.got ?? raw)}`}`);
   };
 
-  // structuredClone: list defaults must not be shared between parses or with callers.
-  for (const s of SETTINGS) Object.assign(draft, structuredClone(s.defaults));
+  // List defaults are copied: they must not be shared between parses or with
+  // callers. (Not structuredClone: on Bun its first use holds about 1 MB.)
+  for (const s of SETTINGS) {
+    for (const [key, value] of Object.entries(s.defaults)) Object.assign(draft, { [key]: Array.isArray(value) ? [...value] : value });
+  }
   for (const s of SETTINGS) {
     // An empty variable counts as unset: compose files and shells often export `X=`.
     const raw = s.env === undefined ? undefined : env[s.env]?.trim();
@@ -306,7 +310,7 @@ export function parseConfig(env: Record<string, string | undefined>, argv: reado
 /** Checks that span settings, and fills the defaults that depend on others or on the machine. */
 function checkDerived(
   draft: Partial<Config>, setBy: Map<keyof Config, string>, env: Record<string, string | undefined>,
-  hostName: string, problems: string[],
+  hostName: string | (() => string), problems: string[],
 ): void {
   if ((draft.etcdHosts ?? []).length > 0 && !setBy.has('zone')) {
     // The seed refused to start without a zone; with etcd, 'local' would silently watch the wrong keys.
@@ -315,7 +319,7 @@ function checkDerived(
 
   if (!setBy.has('nodeName')) {
     const fromEnv = env.HOSTNAME?.trim();
-    const [source, name] = fromEnv ? ['HOSTNAME', fromEnv] : ['the host name', hostName.trim()];
+    const [source, name] = fromEnv ? ['HOSTNAME', fromEnv] : ['the host name', (typeof hostName === 'string' ? hostName : hostName()).trim()];
     const r = v.safeName(name);
     if (r.ok) draft.nodeName = r.value;
     else problems.push(`${source} (default of eb_go_lb_node_name): expected ${r.expected}, got ${v.echoValue(name)}`);

@@ -33,7 +33,10 @@ export interface LoggerOptions {
 
 /** Builds the logger for a mode: JSON lines in `prod`, readable lines in `dev`. */
 export function createLogger({ mode, node, write, now = Date.now }: LoggerOptions): Logger {
-  const out = write ?? ((line: string) => void process.stderr.write(line + '\n'));
+  // console.error, not process.stderr.write: on Bun the first use of
+  // process.stderr builds a Node stream (with node:net) and holds about 1.5 MB
+  // more resident memory; a single string argument is written as it is.
+  const out = write ?? ((line: string) => console.error(line));
   const min = LEVEL_RANK[mode === 'prod' ? 'info' : 'debug'];
   const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
     if (LEVEL_RANK[level] < min) return;

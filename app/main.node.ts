@@ -3,7 +3,7 @@
  * `node:net` sockets.
  * @module
  */
-import { nodeTransport } from './proxy/transport.ts';
+import { nodeTransport } from './proxy/node-transport.ts';
 import { serveGolb, serverRuntime } from './serve.ts';
 import { startGolb } from './start.ts';
 

@@ -21,10 +21,10 @@ export async function serveGolb(golb: Golb, transport: Transport): Promise<void>
   const { config, logger } = golb;
   const origin = { zone: config.zone, node: config.nodeName };
   const onError = (err: unknown) => logger.error('unhandled error', { reason: String(err), stack: err instanceof Error ? err.stack : undefined });
-  const traffic = new Http1Server({ proxy: golb.proxy, fetch: golb.app.fetch, idleTimeoutMs: config.clientIdleTimeoutMs, onError, origin });
+  const traffic = new Http1Server({ proxy: golb.proxy, direct: golb.direct, fetch: golb.fetch, idleTimeoutMs: config.clientIdleTimeoutMs, onError, origin });
   const mgmtApp = golb.managementApp;
   // The management port (eb_go_lb_mgmt_port, --mgmt-listen): management only; the traffic port then serves no /1/lb/.
-  const mgmt = mgmtApp === undefined ? undefined : new Http1Server({ proxy: undefined, fetch: mgmtApp.fetch, idleTimeoutMs: config.clientIdleTimeoutMs, onError, origin });
+  const mgmt = mgmtApp === undefined ? undefined : new Http1Server({ proxy: undefined, direct: golb.direct, fetch: mgmtApp.fetch, idleTimeoutMs: config.clientIdleTimeoutMs, onError, origin });
   try {
     const port = await traffic.listen(transport, config.listenHost, config.listenPort);
     logger.info('listening', { address: `${config.listenHost}:${port}` });

@@ -8,7 +8,6 @@
 import { hostname } from 'node:os';
 import type { Hono } from 'hono';
 import { ConfigError, parseConfig, type Config } from './config.ts';
-import { createApp, createManagementApp } from './create-app.ts';
 import type { AppDeps, RuntimeAdapter } from './deps.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Http1Client } from './proxy/http1-client.ts';
@@ -25,6 +24,8 @@ import { functionProxy } from '../routes/function-proxy.ts';
 import type { ProxyHandler } from './client-request.ts';
 import { withPoolFallback } from '../routes/node-pool-proxy.ts';
 import { startPool } from './pool/start-pool.ts';
+import type { JsonAnswer, WebHandler } from './server/http1-server.ts';
+import { probeAnswers } from '../routes/probes.ts';
 
 /** How often per-address state of addresses no function lists any more is dropped, ms. */
 export const STATE_PRUNE_MS = 60_000;
@@ -32,7 +33,14 @@ export const STATE_PRUNE_MS = 60_000;
 /** A started golb, ready to be served by a runtime. */
 export interface Golb {
   config: Config;
-  app: Hono;
+  /**
+   * The traffic port's web app (`create-app.ts`): Hono, the management API,
+   * dashboard and metrics, the node pool; imported and built on the first
+   * request that needs it ({@link lazyWebApp}).
+   */
+  fetch: WebHandler;
+  /** The probes (`/healthz`, `/readyz`), which golb's server answers itself. */
+  direct: (method: string, target: string) => JsonAnswer | undefined;
   /**
    * The `/function/*` handler the app routes to; never throws. golb's server
    * calls it directly for `/function/` paths, ahead of Hono (`app/server/connection.ts`).
@@ -49,7 +57,7 @@ export interface Golb {
 /** Parses the configuration or exits: usage with 0, problems with 2. */
 export function loadConfigOrExit(env: Record<string, string | undefined>, argv: readonly string[]): Config {
   try {
-    const result = parseConfig(env, argv, hostname());
+    const result = parseConfig(env, argv, hostname);
     if (result.help) {
       process.stdout.write(result.usage + '\n');
       process.exit(0);
@@ -67,10 +75,31 @@ export function loadConfigOrExit(env: Record<string, string | undefined>, argv: 
 }
 
 /**
- * Builds and loads golb for a runtime.
- * @param transport the upstream sockets' transport (`node:net` when omitted; Bun passes its native one)
+ * A web handler whose Hono app is imported and built by the first request
+ * (concurrent first requests share one build; a failed build is tried again).
+ * The probes never need it (`routes/probes.ts`), so an idle golb holds no
+ * Hono, no management routes and no web `Request` machinery: about 4 MB of
+ * resident memory on Bun.
  */
-export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, transport?: Transport): Promise<Golb> {
+export function lazyWebApp(build: () => Promise<Hono>): WebHandler {
+  let app: Hono | undefined;
+  let loading: Promise<Hono> | undefined;
+  const load = (): Promise<Hono> =>
+    (loading ??= build().then(
+      (built) => (app = built),
+      (err: unknown) => {
+        loading = undefined;
+        throw err;
+      },
+    ));
+  return (req, env) => (app !== undefined ? app.fetch(req, env) : load().then((built) => built.fetch(req, env)));
+}
+
+/**
+ * Builds and loads golb for a runtime.
+ * @param transport the upstream sockets' transport (`node:net` for Node and Deno, Bun's native one for Bun)
+ */
+export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, transport: Transport): Promise<Golb> {
   const config = loadConfigOrExit(process.env, process.argv.slice(2));
   const logger = createLogger({ mode: config.mode, node: config.nodeName });
   const now = () => Date.now();
@@ -99,8 +128,8 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   const served = withPoolFallback(functionProxy(deps), deps);
   // Decided once: with the access log off the handler is not wrapped at all.
   const proxy = config.accessLog ? withAccessLog(served, deps) : served;
-  const app = createApp(deps, proxy);
-  const managementApp = config.mgmtPort === undefined ? undefined : createManagementApp(deps);
+  const fetch = lazyWebApp(async () => (await import('./create-app.ts')).createApp(deps, proxy));
+  const managementApp = config.mgmtPort === undefined ? undefined : (await import('./create-app.ts')).createManagementApp(deps);
   const health =
     config.healthPath === undefined
       ? undefined
@@ -126,7 +155,8 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   logger.info('golb starting', { runtime: runtimeName, port: config.listenPort, source: source.kind, strategy: config.handlerType, node: config.nodeName });
   return {
     config,
-    app,
+    fetch,
+    direct: probeAnswers(deps),
     proxy,
     managementApp,
     deps,

@@ -1,18 +1,20 @@
 /**
  * Liveness and readiness: `/healthz` answers 200 while the process serves;
  * `/readyz` answers 200 once the weight source's first load is in, 503 before.
+ * The answers are `routes/probes.ts`'s, which golb's server also writes itself.
  * @module
  */
 import { Hono } from 'hono';
 import type { AppDeps } from '../app/deps.ts';
+import type { JsonAnswer } from '../app/server/http1-server.ts';
+import { LIVENESS, readiness } from './probes.ts';
+
+const json = ({ status, body }: JsonAnswer): Response => new Response(body, { status, headers: { 'content-type': 'application/json' } });
 
 /** The `/healthz` and `/readyz` routes. */
 export function healthRoutes(deps: Pick<AppDeps, 'source' | 'table'>): Hono {
   const routes = new Hono();
-  routes.get('/healthz', (c) => c.json({ status: 'ok' }));
-  routes.get('/readyz', (c) => {
-    const ready = deps.source.ready;
-    return c.json({ status: ready ? 'ready' : 'loading', source: deps.source.kind, functions: deps.table.size }, ready ? 200 : 503);
-  });
+  routes.get('/healthz', () => json(LIVENESS));
+  routes.get('/readyz', () => json(readiness(deps)));
   return routes;
 }

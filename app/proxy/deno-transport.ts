@@ -1,6 +1,6 @@
 /**
  * The transport of golb on Deno: Deno's `node:net` sockets
- * (`nodeTransport`), plus a minor garbage collection after every
+ * (`node-transport.ts`), plus a minor garbage collection after every
  * {@link COLLECT_EVERY_BYTES} read.
  *
  * Deno reads each chunk into a fresh 64 KiB buffer allocated natively,
@@ -15,7 +15,8 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { nodeTransport, watchReads, type Transport } from './transport.ts';
+import { nodeTransport, watchReads } from './node-transport.ts';
+import type { Transport } from './transport.ts';
 
 /** Bytes read between two collections. */
 const COLLECT_EVERY_BYTES = 16 * 1024 * 1024;

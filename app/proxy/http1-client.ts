@@ -1,7 +1,7 @@
 /**
  * The upstream engine: an HTTP/1.1 client with a keep-alive pool per upstream
- * address, on a pluggable transport (`transport.ts`: `node:net` for Node and
- * Deno, `bun-transport.ts` for Bun). It behaves the
+ * address, on a pluggable transport (`transport.ts`: `node-transport.ts` for
+ * Node and Deno, `bun-transport.ts` for Bun). It behaves the
  * same on every runtime, sends the request exactly as built (Host included,
  * no `Expect`, no content decoding) and streams both bodies with backpressure.
  *
@@ -22,7 +22,7 @@
  * @module
  */
 import { Exchange } from './exchange.ts';
-import { nodeTransport, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
+import type { Transport, TransportEvents, TransportSocket } from './transport.ts';
 import type { ProxyEngine, UpstreamRequest, UpstreamResponse } from './engine.ts';
 
 /** Options of {@link Http1Client}. */
@@ -148,7 +148,7 @@ const SWEEP_MIN_MS = 10;
 
 /**
  * The HTTP/1.1 engine with per-upstream keep-alive pools, on a pluggable
- * transport (`node:net` unless told otherwise).
+ * transport (`node-transport.ts` for Node and Deno, `bun-transport.ts` for Bun).
  */
 export class Http1Client implements ProxyEngine {
   readonly options: Http1ClientOptions;
@@ -166,7 +166,7 @@ export class Http1Client implements ProxyEngine {
   private readonly idleTicks: number;
   private readonly stallTicks: number | undefined;
 
-  constructor(options: Http1ClientOptions, transport: Transport = nodeTransport) {
+  constructor(options: Http1ClientOptions, transport: Transport) {
     this.options = options;
     this.transport = transport;
     const shortest = Math.min(options.connectTimeoutMs, options.responseTimeoutMs, options.idleTimeoutMs, options.stallTimeoutMs ?? Infinity);

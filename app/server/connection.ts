@@ -29,7 +29,7 @@ import type { TransportEvents, TransportSocket } from '../proxy/transport.ts';
 import { ERROR_HEADERS, GatewayError, codeOfStatus, errorBody } from '../errors.ts';
 import { fieldValueOk } from '../proxy/http-syntax.ts';
 import { RequestParser, type RequestHead, type RequestHeaders, type RequestSink } from './request-parser.ts';
-import type { Http1Server } from './http1-server.ts';
+import type { Http1Server, JsonAnswer } from './http1-server.ts';
 
 /** Most request body bytes dropped after an early response before the connection is closed instead. */
 const DISCARD_LIMIT = 16 * 1024 * 1024;
@@ -354,6 +354,12 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
       proxy(req).then(this.onReply, this.onFailure);
       return;
     }
+    const direct = this.server.options.direct?.(req.method, req.target);
+    // A Host that may not form a URL goes the web way, which refuses it with 400.
+    if (direct !== undefined && isPlainHost(req.headers.get('host'))) {
+      this.writeJson(direct);
+      return;
+    }
     let web: Request;
     try {
       web = webRequest(req);
@@ -621,6 +627,21 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     this.bodyEnd();
   }
 
+  /** Writes a JSON answer the server made itself (`Http1ServerOptions.direct`). */
+  private writeJson(answer: JsonAnswer): void {
+    const status = answer.status;
+    const body = Buffer.from(answer.body);
+    let head = this.statusLine(status, REASONS[status] ?? 'Unknown');
+    head += `content-type: application/json\r\ncontent-length: ${body.length}\r\ndate: ${this.server.date}\r\n`;
+    head += HEAD_ENDS[this.headEnd(status, body.length, true)];
+    if (this.noBody(status)) this.socket.write(head);
+    else {
+      this.pendingHead = head;
+      this.writeBody(body); // head and body in one write
+    }
+    this.afterResponse();
+  }
+
   /** Answers a refused request with golb's JSON error and closes the connection. */
   private writeRefusal(status: number, reason: string): void {
     if (this.closed) return;
@@ -726,6 +747,31 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     this.drainWaiter = undefined;
     waiter?.();
   }
+}
+
+const HOST_LABEL = /^[A-Za-z0-9-]{1,63}$/;
+const HOST_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
+
+/**
+ * True when `host` (a Host header; none means `localhost`) certainly forms a
+ * URL: a dotted IPv4 address or a host name whose last label starts with a
+ * letter (a name ending in a number is read as IPv4), no punycode label, and
+ * an optional port up to 65535. Anything else may still form one; the web
+ * path decides (`webRequest`), as the URL parser costs memory the probes need not.
+ */
+export function isPlainHost(host: string | null): boolean {
+  if (host === null) return true;
+  const colon = host.lastIndexOf(':');
+  const name = colon < 0 ? host : host.slice(0, colon);
+  if (colon >= 0) {
+    const port = host.slice(colon + 1);
+    if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) return false;
+  }
+  if (HOST_IPV4.test(name)) return true;
+  const labels = name.split('.');
+  const last = labels[labels.length - 1]!;
+  if (!/^[A-Za-z]/.test(last)) return false;
+  return labels.every((label) => HOST_LABEL.test(label) && !/^xn--/i.test(label));
 }
 
 /** The request as a web `Request` for the web app. */

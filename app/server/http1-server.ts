@@ -10,10 +10,11 @@
  * differently per runtime on bad input. Here a `/function/` request is parsed
  * once (`request-parser.ts`, strict), handed to the proxy route as a plain
  * {@link ClientRequest}, and the upstream's answer is written straight to the
- * client socket from the engine's sink, with no web object in between. Every
- * other path (management, health, the node pool) goes to the Hono app as a
+ * client socket from the engine's sink, with no web object in between. The
+ * probes (`/healthz`, `/readyz`) are answered from `direct` alike. Every
+ * other path (management, the node pool) goes to the Hono app as a
  * web `Request`, and its `Response` is written back
- * (`connection.ts` does both).
+ * (`connection.ts` does all three).
  *
  * Timeouts cost no timer per connection: one sweep, every 1/8 of the idle
  * timeout (at most 1 s), closes a connection idle between requests, or one
@@ -30,10 +31,23 @@ import { ClientConnection } from './connection.ts';
 /** A web handler: Hono's `app.fetch`. `env` is the client connection (`clientAddressOf` reads it). */
 export type WebHandler = (req: Request, env: unknown) => Response | Promise<Response>;
 
+/** A small JSON answer the server writes itself, with no web object made. */
+export interface JsonAnswer {
+  status: number;
+  /** The JSON text. */
+  body: string;
+}
+
 /** Options of {@link Http1Server}. */
 export interface Http1ServerOptions {
   /** Serves `/function/…` requests; undefined: every request goes to `fetch` (the management port). */
   proxy: ProxyHandler | undefined;
+  /**
+   * Answers what it can by method and target (liveness and readiness,
+   * `routes/probes.ts`) before any web `Request` is made; undefined: the
+   * request goes on to `fetch`.
+   */
+  direct?: (method: string, target: string) => JsonAnswer | undefined;
   /** Serves every other request. */
   fetch: WebHandler;
   /** Idle keep-alive connections, and request heads, are given this long. */

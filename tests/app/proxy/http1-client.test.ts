@@ -11,6 +11,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Http1Client } from '../../../app/proxy/http1-client.ts';
+import { nodeTransport } from '../../../app/proxy/node-transport.ts';
 import { UpstreamError, type ResponseBody, type UpstreamRequest } from '../../../app/proxy/engine.ts';
 
 const servers: Server[] = [];
@@ -21,7 +22,7 @@ after(() => {
 });
 
 function client(responseTimeoutMs = 10_000, stallTimeoutMs?: number): Http1Client {
-  const c = new Http1Client({ connectTimeoutMs: 2_000, responseTimeoutMs, idleTimeoutMs: 5_000, maxIdlePerUpstream: 4, stallTimeoutMs });
+  const c = new Http1Client({ connectTimeoutMs: 2_000, responseTimeoutMs, idleTimeoutMs: 5_000, maxIdlePerUpstream: 4, stallTimeoutMs }, nodeTransport);
   clients.push(c);
   return c;
 }

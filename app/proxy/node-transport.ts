@@ -1,0 +1,109 @@
+/**
+ * The `node:net` transport (`transport.ts`): Node's sockets, and Deno's
+ * compatibility layer. Its own module so that Bun, which uses
+ * `bun-transport.ts`, never loads `node:net` (about 1 MB of resident memory).
+ * @module
+ */
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { plainAddress, type Listener, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
+
+const CRLF = '\r\n';
+
+/** Told the size of every read of a `node:net` socket, when set ({@link watchReads}). */
+let readWatcher: ((bytes: number) => void) | undefined;
+
+/** Has `watcher` told the size of every read of every `node:net` socket (`deno-transport.ts`). */
+export function watchReads(watcher: (bytes: number) => void): void {
+  readWatcher = watcher;
+}
+
+/** A `node:net` socket with its handlers attached once. */
+class NodeSocket implements TransportSocket {
+  private readonly socket: Socket;
+  private closed = false;
+  /** Set by the constructor's caller before any event can fire (events come from the event loop). */
+  events!: TransportEvents;
+
+  constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on('connect', () => this.events.onOpen());
+    socket.on('data', (data: Buffer) => {
+      if (readWatcher !== undefined) readWatcher(data.length);
+      if (!this.closed) this.events.onData(data);
+    });
+    socket.on('drain', () => {
+      if (!this.closed) this.events.onDrain();
+    });
+    socket.on('end', () => {
+      if (!this.closed) this.events.onEnd();
+    });
+    socket.on('error', (err: Error) => this.close(err.message));
+    socket.on('close', () => this.close('upstream connection closed'));
+  }
+
+  private close(error: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.events.onClose(error);
+  }
+
+  write(data: string | Uint8Array): boolean {
+    // Strings are request heads, one character per byte (latin1) as the servers hand header values over.
+    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  }
+
+  writeChunk(data: Uint8Array): boolean {
+    const socket = this.socket;
+    socket.cork();
+    socket.write(data.length.toString(16) + CRLF);
+    socket.write(data);
+    const ok = socket.write(CRLF);
+    socket.uncork();
+    return ok;
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  destroy(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  end(): void {
+    this.closed = true;
+    this.socket.end();
+  }
+}
+
+/** `node:net` sockets: Node's own, and Deno's and Bun's compatibility layers. */
+export const nodeTransport: Transport = {
+  name: 'node:net',
+  blobBodies: false,
+  connect(host, port, events) {
+    const socket = new NodeSocket(connect({ host, port, noDelay: true }));
+    socket.events = events;
+    return socket;
+  },
+  listen(host, port, accept) {
+    const server = createServer({ allowHalfOpen: true }, (raw) => {
+      raw.setNoDelay(true);
+      const socket = new NodeSocket(raw);
+      socket.events = accept(socket, plainAddress(raw.remoteAddress));
+    });
+    return new Promise<Listener>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        // A failed accept (EMFILE) is not fatal: the server goes on.
+        server.on('error', () => undefined);
+        resolve({ port: (server.address() as AddressInfo).port, close: () => void server.close() });
+      });
+    });
+  },
+};

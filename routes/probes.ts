@@ -1,0 +1,34 @@
+/**
+ * The answers of liveness and readiness, with no Hono and no web objects:
+ * golb's server writes them itself for `GET /healthz` and `GET /readyz`
+ * (`Http1ServerOptions.direct`), so a started golb that has answered only its
+ * probes has not loaded the web app (`routes/health.ts` serves the same
+ * answers through Hono, for whatever the server hands on).
+ * @module
+ */
+import type { AppDeps } from '../app/deps.ts';
+import type { JsonAnswer } from '../app/server/http1-server.ts';
+
+/** `/healthz`: 200 while the process serves. */
+export const LIVENESS: JsonAnswer = { status: 200, body: JSON.stringify({ status: 'ok' }) };
+
+/** `/readyz`: 200 once the weight source's first load is in, 503 before. */
+export function readiness(deps: Pick<AppDeps, 'source' | 'table'>): JsonAnswer {
+  const ready = deps.source.ready;
+  return { status: ready ? 200 : 503, body: JSON.stringify({ status: ready ? 'ready' : 'loading', source: deps.source.kind, functions: deps.table.size }) };
+}
+
+/**
+ * The probe answers by request: `GET` or `HEAD` of `/healthz` or `/readyz`
+ * (any query); undefined for every other request.
+ */
+export function probeAnswers(deps: Pick<AppDeps, 'source' | 'table'>): (method: string, target: string) => JsonAnswer | undefined {
+  return (method, target) => {
+    if (method !== 'GET' && method !== 'HEAD') return undefined;
+    const query = target.indexOf('?');
+    const path = query < 0 ? target : target.slice(0, query);
+    if (path === '/healthz') return LIVENESS;
+    if (path === '/readyz') return readiness(deps);
+    return undefined;
+  };
+}
