@@ -432,31 +432,29 @@ function lastTokenIs(buf: Buffer, from: number, to: number, lower: string): bool
   return bytesAre(buf, a, b, lower);
 }
 
-/** The {@link Kind} of the header name in `buf[from, to)` (token characters, checked), by length first. */
+/** The names whose {@link Kind} is not `Other`, lower-case. */
+const KINDS: readonly (readonly [string, Kind])[] = [
+  ['content-length', Kind.Length],
+  ['transfer-encoding', Kind.TransferEncoding],
+  ['connection', Kind.Connection],
+  [KEEP_ALIVE, Kind.Hop],
+  ['proxy-connection', Kind.Hop],
+  ['proxy-authenticate', Kind.Hop],
+  ['proxy-authorization', Kind.Hop],
+  ['te', Kind.Hop],
+  ['trailer', Kind.Hop],
+  ['upgrade', Kind.Hop],
+  ['via', Kind.Via],
+  ['x-final-host', Kind.FinalHost],
+];
+
+/** {@link KINDS} by name length: a header name is compared with the few of its length only. */
+const KINDS_BY_LENGTH: (readonly [string, Kind])[][] = [];
+for (const entry of KINDS) (KINDS_BY_LENGTH[entry[0].length] ??= []).push(entry);
+
+/** The {@link Kind} of the header name in `buf[from, to)` (token characters, checked). */
 function kindOf(buf: Buffer, from: number, to: number): Kind {
-  switch (to - from) {
-    case 2:
-      return bytesAre(buf, from, to, 'te') ? Kind.Hop : Kind.Other;
-    case 3:
-      return bytesAre(buf, from, to, 'via') ? Kind.Via : Kind.Other;
-    case 7:
-      return bytesAre(buf, from, to, 'trailer') || bytesAre(buf, from, to, 'upgrade') ? Kind.Hop : Kind.Other;
-    case 10:
-      if (bytesAre(buf, from, to, 'connection')) return Kind.Connection;
-      return bytesAre(buf, from, to, KEEP_ALIVE) ? Kind.Hop : Kind.Other;
-    case 12:
-      return bytesAre(buf, from, to, 'x-final-host') ? Kind.FinalHost : Kind.Other;
-    case 14:
-      return bytesAre(buf, from, to, 'content-length') ? Kind.Length : Kind.Other;
-    case 16:
-      return bytesAre(buf, from, to, 'proxy-connection') ? Kind.Hop : Kind.Other;
-    case 17:
-      return bytesAre(buf, from, to, 'transfer-encoding') ? Kind.TransferEncoding : Kind.Other;
-    case 18:
-      return bytesAre(buf, from, to, 'proxy-authenticate') ? Kind.Hop : Kind.Other;
-    case 19:
-      return bytesAre(buf, from, to, 'proxy-authorization') ? Kind.Hop : Kind.Other;
-    default:
-      return Kind.Other;
-  }
+  const candidates = KINDS_BY_LENGTH[to - from];
+  if (candidates !== undefined) for (const [name, kind] of candidates) if (bytesAre(buf, from, to, name)) return kind;
+  return Kind.Other;
 }
