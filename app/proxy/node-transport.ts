@@ -12,8 +12,8 @@ const CRLF = '\r\n';
 /** Told the size of every read of a `node:net` socket, when set ({@link watchReads}). */
 let readWatcher: ((bytes: number) => void) | undefined;
 
-/** Has `watcher` told the size of every read of every `node:net` socket (`deno-transport.ts`). */
-export function watchReads(watcher: (bytes: number) => void): void {
+/** Has `watcher` told the size of every read of every `node:net` socket (`deno-transport.ts`); undefined stops it. */
+export function watchReads(watcher: ((bytes: number) => void) | undefined): void {
   readWatcher = watcher;
 }
 
