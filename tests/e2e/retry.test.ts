@@ -47,6 +47,42 @@ async function startBadPod(mode: 'reset' | 'hang'): Promise<{ address: string; b
   };
 }
 
+/** A pod that resets the connection of its first `failures` requests, then answers `200 ok` to each. */
+async function startFlakyPod(failures: number): Promise<{ address: string; answered: () => number; close(): Promise<void> }> {
+  let left = failures;
+  let answered = 0;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let buf = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (buf.indexOf('\r\n\r\n') < 0) return;
+      buf = Buffer.alloc(0);
+      if (left > 0) {
+        left--;
+        socket.resetAndDestroy();
+        return;
+      }
+      answered++;
+      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return {
+    address: `127.0.0.1:${port}`,
+    answered: () => answered,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
 /** A body of `n` bytes as a stream of 16 KiB chunks (sent chunked). */
 function streamedBody(n: number): ReadableStream<Uint8Array> {
   let left = n;
@@ -69,6 +105,7 @@ for (const runtime of RUNTIMES) {
     let resetPut: Awaited<ReturnType<typeof startBadPod>>;
     let hangGet: Awaited<ReturnType<typeof startBadPod>>;
     let hangPost: Awaited<ReturnType<typeof startBadPod>>;
+    let flaky: Awaited<ReturnType<typeof startFlakyPod>>;
     let dead: string[];
     let golb: GolbProcess;
     let slowPending = 0;
@@ -84,6 +121,7 @@ for (const runtime of RUNTIMES) {
         }, 20);
       });
       [resetPost, resetPut, hangGet, hangPost] = await Promise.all([startBadPod('reset'), startBadPod('reset'), startBadPod('hang'), startBadPod('hang')]);
+      flaky = await startFlakyPod(1);
       dead = await Promise.all([freePort(), freePort(), freePort()]).then((ports) => ports.map((p) => `127.0.0.1:${p}`));
       golb = await startGolb(runtime, {
         weights: {
@@ -96,6 +134,7 @@ for (const runtime of RUNTIMES) {
           streamrefused: { ips: [dead[2], b.address], weights: [1, 1] },
           hangget: { ips: [hangGet.address, a.address], weights: [1, 1] },
           hangpost: { ips: [hangPost.address, b.address], weights: [1, 1] },
+          panic: { ips: [flaky.address], weights: [1] },
         },
         // The live pods answer within milliseconds; the hanging ones never do.
         env: { eb_go_lb_response_timeout: '1' },
@@ -103,7 +142,7 @@ for (const runtime of RUNTIMES) {
     });
     after(async () => {
       assert.equal(await golb.stop(), 0, 'golb exits 0 on SIGTERM');
-      await Promise.all([a.close(), b.close(), slow.close().catch(() => undefined), resetPost.close(), resetPut.close(), hangGet.close(), hangPost.close()]);
+      await Promise.all([a.close(), b.close(), slow.close().catch(() => undefined), resetPost.close(), resetPut.close(), hangGet.close(), hangPost.close(), flaky.close()]);
     });
 
     test('a refusing pod among live ones costs no failed GET', async () => {
@@ -180,6 +219,19 @@ for (const runtime of RUNTIMES) {
       assert.deepEqual([body.port, body.method, body.bodyLength], [b.port, 'POST', 150_000]);
       assert.equal(body.headers['transfer-encoding'], 'chunked');
       assert.match(golb.output(), new RegExp(`upstream failed .*backend=${dead[2]}`));
+    });
+
+    test('panic routing: a function whose only pod is marked down by a failure still sends it the next request', async () => {
+      const failed = await fetch(`${golb.url}/function/panic/p`);
+      assert.equal(failed.status, 502);
+      assert.equal(((await failed.json()) as { error: string }).error, 'upstream_failed');
+      assert.match(golb.output(), new RegExp(`backend marked down backend=${flaky.address} `));
+      // Within the mark's 1 s backoff: no backend is available, and golb tries the one whose mark ends first.
+      const r = await fetch(`${golb.url}/function/panic/p`);
+      assert.equal(r.status, 200, await r.clone().text());
+      assert.equal(await r.text(), 'ok');
+      assert.equal(flaky.answered(), 1);
+      assert.match(golb.output(), new RegExp(`backend answers again backend=${flaky.address}`));
     });
 
     test('a GET whose pod timed out is answered by the next pod', async () => {
