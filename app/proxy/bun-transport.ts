@@ -94,16 +94,19 @@ class BunSocket implements TransportSocket {
     // character per byte (latin1), so they go out the same way, byte for byte.
     if (data.length > SCRATCH_CHARS) return this.writeBytes(Buffer.from(data, 'latin1'));
     // Encoded into a reused buffer, so a partial write is known to the byte.
-    const length = scratch.write(data, 0, 'latin1');
+    return this.writeCopy(scratch, scratch.write(data, 0, 'latin1'));
+  }
+
+  writeCopy(buf: Uint8Array, length: number): boolean {
     const socket = this.socket;
     if (this.queue === undefined && socket !== undefined) {
-      const n = socket.write(scratch, 0, length);
+      const n = socket.write(buf, 0, length);
       if (n === length) return true;
       if (n < 0) return false;
-      this.enqueue(Buffer.from(scratch.subarray(n, length)));
+      this.enqueue(Buffer.from(buf.subarray(n, length)));
       return false;
     }
-    this.enqueue(Buffer.from(scratch.subarray(0, length)));
+    this.enqueue(Buffer.from(buf.subarray(0, length)));
     return false;
   }
 

@@ -52,6 +52,11 @@ class NodeSocket implements TransportSocket {
     return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
   }
 
+  writeCopy(buf: Uint8Array, length: number): boolean {
+    // node:net keeps what it is handed until it is sent: a copy.
+    return this.socket.write(Buffer.from(buf.subarray(0, length)));
+  }
+
   writeChunk(data: Uint8Array): boolean {
     const socket = this.socket;
     socket.cork();

@@ -37,6 +37,11 @@ export interface TransportEvents {
 export interface TransportSocket {
   /** Sends bytes (strings as latin1: one byte per character, as header values arrive); false when they were queued and `onDrain` will follow. */
   write(data: string | Uint8Array): boolean;
+  /**
+   * Sends `buf[0, length)`; the caller reuses `buf` once this returns, so
+   * whatever the socket does not take at once is copied. False as `write`.
+   */
+  writeCopy(buf: Uint8Array, length: number): boolean;
   /** Sends one chunked-encoding chunk: size line, data, CRLF, in as few writes as the socket allows. */
   writeChunk(data: Uint8Array): boolean;
   pause(): void;

@@ -23,7 +23,7 @@
  *   that closes abandons the upstream exchange, with no AbortSignal made.
  * @module
  */
-import type { ClientRequest, ForwardedResponse, ProxyReply } from '../client-request.ts';
+import type { ClientRequest, ForwardedResponse, ProxyReply, ResponseHeaderBlock } from '../client-request.ts';
 import type { AbortLike, BodySink, ResponseBody } from '../proxy/engine.ts';
 import type { TransportEvents, TransportSocket } from '../proxy/transport.ts';
 import { ERROR_HEADERS, GatewayError, codeOfStatus, errorBody } from '../errors.ts';
@@ -49,6 +49,13 @@ const HEAD_ENDS = ['', 'content-length: 0\r\n', 'transfer-encoding: chunked\r\n'
   ['', 'connection: close\r\n', 'connection: keep-alive\r\n'].map((connection) => `${framing}${connection}\r\n`),
 );
 const HEAD_END_BYTES = HEAD_ENDS.map((end) => Buffer.from(end, 'latin1'));
+
+/**
+ * Where response heads (and a small body after them) are rendered just before
+ * they are written: one buffer for all connections, since the write happens at
+ * once and the transport copies what it cannot send (`writeCopy`).
+ */
+const SCRATCH = Buffer.allocUnsafe(64 * 1024);
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
 
 /** The reason phrases of the statuses golb answers itself when a Response gives none. */
@@ -196,10 +203,12 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
   private responding = false;
   /** A refusal of the current request (its body broke) that replaces whatever the route answers. */
   private refusal: { status: number; reason: string } | undefined = undefined;
-  /** A response head waiting to go out with the first body bytes: a web answer's text, or a proxied answer's bytes (with room for a small body after them). */
-  private pendingHead: string | Buffer | undefined = undefined;
-  /** The bytes of a Buffer `pendingHead` that are the head. */
-  private headLength = 0;
+  /** A web answer's head waiting to go out with the first body bytes. */
+  private pendingHead: string | undefined = undefined;
+  /** A proxied answer's status and header lines waiting to go out with the first body bytes, then {@link pendingEnd}. */
+  private pendingHeaders: ResponseHeaderBlock | undefined = undefined;
+  /** The end of that head (one of {@link HEAD_END_BYTES}). */
+  private pendingEnd: Buffer = HEAD_END_BYTES[0]!;
   private chunked = false;
   private replyBody: ResponseBody | undefined = undefined;
   /** Wakes a web response body writer waiting for a drain. */
@@ -498,69 +507,71 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
   }
 
   /**
-   * Writes a proxied answer: its head, rendered into one buffer with room for
-   * a small Content-Length body (so head and body go out in one send), then
-   * its body as the engine delivers it.
+   * Writes a proxied answer: its head, rendered when the first body bytes
+   * arrive (into {@link SCRATCH}, with a small length-framed body after it, so
+   * head and body go out in one send), then its body as the engine delivers it.
    */
   private writeForwarded(reply: ForwardedResponse): void {
     const status = reply.status;
     this.settleKeepAlive();
     const body = reply.body;
-    const end = HEAD_END_BYTES[this.headEnd(status, reply.length, body !== null)]!;
-    const headers = reply.headers;
-    const headLength = headers.byteLength + end.length;
-    const bodyFollows = body !== null && !this.noBody(status);
-    const room = bodyFollows && !this.chunked && reply.length > 0 && reply.length <= MERGE_LIMIT ? reply.length : 0;
-    const head = Buffer.allocUnsafe(headLength + room);
-    head.set(end, headers.writeTo(head, 0));
-    if (!bodyFollows) {
+    this.pendingEnd = HEAD_END_BYTES[this.headEnd(status, reply.length, body !== null)]!;
+    this.pendingHeaders = reply.headers;
+    if (body === null || this.noBody(status)) {
       body?.cancel();
-      this.socket.write(head);
+      this.sendHead(undefined);
       this.afterResponse();
       return;
     }
-    this.pendingHead = head;
-    this.headLength = headLength;
     this.replyBody = body;
     body.pipe(this.sink);
   }
 
-  /** The response head waiting for the first body bytes, without its unused room. */
-  private takeHead(): string | Buffer | undefined {
-    const head = this.pendingHead;
-    if (head === undefined) return undefined;
-    this.pendingHead = undefined;
-    return typeof head === 'string' || head.length === this.headLength ? head : head.subarray(0, this.headLength);
+  /**
+   * Writes the pending proxied head, with `chunk` after it in the same write;
+   * false when the client is slow to read. The head is rendered into
+   * {@link SCRATCH} when it fits (the transport copies what it cannot send at
+   * once), so a small answer allocates nothing here.
+   */
+  private sendHead(chunk: Uint8Array | undefined): boolean {
+    const headers = this.pendingHeaders!;
+    const end = this.pendingEnd;
+    this.pendingHeaders = undefined;
+    const headLength = headers.byteLength + end.length;
+    const length = chunk === undefined ? headLength : headLength + chunk.length;
+    const buf = length <= SCRATCH.length ? SCRATCH : Buffer.allocUnsafe(length);
+    buf.set(end, headers.writeTo(buf, 0));
+    if (chunk !== undefined) buf.set(chunk, headLength);
+    const ok = buf === SCRATCH ? this.socket.writeCopy(buf, length) : this.socket.write(buf);
+    if (!ok) this.writeBlocked();
+    return ok;
   }
 
   /** Body bytes of the answer (the head first, when it has not gone out); false when the client is slow to read. */
   writeBody(chunk: Uint8Array): boolean {
     if (this.closed) return false;
-    let ok: boolean;
-    const pending = this.pendingHead;
-    if (pending !== undefined) {
-      if (typeof pending !== 'string' && chunk.length <= pending.length - this.headLength) {
-        // Into the room left after the head: one send for a small answer.
+    if (this.pendingHeaders !== undefined) {
+      // A small length-framed chunk goes out with the head.
+      if (!this.chunked && chunk.length <= MERGE_LIMIT) return this.sendHead(chunk);
+      this.sendHead(undefined);
+    } else {
+      const head = this.pendingHead;
+      if (head !== undefined) {
         this.pendingHead = undefined;
-        const used = this.headLength + chunk.length;
-        pending.set(chunk, this.headLength);
-        ok = this.socket.write(used === pending.length ? pending : pending.subarray(0, used));
-        if (!ok) this.writeBlocked();
-        return ok;
+        if (!this.chunked && chunk.length <= MERGE_LIMIT) {
+          // One write for head and body: one send(2) for a small answer.
+          const length = SCRATCH.write(head, 0, 'latin1');
+          if (length === head.length && length + chunk.length <= SCRATCH.length) {
+            SCRATCH.set(chunk, length);
+            const ok = this.socket.writeCopy(SCRATCH, length + chunk.length);
+            if (!ok) this.writeBlocked();
+            return ok;
+          }
+        }
+        this.socket.write(head);
       }
-      const head = this.takeHead()!;
-      if (typeof head === 'string' && !this.chunked && chunk.length <= MERGE_LIMIT) {
-        // One write for head and body: one send(2) for a small answer.
-        const both = Buffer.allocUnsafe(head.length + chunk.length);
-        both.write(head, 0, 'latin1');
-        both.set(chunk, head.length);
-        ok = this.socket.write(both);
-        if (!ok) this.writeBlocked();
-        return ok;
-      }
-      this.socket.write(head);
     }
-    ok = this.chunked ? this.socket.writeChunk(chunk) : this.socket.write(chunk);
+    const ok = this.chunked ? this.socket.writeChunk(chunk) : this.socket.write(chunk);
     if (!ok) this.writeBlocked();
     return ok;
   }
@@ -574,8 +585,11 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
   /** The answer's body is complete. */
   bodyEnd(): void {
     if (this.closed) return;
-    const head = this.takeHead();
-    if (head !== undefined) this.socket.write(head);
+    if (this.pendingHeaders !== undefined) this.sendHead(undefined);
+    else if (this.pendingHead !== undefined) {
+      this.socket.write(this.pendingHead);
+      this.pendingHead = undefined;
+    }
     if (this.chunked) this.socket.write('0\r\n\r\n');
     this.replyBody = undefined;
     this.afterResponse();
