@@ -84,7 +84,7 @@ export class Exchange implements ResponseSink, ResponseBody {
     this.resolve = resolve;
     this.reject = reject;
     this.reused = reused;
-    this.parser = new ResponseParser(this, req.method === 'HEAD');
+    this.parser = new ResponseParser(this, req.method === 'HEAD', conn.fields);
     conn.exchange = this;
     if (req.signal !== undefined) {
       if (req.signal.aborted) {

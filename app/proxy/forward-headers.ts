@@ -115,10 +115,12 @@ export function upstreamHeaderBlock(headers: HeaderLookup, ctx: ForwardContext):
 export function clientResponseHeaders(head: ResponseHead, ctx: ForwardContext): ClientHeaders {
   const { raw, fields, connectionNames } = head;
   const timestampHeader = ctx.timestampHeader;
-  const kept: number[] = [];
+  const end = head.count * FIELD_INTS;
   let bytes = 0;
   let via: string | undefined;
-  for (let i = 0; i < fields.length; i += FIELD_INTS) {
+  for (let i = 0; i < end; i += FIELD_INTS) {
+    // Each header's mark says whether the client gets it.
+    fields[i + SENT] = 0;
     const kind = fields[i + 5];
     if (kind !== Kind.Other && kind !== Kind.Length && kind !== Kind.Via) continue; // hop-by-hop, golb's own, or dropped by the parser
     const start = fields[i]!;
@@ -130,14 +132,17 @@ export function clientResponseHeaders(head: ResponseHead, ctx: ForwardContext): 
       continue;
     }
     if (bytesAre(raw, start, colon, timestampHeader)) continue; // golb's own, set below
-    kept.push(i);
+    fields[i + SENT] = 1;
     bytes += fields[i + 4]! + 2 - start;
   }
   const own = ownLines(ctx, via);
   // The status line is sent as received but as HTTP/1.1, with the SP before an empty reason phrase.
   const statusBytes = head.statusEnd + 2 + (head.raw[7] === 49 ? 0 : HTTP11.length - 8) + (head.statusEnd === 12 ? 1 : 0);
-  return new ClientHeaders(head, kept, own, statusBytes + bytes + own.length);
+  return new ClientHeaders(head, own, statusBytes + bytes + own.length);
 }
+
+/** Where in a header's ints of `ResponseHead.fields` its mark is: 1 when the client gets the header. */
+const SENT = FIELD_INTS - 1;
 
 /** `HTTP/1.1`, the version of every status line golb sends. */
 const HTTP11 = Buffer.from('HTTP/1.1', 'latin1');
@@ -167,16 +172,14 @@ function nominated(raw: Buffer, from: number, to: number, names: readonly string
 
 /** The status line and header lines of a proxied response: the upstream's status and kept lines, as bytes, then golb's. */
 export class ClientHeaders implements ResponseHeaderBlock {
+  /** The upstream's head, the headers the client gets marked. */
   private readonly head: ResponseHead;
-  /** The kept headers: offsets into `head.fields`. */
-  private readonly kept: readonly number[];
   /** golb's lines (`Via`, timestamp, `X-Final-Host`), `Name: value\r\n` each. */
   private readonly own: Buffer;
   readonly byteLength: number;
 
-  constructor(head: ResponseHead, kept: number[], own: Buffer, byteLength: number) {
+  constructor(head: ResponseHead, own: Buffer, byteLength: number) {
     this.head = head;
-    this.kept = kept;
     this.own = own;
     this.byteLength = byteLength;
   }
@@ -197,14 +200,16 @@ export class ClientHeaders implements ResponseHeaderBlock {
       runStart = 12;
     }
     let runEnd = statusEnd + 2;
-    for (const i of this.kept) {
+    const end = this.head.count * FIELD_INTS;
+    for (let i = 0; i < end; i += FIELD_INTS) {
+      if (fields[i + SENT] === 0) continue;
       const start = fields[i]!;
-      const end = fields[i + 4]! + 2;
-      if (start === runEnd) runEnd = end;
+      const lineEnd = fields[i + 4]! + 2;
+      if (start === runEnd) runEnd = lineEnd;
       else {
         at += raw.copy(buf, at, runStart, runEnd);
         runStart = start;
-        runEnd = end;
+        runEnd = lineEnd;
       }
     }
     at += raw.copy(buf, at, runStart, runEnd);
@@ -214,7 +219,8 @@ export class ClientHeaders implements ResponseHeaderBlock {
   pairs(): [string, string][] {
     const { raw, fields } = this.head;
     const out: [string, string][] = [];
-    for (const i of this.kept) out.push([raw.toString('latin1', fields[i]!, fields[i + 1]!).toLowerCase(), raw.toString('latin1', fields[i + 2]!, fields[i + 3]!)]);
+    const end = this.head.count * FIELD_INTS;
+    for (let i = 0; i < end; i += FIELD_INTS) if (fields[i + SENT] === 1) out.push([raw.toString('latin1', fields[i]!, fields[i + 1]!).toLowerCase(), raw.toString('latin1', fields[i + 2]!, fields[i + 3]!)]);
     const own = this.own.toString('latin1');
     for (let at = 0; at < own.length; ) {
       const colon = own.indexOf(': ', at);

@@ -22,6 +22,7 @@
  * @module
  */
 import { Exchange } from './exchange.ts';
+import { FieldTable } from './response-parser.ts';
 import type { Transport, TransportEvents, TransportSocket } from './transport.ts';
 import type { ProxyEngine, UpstreamRequest, UpstreamResponse } from './engine.ts';
 
@@ -67,6 +68,8 @@ export class Connection implements TransportEvents {
   /** The client's sweep tick at the last activity. */
   lastTick: number;
   readonly client: Http1Client;
+  /** Where its responses' header offsets go, one response at a time. */
+  readonly fields = new FieldTable();
 
   constructor(client: Http1Client, host: string, port: number, address: string) {
     this.client = client;

@@ -37,7 +37,17 @@ export const enum Kind {
 }
 
 /** Ints per header in {@link ResponseHead.fields}. */
-export const FIELD_INTS = 6;
+export const FIELD_INTS = 7;
+
+/**
+ * Where a connection's response heads keep their header offsets, reused from
+ * one response to the next (no array per response): a head's offsets stay
+ * valid until the connection's next head is parsed, which is after that
+ * response was read to its end and handed on.
+ */
+export class FieldTable {
+  ints = new Int32Array(FIELD_INTS * 32);
+}
 
 /** Reason phrases seen per status: the usual phrase costs no string per response. */
 const REASONS = new Map<number, string>();
@@ -55,9 +65,13 @@ export class ResponseHead {
   readonly statusEnd: number;
   /**
    * Per header, {@link FIELD_INTS} ints: line start, colon, value start, value
-   * end (OWS trimmed), line end (its CRLF), {@link Kind}.
+   * end (OWS trimmed), line end (its CRLF), {@link Kind}, and a mark the
+   * header's user may set (forward-headers.ts: whether the client gets it).
+   * Part of the connection's {@link FieldTable}.
    */
-  readonly fields: readonly number[];
+  readonly fields: Int32Array;
+  /** How many headers `fields` holds. */
+  readonly count: number;
   /** Lower-cased names the `Connection` header lists besides close and keep-alive. */
   readonly connectionNames: readonly string[] | undefined;
   readonly framing: Framing;
@@ -67,11 +81,12 @@ export class ResponseHead {
   readonly keepAlive: boolean;
   private pairs: [string, string][] | undefined = undefined;
 
-  constructor(raw: Buffer, status: number, statusEnd: number, fields: number[], connectionNames: string[] | undefined, framing: Framing, length: number, keepAlive: boolean) {
+  constructor(raw: Buffer, status: number, statusEnd: number, fields: Int32Array, count: number, connectionNames: string[] | undefined, framing: Framing, length: number, keepAlive: boolean) {
     this.raw = raw;
     this.status = status;
     this.statusEnd = statusEnd;
     this.fields = fields;
+    this.count = count;
     this.connectionNames = connectionNames;
     this.framing = framing;
     this.length = length;
@@ -95,18 +110,14 @@ export class ResponseHead {
     if (this.pairs !== undefined) return this.pairs;
     const pairs: [string, string][] = [];
     const { raw, fields } = this;
-    for (let i = 0; i < fields.length; i += FIELD_INTS) {
+    const end = this.count * FIELD_INTS;
+    for (let i = 0; i < end; i += FIELD_INTS) {
       if (fields[i + 5] === Kind.Removed) continue;
       pairs.push([raw.toString('latin1', fields[i]!, fields[i + 1]!).toLowerCase(), raw.toString('latin1', fields[i + 2]!, fields[i + 3]!)]);
     }
     return (this.pairs = pairs);
   }
 
-  /** The value of header `i` (an index into `fields` divided by {@link FIELD_INTS}). */
-  value(i: number): string {
-    const at = i * FIELD_INTS;
-    return this.raw.toString('latin1', this.fields[at + 2]!, this.fields[at + 3]!);
-  }
 }
 
 /** Where the parser reports. */
@@ -139,11 +150,16 @@ export class ResponseParser {
   private trailerBytes = 0;
   private readonly sink: ResponseSink;
   private readonly noBody: boolean;
+  private readonly table: FieldTable;
 
-  /** @param isHead the request was HEAD: the response has no body whatever it says */
-  constructor(sink: ResponseSink, isHead: boolean) {
+  /**
+   * @param isHead the request was HEAD: the response has no body whatever it says
+   * @param table where the head's header offsets go (the connection's, reused)
+   */
+  constructor(sink: ResponseSink, isHead: boolean, table: FieldTable = new FieldTable()) {
     this.sink = sink;
     this.noBody = isHead;
+    this.table = table;
   }
 
   /** True when a whole response was read and nothing followed it. */
@@ -284,7 +300,8 @@ export class ResponseParser {
     }
     const http10 = minorCode === 48;
     const status = s0 * 100 + s1 * 10 + s2;
-    const fields: number[] = [];
+    let fields = this.table.ints;
+    let at = 0;
     let contentLength = -1;
     let chunked = false;
     let transferEncoding = false;
@@ -347,7 +364,18 @@ export class ResponseParser {
           t = comma + 1;
         }
       }
-      fields.push(pos, colon, vs, ve, eol, kind);
+      if (at === fields.length) {
+        const grown = new Int32Array(fields.length * 2);
+        grown.set(fields);
+        this.table.ints = fields = grown;
+      }
+      fields[at] = pos;
+      fields[at + 1] = colon;
+      fields[at + 2] = vs;
+      fields[at + 3] = ve;
+      fields[at + 4] = eol;
+      fields[at + 5] = kind;
+      at += FIELD_INTS;
       pos = eol + 2;
     }
     if (status < 200) {
@@ -360,7 +388,7 @@ export class ResponseParser {
     // TE overrides CL, and a proxy must drop the received CL before forwarding
     // (RFC 9112 §6.3): relayed next to a re-framed body it would cut it short.
     if (transferEncoding && contentLength >= 0) {
-      for (let i = 5; i < fields.length; i += FIELD_INTS) if (fields[i] === Kind.Length) fields[i] = Kind.Removed;
+      for (let i = 5; i < at; i += FIELD_INTS) if (fields[i] === Kind.Length) fields[i] = Kind.Removed;
     }
     let framing: Framing;
     if (this.noBody || status === 204 || status === 304) framing = 'none';
@@ -370,7 +398,7 @@ export class ResponseParser {
     // TE with CL is a smuggling signature (RFC 9112 §6.1): frame by TE, never reuse.
     const keepAlive = !close && framing !== 'close' && !(transferEncoding && contentLength >= 0);
     const statusEnd = lineEnd(buf, 0, end);
-    const head = new ResponseHead(buf, status, statusEnd, fields, connectionNames, framing, contentLength, keepAlive);
+    const head = new ResponseHead(buf, status, statusEnd, fields, at / FIELD_INTS, connectionNames, framing, contentLength, keepAlive);
     this.state = framing === 'length' ? State.Length : framing === 'chunked' ? State.ChunkSize : framing === 'close' ? State.Close : State.Done;
     this.remaining = contentLength;
     this.sink.head(head);
