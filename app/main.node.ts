@@ -1,10 +1,12 @@
 /**
  * golb on Node.js: `npm run app:node`. Clients and upstreams both go over
- * `node:net` sockets.
+ * `node:net` sockets, with a minor garbage collection after every 16 MiB read
+ * (`collectingTransport`).
  * @module
  */
-import { nodeTransport } from './proxy/node-transport.ts';
+import { collectingTransport } from './proxy/collecting-transport.ts';
 import { serveGolb, serverRuntime } from './serve.ts';
 import { startGolb } from './start.ts';
 
-await serveGolb(await startGolb(serverRuntime, 'node', nodeTransport), nodeTransport);
+const transport = collectingTransport();
+await serveGolb(await startGolb(serverRuntime, 'node', transport), transport);

@@ -12,7 +12,7 @@ const CRLF = '\r\n';
 /** Told the size of every read of a `node:net` socket, when set ({@link watchReads}). */
 let readWatcher: ((bytes: number) => void) | undefined;
 
-/** Has `watcher` told the size of every read of every `node:net` socket (`deno-transport.ts`); undefined stops it. */
+/** Has `watcher` told the size of every read of every `node:net` socket (`collecting-transport.ts`); undefined stops it. */
 export function watchReads(watcher: ((bytes: number) => void) | undefined): void {
   readWatcher = watcher;
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
-import { collectEvery } from '../../../app/proxy/deno-transport.ts';
+import { collectEvery } from '../../../app/proxy/collecting-transport.ts';
 import { nodeTransport, watchReads } from '../../../app/proxy/node-transport.ts';
 
 test('collectEvery collects once per threshold of bytes read, whatever the read sizes', () => {
