@@ -10,13 +10,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { freePort, RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from './harness.ts';
 
-/**
- * A pod that accepts a connection, reads one request with its whole
- * Content-Length body, and then resets the connection without answering
- * (`reset`) or never answers (`hang`).
- */
-async function startBadPod(mode: 'reset' | 'hang'): Promise<{ address: string; bodies: number[]; close(): Promise<void> }> {
-  const bodies: number[] = [];
+/** A raw TCP pod: `onRequest` gets each request (head and whole Content-Length body) with its socket. */
+async function startRawPod(onRequest: (socket: Socket, bodyLength: number) => void): Promise<{ address: string; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -29,16 +24,14 @@ async function startBadPod(mode: 'reset' | 'hang'): Promise<{ address: string; b
       if (end < 0) return;
       const length = Number(/content-length: *(\d+)/i.exec(buf.subarray(0, end).toString('latin1'))?.[1] ?? 0);
       if (buf.length - end - 4 < length) return;
-      bodies.push(length);
       buf = Buffer.alloc(0);
-      if (mode === 'reset') socket.resetAndDestroy();
+      onRequest(socket, length);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as { port: number };
   return {
     address: `127.0.0.1:${port}`,
-    bodies,
     close: () =>
       new Promise<void>((r) => {
         for (const s of sockets) s.destroy();
@@ -47,40 +40,33 @@ async function startBadPod(mode: 'reset' | 'hang'): Promise<{ address: string; b
   };
 }
 
+/**
+ * A pod that reads one request with its whole Content-Length body, and then
+ * resets the connection without answering (`reset`) or never answers (`hang`).
+ */
+async function startBadPod(mode: 'reset' | 'hang'): Promise<{ address: string; bodies: number[]; close(): Promise<void> }> {
+  const bodies: number[] = [];
+  const pod = await startRawPod((socket, length) => {
+    bodies.push(length);
+    if (mode === 'reset') socket.resetAndDestroy();
+  });
+  return { ...pod, bodies };
+}
+
 /** A pod that resets the connection of its first `failures` requests, then answers `200 ok` to each. */
 async function startFlakyPod(failures: number): Promise<{ address: string; answered: () => number; close(): Promise<void> }> {
   let left = failures;
   let answered = 0;
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => undefined);
-    let buf = Buffer.alloc(0);
-    socket.on('data', (d: Buffer) => {
-      buf = Buffer.concat([buf, d]);
-      if (buf.indexOf('\r\n\r\n') < 0) return;
-      buf = Buffer.alloc(0);
-      if (left > 0) {
-        left--;
-        socket.resetAndDestroy();
-        return;
-      }
-      answered++;
-      socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
-    });
+  const pod = await startRawPod((socket) => {
+    if (left > 0) {
+      left--;
+      socket.resetAndDestroy();
+      return;
+    }
+    answered++;
+    socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  return {
-    address: `127.0.0.1:${port}`,
-    answered: () => answered,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
+  return { ...pod, answered: () => answered };
 }
 
 /** A body of `n` bytes as a stream of 16 KiB chunks (sent chunked). */
