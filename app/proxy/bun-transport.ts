@@ -186,6 +186,19 @@ interface Pausable {
 
 function ignore(): void {}
 
+/**
+ * While bodies stream, Bun hands each read over in a buffer of its own, up to
+ * 512 KiB, and its collector frees them late: a 1 GiB download grew golb's RSS
+ * by 29–32 MB. A full collection after every {@link COLLECT_EVERY_BYTES} read in
+ * large reads keeps it near 15 MB, for about 9 ms each (some 150 ms per GiB
+ * streamed). Reads of small requests (under {@link LARGE_READ}) do not count,
+ * so request traffic never pays the pause.
+ */
+const COLLECT_EVERY_BYTES = 64 * 1024 * 1024;
+const LARGE_READ = 16 * 1024;
+/** Bytes read in large reads since the last collection. */
+let streamed = 0;
+
 /** One handler object for every upstream socket (and, with its own `open`, every accepted one); `socket.data` is the {@link BunSocket}. */
 const HANDLERS: SocketHandler<BunSocket> = {
   binaryType: 'buffer',
@@ -193,6 +206,10 @@ const HANDLERS: SocketHandler<BunSocket> = {
     socket.data.opened(socket);
   },
   data(socket, data) {
+    if ((data as Buffer).length >= LARGE_READ && (streamed += (data as Buffer).length) >= COLLECT_EVERY_BYTES) {
+      streamed = 0;
+      Bun.gc(true);
+    }
     const s = socket.data;
     if (!s.closed) s.events.onData(data as Buffer);
   },
