@@ -190,7 +190,7 @@ function ignore(): void {}
  * While bodies stream, Bun hands each read over in a buffer of its own, up to
  * 512 KiB, and its collector frees them late: a 1 GiB download grew golb's RSS
  * by 29–32 MB. A full collection after every {@link COLLECT_EVERY_BYTES} read in
- * large reads keeps it near 15 MB, for about 9 ms each (some 150 ms per GiB
+ * large reads keeps it at 13–23 MB, for about 9 ms each (some 150 ms per GiB
  * streamed). Reads of small requests (under {@link LARGE_READ}) do not count,
  * so request traffic never pays the pause.
  */
