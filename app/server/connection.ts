@@ -30,6 +30,7 @@ import { ERROR_HEADERS, GatewayError, codeOfStatus, errorBody } from '../errors.
 import { fieldValueOk } from '../proxy/http-syntax.ts';
 import { RequestParser, type RequestHead, type RequestHeaders, type RequestSink } from './request-parser.ts';
 import type { Http1Server, JsonAnswer } from './http1-server.ts';
+import { isIPv4Address } from '../ip-address.ts';
 
 /** Most request body bytes dropped after an early response before the connection is closed instead. */
 const DISCARD_LIMIT = 16 * 1024 * 1024;
@@ -764,7 +765,6 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
 }
 
 const HOST_LABEL = /^[A-Za-z0-9-]{1,63}$/;
-const HOST_IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
 /**
  * True when `host` (a Host header; none means `localhost`) certainly forms a
@@ -781,7 +781,7 @@ export function isPlainHost(host: string | null): boolean {
     const port = host.slice(colon + 1);
     if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) return false;
   }
-  if (HOST_IPV4.test(name)) return true;
+  if (isIPv4Address(name)) return true;
   const labels = name.split('.');
   const last = labels[labels.length - 1]!;
   if (!/^[A-Za-z]/.test(last)) return false;

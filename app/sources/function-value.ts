@@ -4,6 +4,7 @@
  * call it; a value it refuses never replaces the function's last good one.
  * @module
  */
+import { isIPv6Address } from '../ip-address.ts';
 /** One target of a function value, before gateway awareness is applied. */
 export interface Target {
   /** Canonical `host:port` (IPv6 bracketed). */
@@ -30,32 +31,6 @@ export const MAX_WEIGHT = 1_000_000;
 
 const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*\.?$/;
 const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
-const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
-const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
-
-/**
- * True for an IPv6 address in text form (RFC 4291 section 2.2): eight groups
- * of one to four hex digits, one `::` standing for one or more zero groups, and
- * optionally a dotted IPv4 address as the last two groups. No zone index.
- * (`node:net`'s `isIPv6` says the same; not importing it spares Bun loading `node:net`.)
- */
-export function isIPv6Address(s: string): boolean {
-  const halves = s.split('::');
-  if (halves.length > 2) return false;
-  const groups = halves.map((half) => (half === '' ? [] : half.split(':')));
-  const tail = groups[groups.length - 1]!;
-  let count = 0;
-  if (tail.length > 0 && tail[tail.length - 1]!.includes('.')) {
-    if (!IPV4.test(tail.pop()!)) return false;
-    count = 2;
-  }
-  for (const half of groups) {
-    for (const group of half) if (!HEX_GROUP.test(group)) return false;
-    count += half.length;
-  }
-  return halves.length === 2 ? count <= 7 : count === 8;
-}
-
 function clip(s: string): string {
   return s.length > 60 ? JSON.stringify(s.slice(0, 60)) + '…' : JSON.stringify(s);
 }
