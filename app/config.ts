@@ -265,7 +265,7 @@ export function parseConfig(env: Record<string, string | undefined>, argv: reado
   // List defaults are copied: they must not be shared between parses or with
   // callers. (Not structuredClone: on Bun its first use holds about 1 MB.)
   for (const s of SETTINGS) {
-    for (const [key, value] of Object.entries(s.defaults)) Object.assign(draft, { [key]: Array.isArray(value) ? [...value] : value });
+    for (const [key, value] of Object.entries(s.defaults)) (draft as Record<string, unknown>)[key] = Array.isArray(value) ? [...value] : value;
   }
   for (const s of SETTINGS) {
     // An empty variable counts as unset: compose files and shells often export `X=`.

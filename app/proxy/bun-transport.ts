@@ -18,7 +18,7 @@
 import type { Socket, SocketHandler } from 'bun';
 import { plainAddress, type Accept, type Listener, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
 
-/** Characters of a string written through the scratch buffer (3 bytes per char at most in UTF-8). */
+/** Characters of a string written through the scratch buffer (latin1: one byte each). */
 const SCRATCH_CHARS = 16 * 1024;
 const scratch = Buffer.allocUnsafe(SCRATCH_CHARS);
 
@@ -166,14 +166,11 @@ class BunSocket implements TransportSocket {
 
   end(): void {
     if (this.closed) return;
-    this.closed = true;
     if (this.queue === undefined || this.socket === undefined) {
-      const socket = this.socket;
-      this.socket = undefined;
-      this.queue = undefined;
-      socket?.end();
+      this.destroy(); // nothing left to write: FIN now
       return;
     }
+    this.closed = true;
     this.ending = true; // the drain handler writes the rest, then ends
   }
 }
@@ -248,7 +245,6 @@ function serverHandlers(accept: Accept): SocketHandler<BunSocket> {
 /** Bun's native sockets, for golb on Bun. */
 export const bunTransport: Transport = {
   name: 'bun',
-  blobBodies: true,
   connect(host, port, events) {
     const s = new BunSocket();
     s.events = events;

@@ -7,10 +7,9 @@
  * The response is handed over once the read that completed its head is
  * parsed to its end; the exchange itself is its body (`ResponseBody`), taken
  * either as a web stream or piped into a sink (golb's server writes it to the
- * client socket). A body that came whole with the head is streamed whole (a
- * Blob's stream where the transport says it is cheaper: Bun); otherwise it
- * comes from the socket, which is paused while the client's side holds
- * {@link BODY_STRATEGY} chunks, or while a sink says it is full.
+ * client socket). A body that came whole with the head is handed over whole;
+ * otherwise it comes from the socket, which is paused while the client's side
+ * holds {@link BODY_STRATEGY} chunks, or while a sink says it is full.
  * @module
  */
 import { ResponseParser, type ResponseHead, type ResponseSink } from './response-parser.ts';
@@ -241,12 +240,6 @@ export class Exchange implements ResponseSink, ResponseBody {
   stream(): ReadableStream<Uint8Array> {
     if (this.taken) throw new Error('response body already taken');
     this.taken = true;
-    if (this.responseDone && this.conn.client.transport.blobBodies) {
-      // A native blob stream: Bun's server sends it without running JavaScript per chunk.
-      const body = new Blob((this.early ?? []) as BlobPart[]).stream();
-      this.early = undefined;
-      return body;
-    }
     return new ReadableStream<Uint8Array>(this, BODY_STRATEGY);
   }
 

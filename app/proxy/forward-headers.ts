@@ -113,8 +113,10 @@ export function upstreamHeaderBlock(headers: HeaderLookup, ctx: ForwardContext):
  * a web `Response`.
  */
 export function clientResponseHeaders(head: ResponseHead, ctx: ForwardContext): ClientHeaders {
-  const { raw, fields, connectionNames } = head;
+  const { raw, fields } = head;
   const timestampHeader = ctx.timestampHeader;
+  // What the upstream's Connection names besides close and keep-alive, never framing or routing (rare: the usual head has none).
+  const named = head.connectionNames?.filter((name) => !PROTECTED.has(name));
   const end = head.count * FIELD_INTS;
   let bytes = 0;
   let via: string | undefined;
@@ -125,7 +127,7 @@ export function clientResponseHeaders(head: ResponseHead, ctx: ForwardContext): 
     if (kind !== Kind.Other && kind !== Kind.Length && kind !== Kind.Via) continue; // hop-by-hop, golb's own, or dropped by the parser
     const start = fields[i]!;
     const colon = fields[i + 1]!;
-    if (connectionNames !== undefined && kind !== Kind.Length && nominated(raw, start, colon, connectionNames)) continue;
+    if (named !== undefined && named.some((name) => bytesAre(raw, start, colon, name))) continue;
     if (kind === Kind.Via) {
       const value = raw.toString('latin1', fields[i + 2]!, fields[i + 3]!);
       via = via === undefined ? value : `${via}, ${value}`;
@@ -136,9 +138,12 @@ export function clientResponseHeaders(head: ResponseHead, ctx: ForwardContext): 
     bytes += fields[i + 4]! + 2 - start;
   }
   const own = ownLines(ctx, via);
-  // The status line is sent as received but as HTTP/1.1, with the SP before an empty reason phrase.
-  const statusBytes = head.statusEnd + 2 + (head.raw[7] === 49 ? 0 : HTTP11.length - 8) + (head.statusEnd === 12 ? 1 : 0);
-  return new ClientHeaders(head, own, statusBytes + bytes + own.length);
+  return new ClientHeaders(head, own, statusLineBytes(head) + bytes + own.length);
+}
+
+/** The bytes of the status line {@link ClientHeaders.writeTo} writes: as received, but as HTTP/1.1 and with the SP before an empty reason phrase. */
+function statusLineBytes(head: ResponseHead): number {
+  return head.statusEnd + 2 + (head.raw[7] === 49 ? 0 : HTTP11.length - 8) + (head.statusEnd === 12 ? 1 : 0);
 }
 
 /** Where in a header's ints of `ResponseHead.fields` its mark is: 1 when the client gets the header. */
@@ -163,13 +168,6 @@ function ownLines(ctx: ForwardContext, via: string | undefined): Buffer {
   return bytes;
 }
 
-/** True when the `Connection` header named the header `raw[from, to)`; Host can never be named. */
-function nominated(raw: Buffer, from: number, to: number, names: readonly string[]): boolean {
-  if (bytesAre(raw, from, to, 'host')) return false;
-  for (const name of names) if (bytesAre(raw, from, to, name)) return true;
-  return false;
-}
-
 /** The status line and header lines of a proxied response: the upstream's status and kept lines, as bytes, then golb's. */
 export class ClientHeaders implements ResponseHeaderBlock {
   /** The upstream's head, the headers the client gets marked. */
@@ -186,7 +184,7 @@ export class ClientHeaders implements ResponseHeaderBlock {
 
   writeTo(buf: Buffer, at: number): number {
     const { raw, fields } = this.head;
-    // The status line as received, but always HTTP/1.1; then adjacent kept lines go in one copy with it.
+    // The status line as received, but always HTTP/1.1 ({@link statusLineBytes}); then adjacent kept lines go in one copy with it.
     let runStart = 0;
     if (raw[7] !== 49) {
       at += HTTP11.copy(buf, at);
@@ -217,10 +215,10 @@ export class ClientHeaders implements ResponseHeaderBlock {
   }
 
   pairs(): [string, string][] {
-    const { raw, fields } = this.head;
+    const fields = this.head.fields;
     const out: [string, string][] = [];
     const end = this.head.count * FIELD_INTS;
-    for (let i = 0; i < end; i += FIELD_INTS) if (fields[i + SENT] === 1) out.push([raw.toString('latin1', fields[i]!, fields[i + 1]!).toLowerCase(), raw.toString('latin1', fields[i + 2]!, fields[i + 3]!)]);
+    for (let i = 0; i < end; i += FIELD_INTS) if (fields[i + SENT] === 1) out.push(this.head.pair(i));
     const own = this.own.toString('latin1');
     for (let at = 0; at < own.length; ) {
       const colon = own.indexOf(': ', at);

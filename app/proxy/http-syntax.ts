@@ -5,8 +5,13 @@
  */
 
 /** 1 for the characters of an HTTP token (RFC 9110 §5.6.2 tchar), by char code. */
-export const TCHAR = new Uint8Array(128);
+const TCHAR = new Uint8Array(128);
 for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") TCHAR[c.charCodeAt(0)] = 1;
+
+/** True for a token character (of a header name or a method), by char code or byte. */
+export function isTchar(c: number): boolean {
+  return c < 128 && TCHAR[c] === 1;
+}
 
 /** False when a field value (or reason phrase) holds CR, LF or NUL. */
 export function fieldValueOk(text: string, from: number, to: number): boolean {
@@ -115,4 +120,16 @@ export function sameBytes(buf: Uint8Array, from: number, to: number, text: strin
   if (to - from !== text.length) return false;
   for (let i = 0; i < text.length; i++) if (buf[from + i] !== text.charCodeAt(i)) return false;
   return true;
+}
+
+/** The first index in `buf[from, to)` past its leading OWS (SP, HTAB); `to` when all of it is OWS. */
+export function skipOws(buf: Uint8Array, from: number, to: number): number {
+  while (from < to && isOws(buf[from]!)) from++;
+  return from;
+}
+
+/** The end of `buf[from, to)` once its trailing OWS is dropped (at least `from`). */
+export function dropOws(buf: Uint8Array, from: number, to: number): number {
+  while (to > from && isOws(buf[to - 1]!)) to--;
+  return to;
 }

@@ -89,7 +89,6 @@ class NodeSocket implements TransportSocket {
 /** `node:net` sockets: Node's own, and Deno's and Bun's compatibility layers. */
 export const nodeTransport: Transport = {
   name: 'node:net',
-  blobBodies: false,
   connect(host, port, events) {
     const socket = new NodeSocket(connect({ host, port, noDelay: true }));
     socket.events = events;

@@ -9,7 +9,7 @@
  * never into bytes leaking into the next response of a reused connection.
  * @module
  */
-import { bytesAre, parseChunkSize, sameBytes, TCHAR } from './http-syntax.ts';
+import { bytesAre, dropOws, isTchar, parseChunkSize, sameBytes, skipOws } from './http-syntax.ts';
 
 export { parseChunkSize };
 
@@ -109,13 +109,16 @@ export class ResponseHead {
   get headers(): [string, string][] {
     if (this.pairs !== undefined) return this.pairs;
     const pairs: [string, string][] = [];
-    const { raw, fields } = this;
+    const fields = this.fields;
     const end = this.count * FIELD_INTS;
-    for (let i = 0; i < end; i += FIELD_INTS) {
-      if (fields[i + 5] === Kind.Removed) continue;
-      pairs.push([raw.toString('latin1', fields[i]!, fields[i + 1]!).toLowerCase(), raw.toString('latin1', fields[i + 2]!, fields[i + 3]!)]);
-    }
+    for (let i = 0; i < end; i += FIELD_INTS) if (fields[i + 5] !== Kind.Removed) pairs.push(this.pair(i));
     return (this.pairs = pairs);
+  }
+
+  /** The header at `i` (its first int in `fields`) as a pair: lower-cased name, value. */
+  pair(i: number): [string, string] {
+    const { raw, fields } = this;
+    return [raw.toString('latin1', fields[i]!, fields[i + 1]!).toLowerCase(), raw.toString('latin1', fields[i + 2]!, fields[i + 3]!)];
   }
 
 }
@@ -165,11 +168,6 @@ export class ResponseParser {
   /** True when a whole response was read and nothing followed it. */
   get clean(): boolean {
     return this.state === State.Done;
-  }
-
-  /** True once the response head has been parsed. */
-  get headDone(): boolean {
-    return this.state !== State.Head;
   }
 
   /** Feeds bytes from the socket. */
@@ -281,7 +279,8 @@ export class ResponseParser {
    */
   private parseHead(buf: Buffer, end: number): boolean {
     // Status line: `HTTP/1.x NNN[ reason]`.
-    let eol = lineEnd(buf, 0, end);
+    const statusEnd = lineEnd(buf, 0, end);
+    let eol = statusEnd;
     const minorCode = buf[7];
     const s0 = buf[9]! - 48;
     const s1 = buf[10]! - 48;
@@ -318,7 +317,7 @@ export class ResponseParser {
         }
         const c = buf[colon]!;
         if (c === 58) break;
-        if (c > 127 || TCHAR[c] === 0) {
+        if (!isTchar(c)) {
           this.fail(c === 13 || c === 10 ? 'malformed header line' : 'malformed header name');
           return false;
         }
@@ -333,10 +332,8 @@ export class ResponseParser {
         this.fail('malformed header value'); // a bare CR or LF, or NUL: never relayed
         return false;
       }
-      let vs = colon + 1;
-      let ve = eol;
-      while (vs < ve && (buf[vs] === 32 || buf[vs] === 9)) vs++;
-      while (ve > vs && (buf[ve - 1] === 32 || buf[ve - 1] === 9)) ve--;
+      const vs = skipOws(buf, colon + 1, eol);
+      const ve = dropOws(buf, vs, eol);
       const kind = kindOf(buf, pos, colon);
       if (kind === Kind.Length) {
         const n = digitsAt(buf, vs, ve);
@@ -353,10 +350,8 @@ export class ResponseParser {
         for (let t = vs; t <= ve; ) {
           let comma = t;
           while (comma < ve && buf[comma] !== 44) comma++;
-          let a = t;
-          let b = comma;
-          while (a < b && (buf[a] === 32 || buf[a] === 9)) a++;
-          while (b > a && (buf[b - 1] === 32 || buf[b - 1] === 9)) b--;
+          const a = skipOws(buf, t, comma);
+          const b = dropOws(buf, a, comma);
           if (bytesAre(buf, a, b, CLOSE)) close = true;
           else if (bytesAre(buf, a, b, KEEP_ALIVE)) {
             if (http10) close = false;
@@ -397,7 +392,6 @@ export class ResponseParser {
     else framing = 'close';
     // TE with CL is a smuggling signature (RFC 9112 §6.1): frame by TE, never reuse.
     const keepAlive = !close && framing !== 'close' && !(transferEncoding && contentLength >= 0);
-    const statusEnd = lineEnd(buf, 0, end);
     const head = new ResponseHead(buf, status, statusEnd, fields, at / FIELD_INTS, connectionNames, framing, contentLength, keepAlive);
     this.state = framing === 'length' ? State.Length : framing === 'chunked' ? State.ChunkSize : framing === 'close' ? State.Close : State.Done;
     this.remaining = contentLength;
@@ -452,12 +446,10 @@ function digitsAt(buf: Buffer, from: number, to: number): number {
 
 /** True when the last comma-separated element of `buf[from, to)` is `lower`, ignoring case and OWS. */
 function lastTokenIs(buf: Buffer, from: number, to: number, lower: string): boolean {
-  let a = to;
-  while (a > from && buf[a - 1] !== 44) a--;
-  let b = to;
-  while (a < b && (buf[a] === 32 || buf[a] === 9)) a++;
-  while (b > a && (buf[b - 1] === 32 || buf[b - 1] === 9)) b--;
-  return bytesAre(buf, a, b, lower);
+  let start = to;
+  while (start > from && buf[start - 1] !== 44) start--;
+  const a = skipOws(buf, start, to);
+  return bytesAre(buf, a, dropOws(buf, a, to), lower);
 }
 
 /** The names whose {@link Kind} is not `Other`, lower-case. */

@@ -19,7 +19,7 @@
  *   `onEnd` and the server still answers; it closes the socket itself.
  * @module
  */
-/** What a connection reports. Implemented by the engine's connection object (no closures per socket). */
+/** What a connection reports. Implemented by the engine's and the server's connection objects (no closures per socket). */
 export interface TransportEvents {
   /** The TCP connection is established. */
   onOpen(): void;
@@ -33,7 +33,7 @@ export interface TransportEvents {
   onClose(error: string | undefined): void;
 }
 
-/** One connection to an upstream. */
+/** One connection: to an upstream, or accepted from a client. */
 export interface TransportSocket {
   /** Sends bytes (strings as latin1: one byte per character, as header values arrive); false when they were queued and `onDrain` will follow. */
   write(data: string | Uint8Array): boolean;
@@ -67,12 +67,6 @@ export type Accept = (socket: TransportSocket, remoteAddress: string) => Transpo
 export interface Transport {
   /** The runtime's name for logs and tests, e.g. `node:net`. */
   readonly name: string;
-  /**
-   * True when a body read whole with its head is cheapest handed over as a
-   * Blob's stream (Bun's server sends it natively); false: a plain
-   * ReadableStream (cheaper on Deno, whose Blob streams cost ops per part).
-   */
-  readonly blobBodies: boolean;
   connect(host: string, port: number, events: TransportEvents): TransportSocket;
   /** Listens on `host:port`; rejects when it cannot (the address is taken). */
   listen(host: string, port: number, accept: Accept): Promise<Listener>;

@@ -559,15 +559,13 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
       const head = this.pendingHead;
       if (head !== undefined) {
         this.pendingHead = undefined;
-        if (!this.chunked && chunk.length <= MERGE_LIMIT) {
-          // One write for head and body: one send(2) for a small answer.
-          const length = SCRATCH.write(head, 0, 'latin1');
-          if (length === head.length && length + chunk.length <= SCRATCH.length) {
-            SCRATCH.set(chunk, length);
-            const ok = this.socket.writeCopy(SCRATCH, length + chunk.length);
-            if (!ok) this.writeBlocked();
-            return ok;
-          }
+        if (!this.chunked && chunk.length <= MERGE_LIMIT && head.length + chunk.length <= SCRATCH.length) {
+          // One write for head and body (latin1: a byte per character): one send(2) for a small answer.
+          SCRATCH.write(head, 0, 'latin1');
+          SCRATCH.set(chunk, head.length);
+          const ok = this.socket.writeCopy(SCRATCH, head.length + chunk.length);
+          if (!ok) this.writeBlocked();
+          return ok;
         }
         this.socket.write(head);
       }

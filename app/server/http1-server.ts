@@ -28,7 +28,7 @@ import type { ErrorOrigin } from '../errors.ts';
 import type { Listener, Transport, TransportEvents, TransportSocket } from '../proxy/transport.ts';
 import { ClientConnection } from './connection.ts';
 
-/** A web handler: Hono's `app.fetch`. `env` is the client connection (`clientAddressOf` reads it). */
+/** A web handler: Hono's `app.fetch`. `env` is the client connection (`serverRuntime.clientAddress` in serve.ts reads it). */
 export type WebHandler = (req: Request, env: unknown) => Response | Promise<Response>;
 
 /** A small JSON answer the server writes itself, with no web object made. */

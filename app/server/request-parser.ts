@@ -15,7 +15,7 @@
  * which feeds it again after `reset()`.
  * @module
  */
-import { digits, fieldContentOk, isOws, listHasToken, parseChunkSize, sameTokenAt, TCHAR } from '../proxy/http-syntax.ts';
+import { digits, fieldContentOk, isOws, isTchar, listHasToken, parseChunkSize, sameTokenAt } from '../proxy/http-syntax.ts';
 
 /** Largest request head accepted (request line + headers, up to and including the blank line): larger -> 431. */
 export const MAX_REQUEST_HEAD = 64 * 1024;
@@ -457,10 +457,6 @@ export class RequestParser {
     this.sink.error(status, reason);
     return EMPTY;
   }
-}
-
-function isTchar(c: number): boolean {
-  return c < 128 && TCHAR[c] === 1;
 }
 
 /** `name: value` in `text[pos, eol)`: the lower-cased name and the OWS-trimmed value, or null when malformed. */
