@@ -19,7 +19,8 @@
  * @module
  */
 import type { Logger } from '../logger.ts';
-import type { ProxyEngine } from '../proxy/engine.ts';
+import type { ProxyEngine, RequestHeaderBlock } from '../proxy/engine.ts';
+import { textHeaderLines } from '../proxy/forward-headers.ts';
 import type { WeightTable } from '../weight-table.ts';
 import type { Backend } from '../../strategies/strategy.ts';
 
@@ -59,13 +60,13 @@ export class ActiveHealth {
   private readonly options: ActiveHealthOptions;
   private readonly records = new Map<string, ProbeRecord>();
   private readonly aborts = new Set<AbortController>();
-  private readonly headers: string;
+  private readonly headers: RequestHeaderBlock;
   private timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private closed = false;
 
   constructor(options: ActiveHealthOptions) {
     this.options = options;
-    this.headers = `User-Agent: golb-health-check/${options.nodeName}\r\nAccept: */*\r\n`;
+    this.headers = textHeaderLines(`User-Agent: golb-health-check/${options.nodeName}\r\nAccept: */*\r\n`);
   }
 
   /** Starts probing: a round now, then one per interval. */

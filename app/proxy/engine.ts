@@ -19,11 +19,8 @@ export interface UpstreamRequest {
   port: number;
   /** `host:port` of the upstream: the connection pool's key and the Host header. */
   address: string;
-  /**
-   * The header block to send, `Name: value\r\n` per line, without Host and
-   * framing headers (the engine adds Host, Content-Length or Transfer-Encoding).
-   */
-  headers: string;
+  /** The header lines to send, without Host and framing headers (the engine adds Host, Content-Length or Transfer-Encoding). */
+  headers: RequestHeaderBlock;
   /** The body, or null for none. */
   body: ReadableStream<Uint8Array> | null;
   /** The body's length when known (Content-Length); chunked otherwise. */
@@ -32,6 +29,14 @@ export interface UpstreamRequest {
   maxBodySize: number;
   /** Fires when the client went away: the upstream exchange is abandoned. */
   signal: AbortLike | undefined;
+}
+
+/** Header lines of an upstream request, `Name: value\r\n` each, written straight into its head. */
+export interface RequestHeaderBlock {
+  /** At most how many bytes `writeTo` writes. */
+  readonly byteLength: number;
+  /** Writes the lines into `buf` at `at`; returns the offset after them. */
+  writeTo(buf: Buffer, at: number): number;
 }
 
 /**

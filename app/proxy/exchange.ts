@@ -15,10 +15,15 @@
 import { ResponseParser, type ResponseHead, type ResponseSink } from './response-parser.ts';
 import { UpstreamError, isIdempotent, type BodySink, type ResponseBody, type UpstreamFailure, type UpstreamRequest, type UpstreamResponse } from './engine.ts';
 import type { Connection } from './http1-client.ts';
+import { putLatin1 } from './http-syntax.ts';
 
 /** Chunks buffered per response body before the upstream socket is paused. */
 const BODY_STRATEGY: QueuingStrategy<Uint8Array> = { highWaterMark: 8 };
 const CRLF = '\r\n';
+/** Where request heads are rendered; a larger head gets its own buffer. */
+const HEAD_SCRATCH = Buffer.allocUnsafe(16 * 1024);
+/** Bytes of a head besides its method, target, Host value and header lines: the fixed text and the longest framing line. */
+const HEAD_EXTRA = 96;
 /** Most bytes of an abandoned request body read and dropped before it is cancelled. */
 const DISCARD_LIMIT = 64 * 1024 * 1024;
 
@@ -105,19 +110,28 @@ export class Exchange implements ResponseSink, ResponseBody {
   private send(): void {
     const { req } = this;
     const conn = this.conn;
-    const socket = conn.socket;
     conn.lastTick = conn.client.tick;
-    let head = `${req.method} ${req.target} HTTP/1.1${CRLF}Host: ${req.address}${CRLF}${req.headers}`;
+    const { method, target, address, headers } = req;
+    // Rendered as bytes into a reused buffer: no string is built for the head.
+    const size = method.length + target.length + address.length + headers.byteLength + HEAD_EXTRA;
+    const buf = size <= HEAD_SCRATCH.length ? HEAD_SCRATCH : Buffer.allocUnsafe(size);
+    let at = putLatin1(buf, 0, method);
+    buf[at++] = 32;
+    at = putLatin1(buf, at, target);
+    at = putLatin1(buf, at, ' HTTP/1.1\r\nHost: ');
+    at = putLatin1(buf, at, address);
+    buf[at++] = 13;
+    buf[at++] = 10;
+    at = headers.writeTo(buf, at);
+    const chunked = req.body !== null && req.bodyLength === undefined;
     if (req.body === null) {
-      if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') head += `Content-Length: 0${CRLF}`;
-      socket.write(head + CRLF);
-      this.requestDone = true;
-      return;
-    }
-    const chunked = req.bodyLength === undefined;
-    head += chunked ? `Transfer-Encoding: chunked${CRLF}` : `Content-Length: ${req.bodyLength}${CRLF}`;
-    socket.write(head + CRLF);
-    void this.pump(req.body, chunked);
+      if (method === 'POST' || method === 'PUT' || method === 'PATCH') at = putLatin1(buf, at, 'Content-Length: 0\r\n');
+    } else at = putLatin1(buf, at, chunked ? 'Transfer-Encoding: chunked\r\n' : `Content-Length: ${req.bodyLength}\r\n`);
+    buf[at++] = 13;
+    buf[at++] = 10;
+    conn.socket.writeCopy(buf, at);
+    if (req.body === null) this.requestDone = true;
+    else void this.pump(req.body, chunked);
   }
 
   private async pump(body: ReadableStream<Uint8Array>, chunked: boolean): Promise<void> {

@@ -12,7 +12,9 @@
  * @module
  */
 import type { HeaderLookup, ResponseHeaderBlock } from '../client-request.ts';
-import { bytesAre } from './http-syntax.ts';
+import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind } from '../server/request-headers.ts';
+import type { RequestHeaderBlock } from './engine.ts';
+import { bytesAre, putBytes, putLatin1 } from './http-syntax.ts';
 import { FIELD_INTS, Kind, type ResponseHead } from './response-parser.ts';
 
 /** Request headers never copied to the upstream. */
@@ -82,10 +84,14 @@ function kept(headers: HeaderLookup, nominated: Set<string> | undefined, name: s
 }
 
 /**
- * Builds the upstream header block (`Name: value\r\n` lines) from the client's
- * headers: hop-by-hop ones dropped, forwarding headers appended.
+ * The upstream header lines of a request (`Name: value\r\n` each): the
+ * client's, hop-by-hop ones dropped, then golb's forwarding headers. A
+ * request golb's server parsed has its kept lines copied as received, bytes
+ * for bytes ({@link ReceivedLines}); any other (a web `Request`) is rendered
+ * from its pairs.
  */
-export function upstreamHeaderBlock(headers: HeaderLookup, ctx: ForwardContext): string {
+export function upstreamHeaderBlock(headers: HeaderLookup, ctx: ForwardContext): RequestHeaderBlock {
+  if (headers instanceof RequestHeaders) return new ReceivedLines(headers, ctx);
   const nominated = connectionTokens(headers.get('connection'));
   let block = '';
   for (const [name, value] of headers) {
@@ -93,15 +99,157 @@ export function upstreamHeaderBlock(headers: HeaderLookup, ctx: ForwardContext):
     block += `${name}: ${value}\r\n`;
   }
   const xff = kept(headers, nominated, 'x-forwarded-for');
-  block += `x-forwarded-for: ${xff === null ? ctx.clientAddress : `${xff}, ${ctx.clientAddress}`}\r\n`;
   const host = (ctx.forwarded ? kept(headers, nominated, 'x-forwarded-host') : null) ?? headers.get('host');
-  if (host !== null) block += `x-forwarded-host: ${host}\r\n`;
-  if (ctx.forwardedBy !== undefined) block += `x-golb-forwarded-by: ${ctx.forwardedBy}\r\n`;
-  block += `x-forwarded-proto: ${ctx.proto}\r\n`;
-  const via = kept(headers, nominated, 'via');
-  block += `via: ${via === null ? ctx.via : `${via}, ${ctx.via}`}\r\n`;
-  block += `${ctx.timestampHeader}: ${ctx.timestamp}\r\nx-final-host: ${ctx.finalHost}\r\n`;
-  return block;
+  return new TextLines(block, new OwnRequestLines(ctx, xff, host, kept(headers, nominated, 'via')));
+}
+
+/** Header lines given as text, `Name: value\r\n` each (health checks, tests). */
+export function textHeaderLines(text: string): RequestHeaderBlock {
+  return new TextLines(text, undefined);
+}
+
+/**
+ * golb's lines on a request: `X-Forwarded-For`, `X-Forwarded-Host`,
+ * `X-Golb-Forwarded-By`, `X-Forwarded-Proto`, `Via`, the timestamp and
+ * `X-Final-Host`, written piece by piece (no string is built for them).
+ */
+class OwnRequestLines {
+  private readonly ctx: ForwardContext;
+  /** The client's `X-Forwarded-For` and `Via`, extended; the `X-Forwarded-Host` value (a string, or bytes of the request). */
+  private readonly xff: string | null;
+  private readonly host: string | null;
+  private readonly via: string | null;
+  private readonly hostRaw: Buffer | undefined;
+  private readonly hostFrom: number;
+  private readonly hostTo: number;
+  readonly byteLength: number;
+
+  constructor(ctx: ForwardContext, xff: string | null, host: string | null, via: string | null, hostRaw?: Buffer, hostFrom = 0, hostTo = 0) {
+    this.ctx = ctx;
+    this.xff = xff;
+    this.host = host;
+    this.via = via;
+    this.hostRaw = hostRaw;
+    this.hostFrom = hostFrom;
+    this.hostTo = hostTo;
+    const hostLength = host !== null ? host.length : hostRaw !== undefined ? hostTo - hostFrom : -1;
+    this.byteLength =
+      19 + (xff === null ? 0 : xff.length + 2) + ctx.clientAddress.length +
+      (hostLength < 0 ? 0 : 20 + hostLength) +
+      (ctx.forwardedBy === undefined ? 0 : 23 + ctx.forwardedBy.length) +
+      21 + ctx.proto.length +
+      7 + (via === null ? 0 : via.length + 2) + ctx.via.length +
+      4 + ctx.timestampHeader.length + ctx.timestamp.length +
+      16 + ctx.finalHost.length;
+  }
+
+  writeTo(buf: Buffer, at: number): number {
+    const { ctx, xff, via } = this;
+    at = putLatin1(buf, at, 'x-forwarded-for: ');
+    if (xff !== null) at = putLatin1(buf, putLatin1(buf, at, xff), ', ');
+    at = crlf(buf, putLatin1(buf, at, ctx.clientAddress));
+    if (this.host !== null) at = crlf(buf, putLatin1(buf, putLatin1(buf, at, 'x-forwarded-host: '), this.host));
+    else if (this.hostRaw !== undefined) at = crlf(buf, putBytes(buf, putLatin1(buf, at, 'x-forwarded-host: '), this.hostRaw, this.hostFrom, this.hostTo));
+    if (ctx.forwardedBy !== undefined) at = crlf(buf, putLatin1(buf, putLatin1(buf, at, 'x-golb-forwarded-by: '), ctx.forwardedBy));
+    at = crlf(buf, putLatin1(buf, putLatin1(buf, at, 'x-forwarded-proto: '), ctx.proto));
+    // Via, the timestamp and X-Final-Host: the same lines as on the response, shared per backend and millisecond.
+    const own = ownLines(ctx, via ?? undefined);
+    return putBytes(buf, at, own, 0, own.length);
+  }
+}
+
+/** Writes CRLF at `at`; returns the offset after it. */
+function crlf(buf: Buffer, at: number): number {
+  buf[at] = 13;
+  buf[at + 1] = 10;
+  return at + 2;
+}
+
+/** Header lines rendered as text, then golb's, if any. */
+class TextLines implements RequestHeaderBlock {
+  private readonly text: string;
+  private readonly own: OwnRequestLines | undefined;
+  readonly byteLength: number;
+
+  constructor(text: string, own: OwnRequestLines | undefined) {
+    this.text = text;
+    this.own = own;
+    this.byteLength = text.length + (own === undefined ? 0 : own.byteLength);
+  }
+
+  writeTo(buf: Buffer, at: number): number {
+    at = putLatin1(buf, at, this.text);
+    return this.own === undefined ? at : this.own.writeTo(buf, at);
+  }
+}
+
+/**
+ * The kept lines of a request golb's server parsed, copied from its bytes,
+ * then golb's lines. Strings are made only of the client's forwarding values
+ * golb extends (`X-Forwarded-For`, `Via`, a forwarded `X-Forwarded-Host`) and
+ * of a `Connection` value that names headers; the Host value is copied.
+ */
+class ReceivedLines implements RequestHeaderBlock {
+  private readonly headers: RequestHeaders;
+  /** Lower-case names the client's Connection header made hop-by-hop, besides the usual ones; undefined for none (the usual case). */
+  private readonly nominated: string[] | undefined;
+  private readonly own: OwnRequestLines;
+  readonly byteLength: number;
+
+  constructor(headers: RequestHeaders, ctx: ForwardContext) {
+    this.headers = headers;
+    const { raw, fields, count } = headers;
+    const end = count * REQUEST_FIELD_INTS;
+    // The fields golb reads, by kind: usually only Host is there.
+    let hostAt = -1;
+    let connection = false;
+    let extended = false;
+    for (let i = 5; i < end; i += REQUEST_FIELD_INTS) {
+      const kind = fields[i];
+      if (kind === RequestKind.Host) {
+        if (hostAt < 0) hostAt = i - 5;
+      } else if (kind === RequestKind.Connection) connection = true;
+      else if (kind === RequestKind.XForwardedFor || kind === RequestKind.Via || kind === RequestKind.XForwardedHost) extended = true;
+    }
+    const tokens = connection ? connectionTokens(headers.get('connection')) : undefined;
+    this.nominated = tokens === undefined ? undefined : [...tokens];
+    const xff = extended ? this.keptValue('x-forwarded-for') : null;
+    const via = extended ? this.keptValue('via') : null;
+    const xfh = extended && ctx.forwarded ? this.keptValue('x-forwarded-host') : null;
+    this.own =
+      xfh !== null || hostAt < 0
+        ? new OwnRequestLines(ctx, xff, xfh, via)
+        : new OwnRequestLines(ctx, xff, null, via, raw, fields[hostAt + 2]!, fields[hostAt + 3]!);
+    // At most: every line from the first to the last, then golb's.
+    const lines = count === 0 ? 0 : fields[end - REQUEST_FIELD_INTS + 4]! + 2 - fields[0]!;
+    this.byteLength = lines + this.own.byteLength;
+  }
+
+  /** The client's value of a forwarding header golb extends, unless its Connection header made it hop-by-hop. */
+  private keptValue(name: string): string | null {
+    if (this.nominated !== undefined && this.nominated.includes(name)) return null;
+    return this.headers.get(name);
+  }
+
+  writeTo(buf: Buffer, at: number): number {
+    const { raw, fields, count } = this.headers;
+    const nominated = this.nominated;
+    // Adjacent kept lines go in one copy.
+    let runStart = 0;
+    let runEnd = 0;
+    for (let i = 0; i < count * REQUEST_FIELD_INTS; i += REQUEST_FIELD_INTS) {
+      if (fields[i + 5] !== RequestKind.Other) continue;
+      const start = fields[i]!;
+      if (nominated !== undefined && nominated.some((name) => bytesAre(raw, start, fields[i + 1]!, name))) continue;
+      const lineEnd = fields[i + 4]! + 2;
+      if (start !== runEnd) {
+        at = putBytes(buf, at, raw, runStart, runEnd);
+        runStart = start;
+      }
+      runEnd = lineEnd;
+    }
+    return this.own.writeTo(buf, putBytes(buf, at, raw, runStart, runEnd));
+  }
 }
 
 /**
@@ -143,14 +291,11 @@ export function clientResponseHeaders(head: ResponseHead, ctx: ForwardContext): 
 
 /** The bytes of the status line {@link ClientHeaders.writeTo} writes: as received, but as HTTP/1.1 and with the SP before an empty reason phrase. */
 function statusLineBytes(head: ResponseHead): number {
-  return head.statusEnd + 2 + (head.raw[7] === 49 ? 0 : HTTP11.length - 8) + (head.statusEnd === 12 ? 1 : 0);
+  return head.statusEnd + 2 + (head.statusEnd === 12 ? 1 : 0);
 }
 
 /** Where in a header's ints of `ResponseHead.fields` its mark is: 1 when the client gets the header. */
 const SENT = FIELD_INTS - 1;
-
-/** `HTTP/1.1`, the version of every status line golb sends. */
-const HTTP11 = Buffer.from('HTTP/1.1', 'latin1');
 
 /** golb's lines of the last response from each backend, as bytes: responses from one backend in the same millisecond share them. */
 const ownCache = new Map<string, { via: string; timestampHeader: string; timestamp: string; bytes: Buffer }>();
@@ -187,13 +332,13 @@ export class ClientHeaders implements ResponseHeaderBlock {
     // The status line as received, but always HTTP/1.1 ({@link statusLineBytes}); then adjacent kept lines go in one copy with it.
     let runStart = 0;
     if (raw[7] !== 49) {
-      at += HTTP11.copy(buf, at);
+      at = putLatin1(buf, at, 'HTTP/1.1');
       runStart = 8;
     }
     const statusEnd = this.head.statusEnd;
     if (statusEnd === 12) {
       // No reason phrase: the SP before it is still sent.
-      at += raw.copy(buf, at, runStart, 12);
+      at = putBytes(buf, at, raw, runStart, 12);
       buf[at++] = 32;
       runStart = 12;
     }
@@ -205,13 +350,13 @@ export class ClientHeaders implements ResponseHeaderBlock {
       const lineEnd = fields[i + 4]! + 2;
       if (start === runEnd) runEnd = lineEnd;
       else {
-        at += raw.copy(buf, at, runStart, runEnd);
+        at = putBytes(buf, at, raw, runStart, runEnd);
         runStart = start;
         runEnd = lineEnd;
       }
     }
-    at += raw.copy(buf, at, runStart, runEnd);
-    return at + this.own.copy(buf, at);
+    at = putBytes(buf, at, raw, runStart, runEnd);
+    return putBytes(buf, at, this.own, 0, this.own.length);
   }
 
   pairs(): [string, string][] {

@@ -51,6 +51,14 @@ export function parseChunkSize(line: string): number {
   return n;
 }
 
+/** The blank line that ends a head, as bytes: `Buffer.indexOf` with a byte needle is the runtime's fast search (a string needle is converted on every call). */
+const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+
+/** Where the CRLFCRLF that ends a head starts in `buf`, searching from `from`; -1 when none. */
+export function headEnd(buf: Buffer, from: number): number {
+  return buf.indexOf(CRLFCRLF, from);
+}
+
 /** True for SP and HTAB, the optional whitespace (OWS) around field values and list elements (RFC 9110 §5.6.3). */
 export function isOws(c: number): boolean {
   return c === 32 || c === 9;
@@ -132,4 +140,21 @@ export function skipOws(buf: Uint8Array, from: number, to: number): number {
 export function dropOws(buf: Uint8Array, from: number, to: number): number {
   while (to > from && isOws(buf[to - 1]!)) to--;
   return to;
+}
+
+/** Writes `text` into `buf` at `at`, one byte per character (latin1, as header values are); returns the offset after it. */
+export function putLatin1(buf: Uint8Array, at: number, text: string): number {
+  for (let i = 0; i < text.length; i++) buf[at + i] = text.charCodeAt(i);
+  return at + text.length;
+}
+
+/**
+ * Copies `src[from, to)` into `dst` at `at`; returns the offset after it. A
+ * short range is copied in a loop, a long one by the runtime: a header line
+ * costs less to copy than a call into native code.
+ */
+export function putBytes(dst: Uint8Array, at: number, src: Buffer, from: number, to: number): number {
+  if (to - from > 64) return at + src.copy(dst, at, from, to);
+  for (let i = from; i < to; i++) dst[at++] = src[i]!;
+  return at;
 }

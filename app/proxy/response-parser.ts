@@ -9,7 +9,7 @@
  * never into bytes leaking into the next response of a reused connection.
  * @module
  */
-import { bytesAre, dropOws, isTchar, parseChunkSize, sameBytes, skipOws } from './http-syntax.ts';
+import { bytesAre, dropOws, headEnd, isTchar, parseChunkSize, sameBytes, skipOws } from './http-syntax.ts';
 
 export { parseChunkSize };
 
@@ -179,7 +179,7 @@ export class ResponseParser {
           const joined = this.head === undefined ? buf : Buffer.concat([this.head, buf]);
           // Search from just before the old end so a CRLFCRLF split across reads is found.
           const from = this.head === undefined ? 0 : Math.max(0, this.head.length - 3);
-          const end = joined.indexOf('\r\n\r\n', from, 'latin1');
+          const end = headEnd(joined, from);
           if (end < 0) {
             if (joined.length > MAX_HEAD_BYTES) return this.fail('response head too large');
             this.head = joined;
@@ -280,6 +280,7 @@ export class ResponseParser {
   private parseHead(buf: Buffer, end: number): boolean {
     // Status line: `HTTP/1.x NNN[ reason]`.
     const statusEnd = lineEnd(buf, 0, end);
+    // (-1, a bare CR, LF or NUL in the line, fails the `eol < 12` test.)
     let eol = statusEnd;
     const minorCode = buf[7];
     const s0 = buf[9]! - 48;
@@ -291,8 +292,7 @@ export class ResponseParser {
       (minorCode !== 48 && minorCode !== 49) ||
       buf[8] !== 32 ||
       !(s0 >= 1 && s0 <= 9 && s1 >= 0 && s1 <= 9 && s2 >= 0 && s2 <= 9) ||
-      (eol > 12 && buf[12] !== 32) ||
-      !valueBytesOk(buf, 13, eol)
+      (eol > 12 && buf[12] !== 32)
     ) {
       this.fail('malformed status line');
       return false;
@@ -327,8 +327,8 @@ export class ResponseParser {
         this.fail('malformed header line');
         return false;
       }
-      eol = lineEnd(buf, colon, end);
-      if (eol < 0 || !valueBytesOk(buf, colon + 1, eol)) {
+      eol = lineEnd(buf, colon + 1, end);
+      if (eol < 0) {
         this.fail('malformed header value'); // a bare CR or LF, or NUL: never relayed
         return false;
       }
@@ -415,21 +415,19 @@ const CLOSE = 'close';
 const KEEP_ALIVE = 'keep-alive';
 const CHUNKED = 'chunked';
 
-/** Where the line starting at or after `from` ends (its CR), `end` for the head's last line; -1 for a bare CR. */
+/**
+ * Where the line whose rest starts at `from` ends (its CR), `end` for the
+ * head's last line; -1 when the rest holds a bare CR, an LF or a NUL, which
+ * are never relayed. One pass: most bytes are above CR and cost one test.
+ */
 function lineEnd(buf: Buffer, from: number, end: number): number {
   for (let i = from; i < end; i++) {
-    if (buf[i] === 13) return buf[i + 1] === 10 ? i : -1;
+    const c = buf[i]!;
+    if (c > 13) continue;
+    if (c === 13) return buf[i + 1] === 10 ? i : -1;
+    if (c === 10 || c === 0) return -1;
   }
   return end;
-}
-
-/** False when a field value (or reason phrase) holds LF or NUL (a CR ends the line before it). */
-function valueBytesOk(buf: Buffer, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = buf[i];
-    if (c === 10 || c === 0) return false;
-  }
-  return true;
 }
 
 /** A Content-Length value in `buf[from, to)`: 1 to 15 decimal digits; -1 otherwise. */
@@ -452,29 +450,21 @@ function lastTokenIs(buf: Buffer, from: number, to: number, lower: string): bool
   return bytesAre(buf, a, dropOws(buf, a, to), lower);
 }
 
-/** The names whose {@link Kind} is not `Other`, lower-case. */
-const KINDS: readonly (readonly [string, Kind])[] = [
-  ['content-length', Kind.Length],
-  ['transfer-encoding', Kind.TransferEncoding],
-  ['connection', Kind.Connection],
-  [KEEP_ALIVE, Kind.Hop],
-  ['proxy-connection', Kind.Hop],
-  ['proxy-authenticate', Kind.Hop],
-  ['proxy-authorization', Kind.Hop],
-  ['te', Kind.Hop],
-  ['trailer', Kind.Hop],
-  ['upgrade', Kind.Hop],
-  ['via', Kind.Via],
-  ['x-final-host', Kind.FinalHost],
-];
-
-/** {@link KINDS} by name length: a header name is compared with the few of its length only. */
-const KINDS_BY_LENGTH: (readonly [string, Kind])[][] = [];
-for (const entry of KINDS) (KINDS_BY_LENGTH[entry[0].length] ??= []).push(entry);
-
-/** The {@link Kind} of the header name in `buf[from, to)` (token characters, checked). */
+/** The {@link Kind} of the header name in `buf[from, to)` (token characters, checked); by length first, so most names cost one switch. */
 function kindOf(buf: Buffer, from: number, to: number): Kind {
-  const candidates = KINDS_BY_LENGTH[to - from];
-  if (candidates !== undefined) for (const [name, kind] of candidates) if (bytesAre(buf, from, to, name)) return kind;
-  return Kind.Other;
+  switch (to - from) {
+    case 2: return bytesAre(buf, from, to, 'te') ? Kind.Hop : Kind.Other;
+    case 3: return bytesAre(buf, from, to, 'via') ? Kind.Via : Kind.Other;
+    case 7: return bytesAre(buf, from, to, 'trailer') || bytesAre(buf, from, to, 'upgrade') ? Kind.Hop : Kind.Other;
+    case 10:
+      if (bytesAre(buf, from, to, 'connection')) return Kind.Connection;
+      return bytesAre(buf, from, to, KEEP_ALIVE) ? Kind.Hop : Kind.Other;
+    case 12: return bytesAre(buf, from, to, 'x-final-host') ? Kind.FinalHost : Kind.Other;
+    case 14: return bytesAre(buf, from, to, 'content-length') ? Kind.Length : Kind.Other;
+    case 16: return bytesAre(buf, from, to, 'proxy-connection') ? Kind.Hop : Kind.Other;
+    case 17: return bytesAre(buf, from, to, 'transfer-encoding') ? Kind.TransferEncoding : Kind.Other;
+    case 18: return bytesAre(buf, from, to, 'proxy-authenticate') ? Kind.Hop : Kind.Other;
+    case 19: return bytesAre(buf, from, to, 'proxy-authorization') ? Kind.Hop : Kind.Other;
+    default: return Kind.Other;
+  }
 }

@@ -15,7 +15,10 @@
  * which feeds it again after `reset()`.
  * @module
  */
-import { digits, fieldContentOk, isOws, isTchar, listHasToken, parseChunkSize, sameTokenAt } from '../proxy/http-syntax.ts';
+import { digits, dropOws, fieldContentOk, headEnd, isOws, isTchar, listHasToken, parseChunkSize, sameBytes, sameTokenAt, skipOws } from '../proxy/http-syntax.ts';
+import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind, requestKindOf } from './request-headers.ts';
+
+export { RequestHeaders } from './request-headers.ts';
 
 /** Largest request head accepted (request line + headers, up to and including the blank line): larger -> 431. */
 export const MAX_REQUEST_HEAD = 64 * 1024;
@@ -28,38 +31,6 @@ const MAX_CHUNK_LINE = 4096;
 /** Most trailer bytes (all lines and the final CRLF). */
 const MAX_TRAILER_BYTES = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
-
-/** The request's header fields as received: lower-cased names, values trimmed of OWS, duplicates kept, in order. */
-export class RequestHeaders implements Iterable<[string, string]> {
-  /** The pairs, `[name, value]`, as received. */
-  readonly pairs: [string, string][];
-
-  /** @param pairs lower-cased names, trimmed values, in order */
-  constructor(pairs: [string, string][]) {
-    this.pairs = pairs;
-  }
-
-  /** The value of `name` (lower-case), or null; the values of a repeated field joined with ', ' as Fetch's Headers.get does. */
-  get(name: string): string | null {
-    let value: string | null = null;
-    for (let i = 0; i < this.pairs.length; i++) {
-      const pair = this.pairs[i]!;
-      if (pair[0] === name) value = value === null ? pair[1] : `${value}, ${pair[1]}`;
-    }
-    return value;
-  }
-
-  /** True when the request has a field `name` (lower-case). */
-  has(name: string): boolean {
-    for (let i = 0; i < this.pairs.length; i++) if (this.pairs[i]![0] === name) return true;
-    return false;
-  }
-
-  /** The pairs in order, a repeated field once per occurrence. */
-  [Symbol.iterator](): Iterator<[string, string]> {
-    return this.pairs[Symbol.iterator]();
-  }
-}
 
 /** A parsed request head. */
 export interface RequestHead {
@@ -143,6 +114,8 @@ export class RequestParser {
   private keepAliveToken = false;
   private expectContinue = false;
   private expectOther = false;
+  /** The offsets of the current head's fields (the next head reuses it). */
+  private readonly fields = new Int32Array(MAX_HEADER_FIELDS * REQUEST_FIELD_INTS);
 
   /** @param sink where the head, body, end and errors go */
   constructor(sink: RequestSink) {
@@ -214,7 +187,7 @@ export class RequestParser {
     const oldLength = old === undefined ? 0 : old.length;
     const joined = old === undefined ? buf : Buffer.concat([old, buf]);
     // Search from just before the old end so a CRLFCRLF split across reads is found.
-    const end = joined.indexOf('\r\n\r\n', Math.max(0, oldLength - 3), 'latin1');
+    const end = headEnd(joined, Math.max(0, oldLength - 3));
     if (end < 0) {
       if (joined.length >= MAX_REQUEST_HEAD) return this.fail(431, 'request head too large');
       if (bareLineEnd(joined, Math.max(0, oldLength - 1))) return this.fail(400, 'bare CR or LF in the request head');
@@ -226,7 +199,7 @@ export class RequestParser {
     const used = end + 4 - oldLength;
     // What follows the head: a view into the fed buffer, not the joined copy (none made when nothing follows).
     const rest = used === buf.length ? EMPTY : buf.subarray(used);
-    this.parseHead(joined.toString('latin1', 0, end));
+    this.parseHead(joined, end);
     return rest;
   }
 
@@ -243,21 +216,21 @@ export class RequestParser {
     return i === 0 ? buf : buf.subarray(i);
   }
 
-  /** Parses a head (without its final CRLFCRLF), reports it and sets up the body. */
-  private parseHead(text: string): void {
-    let eol = text.indexOf('\r\n');
-    if (eol < 0) eol = text.length;
-    if (!this.parseRequestLine(text, eol)) return;
+  /** Parses the head in `buf[0, end)` (`end` is where its CRLFCRLF starts), reports it and sets up the body. No string is made per header. */
+  private parseHead(buf: Buffer, end: number): void {
+    let eol = lineEnd(buf, 0, end);
+    if (!this.parseRequestLine(buf, eol)) return;
     this.clearFacts();
-    const pairs: [string, string][] = [];
-    for (let pos = eol + 2; pos < text.length; pos = eol + 2) {
-      eol = text.indexOf('\r\n', pos);
-      if (eol < 0) eol = text.length;
-      if (pairs.length === MAX_HEADER_FIELDS) return void this.fail(431, 'too many header fields');
-      const pair = parseField(text, pos, eol);
-      if (pair === null) return void this.fail(400, 'malformed header field');
-      if (!this.noteField(pair[0], pair[1])) return;
-      pairs.push(pair);
+    const fields = this.fields;
+    let at = 0;
+    for (let pos = eol + 2; pos < end; pos = eol + 2) {
+      eol = lineEnd(buf, pos, end);
+      if (at === MAX_HEADER_FIELDS * REQUEST_FIELD_INTS) return void this.fail(431, 'too many header fields');
+      if (!fieldAt(buf, pos, eol, fields, at)) return void this.fail(400, 'malformed header field');
+      const kind = fields[at + 5]!;
+      if (kind === RequestKind.Host) this.hosts++;
+      else if (kind >= RequestKind.ContentLength && kind <= RequestKind.Expect && !this.noteField(kind, buf.toString('latin1', fields[at + 2]!, fields[at + 3]!))) return;
+      at += REQUEST_FIELD_INTS;
     }
     if (!this.checkFacts()) return;
     const chunked = this.teSeen;
@@ -265,7 +238,7 @@ export class RequestParser {
       method: this.method,
       target: this.target,
       http10: this.http10,
-      headers: new RequestHeaders(pairs),
+      headers: new RequestHeaders(buf, fields, at / REQUEST_FIELD_INTS),
       contentLength: this.contentLength,
       chunked,
       keepAlive: !this.close && (!this.http10 || this.keepAliveToken),
@@ -277,26 +250,26 @@ export class RequestParser {
     if (this.state === State.Done) this.finish();
   }
 
-  /** `method SP target SP HTTP/1.x`: sets method, target and http10, or fails. */
-  private parseRequestLine(text: string, eol: number): boolean {
+  /** `method SP target SP HTTP/1.x` in `buf[0, eol)`: sets method, target and http10, or fails. */
+  private parseRequestLine(buf: Buffer, eol: number): boolean {
     let sp1 = 0;
-    while (sp1 < eol && isTchar(text.charCodeAt(sp1))) sp1++;
+    while (sp1 < eol && isTchar(buf[sp1]!)) sp1++;
     let sp2 = sp1 + 1;
     // Target: visible ASCII only (no controls, SP, DEL or obs-text).
-    while (sp2 < eol && text.charCodeAt(sp2) > 32 && text.charCodeAt(sp2) < 127) sp2++;
-    if (sp1 === 0 || text.charCodeAt(sp1) !== 32 || sp2 === sp1 + 1 || text.charCodeAt(sp2) !== 32) {
+    while (sp2 < eol && buf[sp2]! > 32 && buf[sp2]! < 127) sp2++;
+    if (sp1 === 0 || buf[sp1] !== 32 || sp2 === sp1 + 1 || buf[sp2] !== 32) {
       return this.refuse(400, 'malformed request line');
     }
     const v = sp2 + 1;
-    const major = text.charCodeAt(v + 5) - 48;
-    const minor = text.charCodeAt(v + 7) - 48;
-    if (eol - v !== 8 || !text.startsWith('HTTP/', v) || text.charCodeAt(v + 6) !== 46 || !(major >= 0 && major <= 9 && minor >= 0 && minor <= 9)) {
+    const major = buf[v + 5]! - 48;
+    const minor = buf[v + 7]! - 48;
+    if (eol - v !== 8 || !sameBytes(buf, v, v + 5, 'HTTP/') || buf[v + 6] !== 46 || !(major >= 0 && major <= 9 && minor >= 0 && minor <= 9)) {
       return this.refuse(400, 'malformed HTTP version');
     }
     if (major !== 1 || minor > 1) return this.refuse(505, 'HTTP version not supported');
-    this.method = text.slice(0, sp1);
+    this.method = methodAt(buf, sp1);
     this.http10 = minor === 0;
-    const target = text.slice(sp1 + 1, sp2);
+    const target = buf.toString('latin1', sp1 + 1, sp2);
     if (target.charCodeAt(0) === 47) this.target = target;
     else if (target === '*') {
       if (this.method !== 'OPTIONS') return this.refuse(400, 'asterisk-form target without OPTIONS');
@@ -323,34 +296,25 @@ export class RequestParser {
     this.expectOther = false;
   }
 
-  /** Notes what a field means for framing and the connection; false (after failing) for a bad Content-Length. */
-  private noteField(name: string, value: string): boolean {
-    // By length first: most fields are none of these and cost one switch.
-    switch (name.length) {
-      case 4:
-        if (name === 'host') this.hosts++;
+  /** Notes what a framing or connection field (Content-Length, Transfer-Encoding, Connection, Expect) means; false (after failing) for a bad Content-Length. */
+  private noteField(kind: RequestKind, value: string): boolean {
+    switch (kind) {
+      case RequestKind.Expect:
+        if (sameTokenAt(value, 0, value.length, '100-continue')) this.expectContinue = !this.http10;
+        else this.expectOther = true;
         break;
-      case 6:
-        if (name === 'expect') {
-          if (sameTokenAt(value, 0, value.length, '100-continue')) this.expectContinue = !this.http10;
-          else this.expectOther = true;
-        }
+      case RequestKind.Connection:
+        if (listHasToken(value, 'close')) this.close = true;
+        if (listHasToken(value, 'keep-alive')) this.keepAliveToken = true;
         break;
-      case 10:
-        if (name === 'connection') {
-          if (listHasToken(value, 'close')) this.close = true;
-          if (listHasToken(value, 'keep-alive')) this.keepAliveToken = true;
-        }
+      case RequestKind.ContentLength: {
+        const n = digits(value);
+        if (n < 0 || (this.contentLength >= 0 && this.contentLength !== n)) return this.refuse(400, 'bad or conflicting Content-Length');
+        this.contentLength = n;
         break;
-      case 14:
-        if (name === 'content-length') {
-          const n = digits(value);
-          if (n < 0 || (this.contentLength >= 0 && this.contentLength !== n)) return this.refuse(400, 'bad or conflicting Content-Length');
-          this.contentLength = n;
-        }
-        break;
-      case 17:
-        if (name === 'transfer-encoding') this.noteCodings(value);
+      }
+      case RequestKind.TransferEncoding:
+        this.noteCodings(value);
         break;
     }
     return true;
@@ -434,7 +398,7 @@ export class RequestParser {
   private trailerLine(line: string): boolean {
     this.trailerBytes += line.length;
     if (line.length === 2) this.finish();
-    else if (parseField(line, 0, line.length - 2) === null) return this.refuse(400, 'malformed trailer field');
+    else if (!fieldLineOk(line, line.length - 2)) return this.refuse(400, 'malformed trailer field');
     return true;
   }
 
@@ -459,25 +423,59 @@ export class RequestParser {
   }
 }
 
-/** `name: value` in `text[pos, eol)`: the lower-cased name and the OWS-trimmed value, or null when malformed. */
-function parseField(text: string, pos: number, eol: number): [string, string] | null {
+/**
+ * The field line `buf[pos, eol)`, `name: value`: its offsets and kind go into
+ * `fields` at `at` ({@link REQUEST_FIELD_INTS}); false when malformed.
+ */
+function fieldAt(buf: Buffer, pos: number, eol: number, fields: Int32Array, at: number): boolean {
   // The name: token characters up to the colon (this also refuses obs-fold and a space before the colon).
-  let upper = false;
   let colon = pos;
+  for (; colon < eol; colon++) {
+    const c = buf[colon]!;
+    if (c === 58) break;
+    if (!isTchar(c)) return false;
+  }
+  if (colon === pos || colon === eol) return false;
+  const a = skipOws(buf, colon + 1, eol);
+  const b = dropOws(buf, a, eol);
+  for (let i = a; i < b; i++) {
+    const c = buf[i]!;
+    if ((c < 32 && c !== 9) || c === 127) return false; // field-content (RFC 9110 §5.5); obs-text passes
+  }
+  fields[at] = pos;
+  fields[at + 1] = colon;
+  fields[at + 2] = a;
+  fields[at + 3] = b;
+  fields[at + 4] = eol;
+  fields[at + 5] = requestKindOf(buf, pos, colon);
+  return true;
+}
+
+/** True when the trailer line `text[0, eol)` is a well-formed `name: value` field. */
+function fieldLineOk(text: string, eol: number): boolean {
+  let colon = 0;
   for (; colon < eol; colon++) {
     const c = text.charCodeAt(colon);
     if (c === 58) break;
-    if (!isTchar(c)) return null;
-    if (c >= 65 && c <= 90) upper = true;
+    if (!isTchar(c)) return false;
   }
-  if (colon === pos || colon === eol) return null;
-  let a = colon + 1;
-  let b = eol;
-  while (a < b && isOws(text.charCodeAt(a))) a++;
-  while (b > a && isOws(text.charCodeAt(b - 1))) b--;
-  if (!fieldContentOk(text, a, b)) return null;
-  const name = text.slice(pos, colon);
-  return [upper ? name.toLowerCase() : name, text.slice(a, b)];
+  if (colon === 0 || colon === eol) return false;
+  return fieldContentOk(text, colon + 1, eol);
+}
+
+/** Where the line starting at `from` ends: its CRLF, or `end`. A bare CR stays inside the line (and fails its checks). */
+function lineEnd(buf: Buffer, from: number, end: number): number {
+  for (let i = from; i < end; i++) if (buf[i] === 13 && buf[i + 1] === 10) return i;
+  return end;
+}
+
+/** The usual methods as constants: no string is made for them. */
+const METHODS = ['GET', 'POST', 'PUT', 'HEAD', 'DELETE', 'PATCH', 'OPTIONS'];
+
+/** The method `buf[0, end)`. */
+function methodAt(buf: Buffer, end: number): string {
+  for (const m of METHODS) if (sameBytes(buf, 0, end, m)) return m;
+  return buf.toString('latin1', 0, end);
 }
 
 /** The path and query of an absolute-form `http(s)://authority[/path][?query]` target ("/" when no path), or null. */

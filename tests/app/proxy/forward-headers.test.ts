@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClientHeaders, clientResponseHeaders, upstreamHeaderBlock, type ForwardContext } from '../../../app/proxy/forward-headers.ts';
 import { ResponseParser, type ResponseHead } from '../../../app/proxy/response-parser.ts';
+import type { RequestHeaderBlock } from '../../../app/proxy/engine.ts';
+import type { HeaderLookup } from '../../../app/client-request.ts';
+import { RequestParser, type RequestHead } from '../../../app/server/request-parser.ts';
 
 const ctx: ForwardContext = {
   clientAddress: '192.0.2.7',
@@ -14,46 +17,87 @@ const ctx: ForwardContext = {
   forwardedBy: undefined,
 };
 
-function lines(block: string): string[] {
-  return block.split('\r\n').filter(Boolean);
+/** The lines of an upstream header block, names lower-cased (a parsed request keeps the client's case). */
+function lines(block: RequestHeaderBlock): string[] {
+  const buf = Buffer.alloc(block.byteLength + 2, '#');
+  const end = block.writeTo(buf, 1);
+  assert.ok(end <= block.byteLength + 1, 'writes no more than byteLength');
+  assert.equal(buf[0], 35, 'writes nothing before its offset');
+  return buf
+    .toString('latin1', 1, end)
+    .split('\r\n')
+    .filter(Boolean)
+    .map((l) => l.slice(0, l.indexOf(':')).toLowerCase() + l.slice(l.indexOf(':')));
+}
+
+/**
+ * The same header fields as a web `Headers` and as golb's server parses them
+ * from a client's head (copied as bytes on the way up): every request test
+ * runs on both.
+ */
+function sources(fields: [string, string][]): [string, HeaderLookup][] {
+  let head: RequestHead | undefined;
+  const parser = new RequestParser({ head: (h) => (head = h), body: () => undefined, end: () => undefined, error: (_s, r) => assert.fail(r) });
+  // HTTP/1.0 when the fields have no Host, which HTTP/1.1 requires.
+  const version = fields.some(([n]) => n.toLowerCase() === 'host') ? '1.1' : '1.0';
+  parser.feed(Buffer.from(`GET / HTTP/${version}\r\n${fields.map(([n, v]) => `${n}: ${v}\r\n`).join('')}\r\n`, 'latin1'));
+  return [['web Headers', new Headers(fields)], ['parsed request', head!.headers]];
 }
 
 test('hop-by-hop and Connection-named headers are dropped on the way up', () => {
-  const h = new Headers({
-    connection: 'keep-alive, X-Foo',
-    'x-foo': '1',
-    'keep-alive': 'timeout=5',
-    te: 'trailers',
-    upgrade: 'h2c',
-    'proxy-authorization': 'Basic x',
-    'transfer-encoding': 'chunked',
-    expect: '100-continue',
-    host: 'public.example',
-    'content-length': '3',
-    accept: 'text/plain',
-  });
-  const out = lines(upstreamHeaderBlock(h, ctx));
-  assert.deepEqual(out, [
-    'accept: text/plain',
-    'x-forwarded-for: 192.0.2.7',
-    'x-forwarded-host: public.example',
-    'x-forwarded-proto: http',
-    'via: 1.1 node-a',
-    'x-forwarded-host-node-a: 1700000000.0000000',
-    'x-final-host: 10.0.0.1:8080',
-  ]);
+  for (const [source, h] of sources([
+    ['Connection', 'keep-alive, X-Foo'],
+    ['X-Foo', '1'],
+    ['Keep-Alive', 'timeout=5'],
+    ['TE', 'trailers'],
+    ['Upgrade', 'h2c'],
+    ['Proxy-Authorization', 'Basic x'],
+    ['Proxy-Connection', 'keep-alive'],
+    ['Transfer-Encoding', 'chunked'],
+    ['Expect', '100-continue'],
+    ['Host', 'public.example'],
+    ['X-Forwarded-Proto', 'https'],
+    ['X-Golb-Forwarded-By', 'spoof'],
+    ['Accept', 'text/plain'],
+  ])) {
+    assert.deepEqual(lines(upstreamHeaderBlock(h, ctx)), [
+      'accept: text/plain',
+      'x-forwarded-for: 192.0.2.7',
+      'x-forwarded-host: public.example',
+      'x-forwarded-proto: http',
+      'via: 1.1 node-a',
+      'x-forwarded-host-node-a: 1700000000.0000000',
+      'x-final-host: 10.0.0.1:8080',
+    ], source);
+  }
+});
+
+test('a parsed request keeps its lines as received, adjacent ones and the Host value copied whole', () => {
+  const h = sources([['User-Agent', 'wrk'], ['Host', 'h.example:81'], ['X-A', ' 1  '], ['X-B', '2'], ['Content-Length', '0'], ['X-C', '3']])[1]![1];
+  const block = upstreamHeaderBlock(h, ctx);
+  const buf = Buffer.alloc(block.byteLength);
+  assert.equal(
+    buf.toString('latin1', 0, block.writeTo(buf, 0)),
+    'User-Agent: wrk\r\nX-A:  1  \r\nX-B: 2\r\nX-C: 3\r\nx-forwarded-for: 192.0.2.7\r\nx-forwarded-host: h.example:81\r\n' +
+      'x-forwarded-proto: http\r\nvia: 1.1 node-a\r\nx-forwarded-host-node-a: 1700000000.0000000\r\nx-final-host: 10.0.0.1:8080\r\n',
+  );
 });
 
 test('X-Forwarded-For and Via are appended to what came in', () => {
-  const out = lines(upstreamHeaderBlock(new Headers({ 'x-forwarded-for': '10.1.1.1', via: '1.1 edge' }), ctx));
-  assert.ok(out.includes('x-forwarded-for: 10.1.1.1, 192.0.2.7'));
-  assert.ok(out.includes('via: 1.1 edge, 1.1 node-a'));
+  for (const [source, h] of sources([['X-Forwarded-For', '10.1.1.1'], ['Via', '1.1 edge'], ['via', '1.0 b']])) {
+    const out = lines(upstreamHeaderBlock(h, ctx));
+    assert.ok(out.includes('x-forwarded-for: 10.1.1.1, 192.0.2.7'), source);
+    assert.ok(out.includes('via: 1.1 edge, 1.0 b, 1.1 node-a'), source);
+    assert.equal(out.filter((l) => l.startsWith('via:')).length, 1, source);
+  }
 });
 
 test("a Connection header naming X-Forwarded-For cannot remove golb's own", () => {
-  const out = lines(upstreamHeaderBlock(new Headers({ connection: 'close, X-Forwarded-For, Content-Length', 'x-forwarded-for': '6.6.6.6' }), ctx));
-  assert.ok(out.includes('x-forwarded-for: 192.0.2.7'));
-  assert.ok(!out.some((l) => l.includes('6.6.6.6')));
+  for (const [source, h] of sources([['Connection', 'close, X-Forwarded-For, Content-Length'], ['X-Forwarded-For', '6.6.6.6']])) {
+    const out = lines(upstreamHeaderBlock(h, ctx));
+    assert.ok(out.includes('x-forwarded-for: 192.0.2.7'), source);
+    assert.ok(!out.some((l) => l.includes('6.6.6.6')), source);
+  }
 });
 
 /** The parsed head of an upstream response with these header lines. */
@@ -132,12 +176,14 @@ test('response: a Content-Length next to Transfer-Encoding is not relayed, and C
 });
 
 test('a forwarded request keeps the original X-Forwarded-Host; a gateway target gets the forwarding mark', () => {
-  const h = new Headers({ host: '10.0.0.9:8080', 'x-forwarded-host': 'public.example', 'x-golb-forwarded-by': 'spoof' });
-  const out = lines(upstreamHeaderBlock(h, { ...ctx, forwarded: true, forwardedBy: 'gw-a, node-a' }));
-  assert.ok(out.includes('x-forwarded-host: public.example'));
-  assert.ok(out.includes('x-golb-forwarded-by: gw-a, node-a'));
-  assert.ok(!out.includes('x-golb-forwarded-by: spoof'));
-  const client = lines(upstreamHeaderBlock(h, ctx));
-  assert.ok(client.includes('x-forwarded-host: 10.0.0.9:8080'), 'a client cannot choose X-Forwarded-Host');
-  assert.ok(!client.some((l) => l.startsWith('x-golb-forwarded-by')), 'pods get no mark');
+  for (const [source, h] of sources([['Host', '10.0.0.9:8080'], ['X-Forwarded-Host', 'public.example'], ['X-Golb-Forwarded-By', 'spoof']])) {
+    const out = lines(upstreamHeaderBlock(h, { ...ctx, forwarded: true, forwardedBy: 'gw-a, node-a' }));
+    assert.ok(out.includes('x-forwarded-host: public.example'), source);
+    assert.equal(out.filter((l) => l.startsWith('x-forwarded-host:')).length, 1, source);
+    assert.ok(out.includes('x-golb-forwarded-by: gw-a, node-a'), source);
+    assert.ok(!out.includes('x-golb-forwarded-by: spoof'), source);
+    const client = lines(upstreamHeaderBlock(h, ctx));
+    assert.ok(client.includes('x-forwarded-host: 10.0.0.9:8080'), `${source}: a client cannot choose X-Forwarded-Host`);
+    assert.ok(!client.some((l) => l.startsWith('x-golb-forwarded-by')), `${source}: pods get no mark`);
+  }
 });

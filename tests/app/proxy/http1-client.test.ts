@@ -13,6 +13,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { Http1Client } from '../../../app/proxy/http1-client.ts';
 import { nodeTransport } from '../../../app/proxy/node-transport.ts';
 import { UpstreamError, type ResponseBody, type UpstreamRequest } from '../../../app/proxy/engine.ts';
+import { textHeaderLines } from '../../../app/proxy/forward-headers.ts';
 
 const servers: Server[] = [];
 const clients: Http1Client[] = [];
@@ -59,7 +60,7 @@ function get(port: number, extra: Partial<UpstreamRequest> = {}): UpstreamReques
     host: '127.0.0.1',
     port,
     address: `127.0.0.1:${port}`,
-    headers: '',
+    headers: textHeaderLines(''),
     body: null,
     bodyLength: undefined,
     maxBodySize: 1 << 20,
@@ -211,7 +212,7 @@ test('header values go out byte for byte (latin1 strings), not UTF-8 encoded twi
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   // What servers hand over for the bytes `caf` C3 A9 (UTF-8 "café"): one character per byte.
-  const res = await client().request(get(port, { headers: 'x-utf8: caf\u00c3\u00a9\r\n' }));
+  const res = await client().request(get(port, { headers: textHeaderLines('x-utf8: caf\u00c3\u00a9\r\n') }));
   assert.equal(res.status, 204);
   const head = Buffer.concat(received);
   assert.ok(head.includes(Buffer.from([0x63, 0x61, 0x66, 0xc3, 0xa9, 0x0d, 0x0a])), head.toString('latin1'));

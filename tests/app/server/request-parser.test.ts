@@ -79,9 +79,14 @@ test('a simple GET: head, no body, end', () => {
 });
 
 test('RequestHeaders.get joins a repeated field with ", "; iteration keeps each', () => {
-  const h = new RequestHeaders([['accept', 'a'], ['x', '1'], ['accept', 'b']]);
+  const h = parse(['GET / HTTP/1.1\r\nHost: h\r\nAccept: a\r\nX:  1 \r\naccept: b\r\nVia: 1.1 a\r\nVIA: 1.1 b\r\n\r\n']).head!.headers;
+  assert.ok(h instanceof RequestHeaders);
   assert.equal(h.get('accept'), 'a, b');
-  assert.deepEqual([...h], [['accept', 'a'], ['x', '1'], ['accept', 'b']]);
+  assert.equal(h.get('via'), '1.1 a, 1.1 b');
+  assert.equal(h.get('x'), '1');
+  assert.equal(h.has('via'), true);
+  assert.equal(h.has('x-forwarded-for'), false);
+  assert.deepEqual([...h], [['host', 'h'], ['accept', 'a'], ['x', '1'], ['accept', 'b'], ['via', '1.1 a'], ['via', '1.1 b']]);
 });
 
 test('the method is case-sensitive and obs-text passes in a value', () => {
