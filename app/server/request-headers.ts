@@ -83,6 +83,11 @@ export function requestKindOf(buf: Uint8Array, from: number, to: number): Reques
   }
 }
 
+/** True for the kinds several names share (Other, Hop): a field of one is compared by name. */
+function shared(kind: RequestKind): boolean {
+  return kind === RequestKind.Other || kind === RequestKind.Hop;
+}
+
 /**
  * The header fields of one request: lower-cased names, values trimmed of OWS,
  * duplicates kept, in order. They point into the received head and into the
@@ -112,7 +117,7 @@ export class RequestHeaders implements Iterable<[string, string]> {
     const end = this.count * REQUEST_FIELD_INTS;
     let value: string | null = null;
     for (let i = 0; i < end; i += REQUEST_FIELD_INTS) {
-      if (fields[i + 5] !== kind || (kind === RequestKind.Other && !bytesAre(raw, fields[i]!, fields[i + 1]!, name))) continue;
+      if (fields[i + 5] !== kind || (shared(kind) && !bytesAre(raw, fields[i]!, fields[i + 1]!, name))) continue;
       const v = this.valueAt(i);
       value = value === null ? v : `${value}, ${v}`;
     }
@@ -125,7 +130,7 @@ export class RequestHeaders implements Iterable<[string, string]> {
     const { fields, raw } = this;
     const end = this.count * REQUEST_FIELD_INTS;
     for (let i = 0; i < end; i += REQUEST_FIELD_INTS) {
-      if (fields[i + 5] === kind && (kind !== RequestKind.Other || bytesAre(raw, fields[i]!, fields[i + 1]!, name))) return true;
+      if (fields[i + 5] === kind && (!shared(kind) || bytesAre(raw, fields[i]!, fields[i + 1]!, name))) return true;
     }
     return false;
   }

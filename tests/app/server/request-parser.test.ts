@@ -78,6 +78,14 @@ test('a simple GET: head, no body, end', () => {
   assert.equal(h.headers.has('x-missing'), false);
 });
 
+test('RequestHeaders: a hop-by-hop field is found by its own name, not by its kind', () => {
+  const h = parse(['GET / HTTP/1.1\r\nHost: h\r\nUpgrade: h2c\r\nTE: trailers\r\n\r\n']).head!.headers;
+  assert.equal(h.get('upgrade'), 'h2c');
+  assert.equal(h.get('te'), 'trailers');
+  assert.equal(h.get('keep-alive'), null);
+  assert.equal(h.has('trailer'), false);
+});
+
 test('RequestHeaders.get joins a repeated field with ", "; iteration keeps each', () => {
   const h = parse(['GET / HTTP/1.1\r\nHost: h\r\nAccept: a\r\nX:  1 \r\naccept: b\r\nVia: 1.1 a\r\nVIA: 1.1 b\r\n\r\n']).head!.headers;
   assert.ok(h instanceof RequestHeaders);
