@@ -13,7 +13,7 @@
  * tried list is made on the first failure.
  * @module
  */
-import type { ClientRequest, ForwardedResponse } from '../app/client-request.ts';
+import type { ClientRequest, ForwardedResponse, ProxyReply } from '../app/client-request.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { GatewayError, errorResponse } from '../app/errors.ts';
 import { backoffMs, isBackendFailure, markFailed, markSucceeded } from '../app/health/passive.ts';
@@ -47,6 +47,8 @@ export interface Forwarder {
   readonly maxBodySize: number;
   /** `config.retries`: attempts after the first, at most. */
   readonly retries: number;
+  /** The client's answer to a failure ({@link errorAnswer}). */
+  readonly answer: (err: unknown) => Response;
 }
 
 /** The `Forwarder` of a route: `pool` selects the node pool's wording. */
@@ -61,6 +63,7 @@ export function forwarder(deps: AppDeps, pool: boolean): Forwarder {
     nodeName: config.nodeName,
     maxBodySize: config.maxBodySize,
     retries: config.retries,
+    answer: errorAnswer(deps),
   };
 }
 
@@ -95,79 +98,85 @@ export interface ForwardCall {
 
 /**
  * Sends `call` to its first backend and, after a failure that allows it, to
- * others; resolves to the client's response, rejects with the `GatewayError`
- * of the last attempt (504 timeout, 413 body too large, 502 otherwise) or
- * whatever unexpected error the engine threw.
+ * others; resolves to the client's response, or to the JSON error of the last
+ * attempt's `GatewayError` (504 timeout, 413 body too large, 502 otherwise) or
+ * of whatever unexpected error the engine threw ({@link errorAnswer}). It
+ * never rejects: the error is answered here, not by a `.catch` costing one
+ * more promise per request.
  */
-export async function forwardWithRetries(f: Forwarder, call: ForwardCall): Promise<ForwardedResponse> {
-  const { engine, logger, observer, monotonic } = f.deps;
-  const { req, label, hasBody } = call;
-  const maxBodySize = f.maxBodySize;
-  let backend = call.first;
-  const ctx: ForwardContext = {
-    clientAddress: req.clientAddress,
-    proto: 'http',
-    via: f.via,
-    timestampHeader: f.timestampHeader,
-    timestamp: unixTimestamp(f.deps.now()),
-    finalHost: backend.address,
-    forwarded: call.forwarded,
-    forwardedBy: backend.gateway ? appendList(call.forwardedBy, f.nodeName) : undefined,
-  };
-  // A body that may have to be sent to a second backend is kept as it streams (up to a limit).
-  const replay = hasBody && f.retries > 0 ? new ReplayableBody(req.body!) : undefined;
-  let tried: BackendState[] | undefined;
-  let attemptStarted = call.started;
-  for (;;) {
-    const state = backend.state;
-    requestStarted(state);
-    let res: UpstreamResponse;
-    try {
-      res = await engine.request({
-        method: req.method,
-        target: backend.gateway ? call.fullTarget : call.podTarget,
-        host: backend.host,
-        port: backend.port,
-        address: backend.address,
-        headers: upstreamHeaderBlock(req.headers, ctx),
-        body: replay !== undefined ? replay.stream() : hasBody ? req.body : null,
-        bodyLength: hasBody ? call.bodyLength : undefined,
-        maxBodySize,
-        signal: req.signal,
-      });
-    } catch (err) {
-      // Any rejection means no response reached the route: the attempt is over.
-      // No latency sample from a failure (a refusal is fast): only the in-flight count.
-      requestFailed(state);
-      const ended = monotonic();
-      if (!(err instanceof UpstreamError)) throw err;
-      const next = afterFailure(f, call, backend, err, replay, (tried ??= []), ended);
-      if (next === undefined) {
-        replay?.release();
-        throw attemptError(f, err, backend, call.fn);
+export async function forwardWithRetries(f: Forwarder, call: ForwardCall): Promise<ProxyReply> {
+  try {
+    const { engine, logger, observer, monotonic } = f.deps;
+    const { req, label, hasBody } = call;
+    const maxBodySize = f.maxBodySize;
+    let backend = call.first;
+    const ctx: ForwardContext = {
+      clientAddress: req.clientAddress,
+      proto: 'http',
+      via: f.via,
+      timestampHeader: f.timestampHeader,
+      timestamp: unixTimestamp(f.deps.now()),
+      finalHost: backend.address,
+      forwarded: call.forwarded,
+      forwardedBy: backend.gateway ? appendList(call.forwardedBy, f.nodeName) : undefined,
+    };
+    // A body that may have to be sent to a second backend is kept as it streams (up to a limit).
+    const replay = hasBody && f.retries > 0 ? new ReplayableBody(req.body!) : undefined;
+    let tried: BackendState[] | undefined;
+    let attemptStarted = call.started;
+    for (;;) {
+      const state = backend.state;
+      requestStarted(state);
+      let res: UpstreamResponse;
+      try {
+        res = await engine.request({
+          method: req.method,
+          target: backend.gateway ? call.fullTarget : call.podTarget,
+          host: backend.host,
+          port: backend.port,
+          address: backend.address,
+          headers: upstreamHeaderBlock(req.headers, ctx),
+          body: replay !== undefined ? replay.stream() : hasBody ? req.body : null,
+          bodyLength: hasBody ? call.bodyLength : undefined,
+          maxBodySize,
+          signal: req.signal,
+        });
+      } catch (err) {
+        // Any rejection means no response reached the route: the attempt is over.
+        // No latency sample from a failure (a refusal is fast): only the in-flight count.
+        requestFailed(state);
+        const ended = monotonic();
+        if (!(err instanceof UpstreamError)) throw err;
+        const next = afterFailure(f, call, backend, err, replay, (tried ??= []), ended);
+        if (next === undefined) {
+          replay?.release();
+          throw attemptError(f, err, backend, call.fn);
+        }
+        observer.retry(label);
+        backend = next;
+        ctx.finalHost = next.address;
+        ctx.forwardedBy = next.gateway ? appendList(call.forwardedBy, f.nodeName) : undefined;
+        attemptStarted = ended;
+        continue;
       }
-      observer.retry(label);
-      backend = next;
-      ctx.finalHost = next.address;
-      ctx.forwardedBy = next.gateway ? appendList(call.forwardedBy, f.nodeName) : undefined;
-      attemptStarted = ended;
-      continue;
+      const ended = monotonic();
+      replay?.release();
+      if (res.status > 599) {
+        // Not an HTTP answer (RFC 9110 §15: three digits, 1xx to 5xx): a protocol failure, marked like one.
+        requestFailed(state);
+        res.body?.cancel();
+        logger.warn(f.pool ? 'pool node failed' : 'upstream failed', attemptFields(f, call, backend, 'protocol', `status ${res.status} out of range`));
+        observer.upstreamError(label, backend.address, 'protocol');
+        markFailed(state, 'protocol', ended);
+        throw new GatewayError('upstream_failed', `${f.noun} ${backend.address} failed: protocol`, call.fn);
+      }
+      requestEnded(state, ended - attemptStarted, ended);
+      if (markSucceeded(state)) logger.info(`${f.noun} answers again`, { [f.noun]: backend.address });
+      observer.response(label, backend.address, res.status, ended - attemptStarted);
+      return { status: res.status, reason: res.head.reason, headers: clientResponseHeaders(res.head, ctx), body: res.body, length: res.length, backend: backend.address };
     }
-    const ended = monotonic();
-    replay?.release();
-    if (res.status > 599) {
-      // Not an HTTP answer (RFC 9110 §15: three digits, 1xx to 5xx): a protocol failure, marked like one.
-      requestFailed(state);
-      res.body?.cancel();
-      logger.warn(f.pool ? 'pool node failed' : 'upstream failed', attemptFields(f, call, backend, 'protocol', `status ${res.status} out of range`));
-      observer.upstreamError(label, backend.address, 'protocol');
-      markFailed(state, 'protocol', ended);
-      throw new GatewayError('upstream_failed', `${f.noun} ${backend.address} failed: protocol`, call.fn);
-    }
-    requestEnded(state, ended - attemptStarted, ended);
-    if (markSucceeded(state)) logger.info(`${f.noun} answers again`, { [f.noun]: backend.address });
-    observer.response(label, backend.address, res.status, ended - attemptStarted);
-    return { status: res.status, reason: res.head.reason, headers: clientResponseHeaders(res.head, ctx), body: res.body, length: res.length, backend: backend.address };
+  } catch (err) {
+    return f.answer(err);
   }
 }
 
@@ -249,7 +258,7 @@ function appendList(list: string | null, item: string): string {
  * to `.catch`: a `GatewayError` becomes its JSON error (counted as rejected);
  * anything else is logged and answered with a 500 `internal` error.
  */
-export function errorAnswer(deps: AppDeps): (err: unknown) => Response {
+function errorAnswer(deps: AppDeps): (err: unknown) => Response {
   const { config, logger, observer } = deps;
   const origin = { zone: config.zone, node: config.nodeName };
   return function answerError(err) {

@@ -15,7 +15,7 @@ import type { AppDeps } from '../app/deps.ts';
 import { GatewayError } from '../app/errors.ts';
 import { isFunctionNameAt } from '../app/function-name.ts';
 import { FORWARDED_BY_HEADER, checkHops } from '../app/middleware/gateway-awareness.ts';
-import { errorAnswer, forwarder, forwardWithRetries } from './forward.ts';
+import { forwarder, forwardWithRetries } from './forward.ts';
 
 const PREFIX = '/function/';
 
@@ -58,9 +58,9 @@ export function functionProxy(deps: AppDeps): ProxyHandler {
   const node = config.nodeName.toLowerCase();
   const maxHops = config.maxHops;
   const fwd = forwarder(deps, false);
-  const answerError = errorAnswer(deps);
+  const answerError = fwd.answer;
 
-  // Not async: a refusal throws at once, and an accepted request costs the one promise of `forwardWithRetries`.
+  // Not async: a refusal throws at once, and an accepted request costs the one promise of `forwardWithRetries`, which answers its own failures.
   function proxy(req: ClientRequest): Promise<ProxyReply> {
     const path = parseFunctionTarget(req.target);
     if (path === undefined) throw new GatewayError('bad_request', 'function name must match [A-Za-z0-9][A-Za-z0-9._-]{0,252}');
@@ -83,7 +83,7 @@ export function functionProxy(deps: AppDeps): ProxyHandler {
     if (hops === 'loop') throw new GatewayError('loop_detected', `the request already passed ${config.nodeName} (Via)`, fn);
     if (hops === 'too_many_hops') throw new GatewayError('loop_detected', `the request passed ${maxHops} or more hops (Via)`, fn);
     const forwarded = hops === 'forwarded';
-    if (dummy) return dummyAnswer(req, path, hasBody);
+    if (dummy) return dummyAnswer(req, path, hasBody).catch(answerError);
 
     const entry = table.get(fn);
     if (entry === undefined) {
@@ -106,7 +106,7 @@ export function functionProxy(deps: AppDeps): ProxyHandler {
 
   return function proxyFunction(req) {
     try {
-      return proxy(req).catch(answerError);
+      return proxy(req);
     } catch (err) {
       return Promise.resolve(answerError(err));
     }

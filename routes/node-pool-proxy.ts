@@ -18,7 +18,7 @@ import type { AppDeps } from '../app/deps.ts';
 import { GatewayError, errorResponse } from '../app/errors.ts';
 import { checkHops } from '../app/middleware/gateway-awareness.ts';
 import type { NodePool } from '../app/pool/node-pool.ts';
-import { errorAnswer, forwarder, forwardWithRetries } from './forward.ts';
+import { forwarder, forwardWithRetries } from './forward.ts';
 import { parseFunctionTarget } from './function-proxy.ts';
 
 /** The name pool requests that are not a function's are counted under (not a valid function name). */
@@ -39,9 +39,9 @@ export function poolProxy(deps: AppDeps, pool: NodePool): PoolHandler {
   const node = config.nodeName.toLowerCase();
   const { maxBodySize, maxHops } = config;
   const fwd = forwarder(deps, true);
-  const answerError = errorAnswer(deps);
+  const answerError = fwd.answer;
 
-  // Not async: a refusal throws at once, and an accepted request costs the one promise of `forwardWithRetries`.
+  // Not async: a refusal throws at once, and an accepted request costs the one promise of `forwardWithRetries`, which answers its own failures.
   function send(req: ClientRequest, key: string, label: string, target: string): Promise<ProxyReply> {
     const fn = label === POOL_LABEL ? undefined : label;
     const lengthHeader = req.headers.get('content-length');
@@ -66,7 +66,7 @@ export function poolProxy(deps: AppDeps, pool: NodePool): PoolHandler {
 
   return function proxyToPool(req, key, label, target) {
     try {
-      return send(req, key, label, target).catch(answerError);
+      return send(req, key, label, target);
     } catch (err) {
       return Promise.resolve(answerError(err));
     }

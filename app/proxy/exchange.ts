@@ -12,7 +12,7 @@
  * holds {@link BODY_STRATEGY} chunks, or while a sink says it is full.
  * @module
  */
-import { ResponseParser, type ResponseHead, type ResponseSink } from './response-parser.ts';
+import type { ResponseHead, ResponseParser, ResponseSink } from './response-parser.ts';
 import { UpstreamError, isIdempotent, type BodySink, type ResponseBody, type UpstreamFailure, type UpstreamRequest, type UpstreamResponse } from './engine.ts';
 import type { Connection } from './http1-client.ts';
 import { putLatin1 } from './http-syntax.ts';
@@ -88,7 +88,7 @@ export class Exchange implements ResponseSink, ResponseBody {
     this.resolve = resolve;
     this.reject = reject;
     this.reused = reused;
-    this.parser = new ResponseParser(this, req.method === 'HEAD', conn.fields);
+    this.parser = conn.responseParser(this, req.method === 'HEAD');
     conn.exchange = this;
     if (req.signal !== undefined) {
       if (req.signal.aborted) {

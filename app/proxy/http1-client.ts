@@ -22,7 +22,7 @@
  * @module
  */
 import { Exchange } from './exchange.ts';
-import { FieldTable } from './response-parser.ts';
+import { FieldTable, ResponseParser, type ResponseSink } from './response-parser.ts';
 import type { Transport, TransportEvents, TransportSocket } from './transport.ts';
 import type { ProxyEngine, UpstreamRequest, UpstreamResponse } from './engine.ts';
 
@@ -69,7 +69,9 @@ export class Connection implements TransportEvents {
   lastTick: number;
   readonly client: Http1Client;
   /** Where its responses' header offsets go, one response at a time. */
-  readonly fields = new FieldTable();
+  private readonly fields = new FieldTable();
+  /** Its response parser, made for the first exchange and reset for each next one. */
+  private parser: ResponseParser | undefined = undefined;
 
   constructor(client: Http1Client, host: string, port: number, address: string) {
     this.client = client;
@@ -77,6 +79,13 @@ export class Connection implements TransportEvents {
     this.lastTick = client.tick;
     client.track(this);
     this.socket = client.transport.connect(host, port, this);
+  }
+
+  /** The connection's response parser, ready for a new response to `sink`. */
+  responseParser(sink: ResponseSink, isHead: boolean): ResponseParser {
+    if (this.parser === undefined) this.parser = new ResponseParser(sink, isHead, this.fields);
+    else this.parser.reset(sink, isHead);
+    return this.parser;
   }
 
   onOpen(): void {

@@ -151,8 +151,8 @@ export class ResponseParser {
   private remaining = 0;
   private line = '';
   private trailerBytes = 0;
-  private readonly sink: ResponseSink;
-  private readonly noBody: boolean;
+  private sink: ResponseSink;
+  private noBody: boolean;
   private readonly table: FieldTable;
 
   /**
@@ -163,6 +163,17 @@ export class ResponseParser {
     this.sink = sink;
     this.noBody = isHead;
     this.table = table;
+  }
+
+  /** Ready for the next response on the connection, to `sink` (after the last one was read whole). */
+  reset(sink: ResponseSink, isHead: boolean): void {
+    this.sink = sink;
+    this.noBody = isHead;
+    this.state = State.Head;
+    this.head = undefined;
+    this.remaining = 0;
+    this.line = '';
+    this.trailerBytes = 0;
   }
 
   /** True when a whole response was read and nothing followed it. */
