@@ -79,6 +79,8 @@ export class Exchange implements ResponseSink, ResponseBody {
   private hasBody = false;
   /** Body chunks read before the consumer took the body. */
   private early: Uint8Array[] | undefined = undefined;
+  /** The first of them, usually the only one (a body that came with its head): no array for it. */
+  private earlyFirst: Uint8Array | undefined = undefined;
   /** Wakes the request body pump waiting for the socket to drain. */
   private drained: (() => void) | undefined = undefined;
 
@@ -224,8 +226,9 @@ export class Exchange implements ResponseSink, ResponseBody {
       if ((c.desiredSize ?? 1) <= 0) this.conn.pause();
     } else {
       // Read before the consumer took the body (with the head, or while the response was on its way to it).
-      if (this.early === undefined) this.early = [chunk];
-      else if (this.early.push(chunk) >= EARLY_CHUNKS) this.conn.pause();
+      if (this.earlyFirst === undefined) this.earlyFirst = chunk;
+      else if (this.early === undefined) this.early = [chunk];
+      else if (this.early.push(chunk) >= EARLY_CHUNKS - 1) this.conn.pause();
     }
   }
 
@@ -233,9 +236,11 @@ export class Exchange implements ResponseSink, ResponseBody {
   pipe(sink: BodySink): void {
     if (this.taken) throw new Error('response body already taken');
     this.taken = true;
+    const first = this.earlyFirst;
     const early = this.early;
-    this.early = undefined;
+    this.earlyFirst = this.early = undefined;
     let room = true;
+    if (first !== undefined) room = sink.write(first);
     if (early !== undefined) for (const chunk of early) room = sink.write(chunk);
     if (this.done && !this.responseDone) {
       sink.abort('upstream failed mid-body');
@@ -260,10 +265,12 @@ export class Exchange implements ResponseSink, ResponseBody {
   /** ReadableStream source: takes the controller and what was read with the head. */
   start(controller: ReadableStreamDefaultController<Uint8Array>): void {
     this.controller = controller;
+    const first = this.earlyFirst;
     const early = this.early;
-    if (early !== undefined) {
-      this.early = undefined;
-      for (const chunk of early) controller.enqueue(chunk);
+    if (first !== undefined) {
+      this.earlyFirst = this.early = undefined;
+      controller.enqueue(first);
+      if (early !== undefined) for (const chunk of early) controller.enqueue(chunk);
     }
     if (this.responseDone) {
       // Read whole with the head: nothing more will come.

@@ -153,8 +153,11 @@ export function putLatin1(buf: Uint8Array, at: number, text: string): number {
  * short range is copied in a loop, a long one by the runtime: a header line
  * costs less to copy than a call into native code.
  */
-export function putBytes(dst: Uint8Array, at: number, src: Buffer, from: number, to: number): number {
-  if (to - from > 64) return at + src.copy(dst, at, from, to);
+export function putBytes(dst: Uint8Array, at: number, src: Uint8Array, from: number, to: number): number {
+  if (to - from > 64) {
+    dst.set(from === 0 && to === src.length ? src : src.subarray(from, to), at);
+    return at + to - from;
+  }
   for (let i = from; i < to; i++) dst[at++] = src[i]!;
   return at;
 }

@@ -27,7 +27,7 @@ import type { ClientRequest, ForwardedResponse, ProxyReply, ResponseHeaderBlock 
 import type { AbortLike, BodySink, ResponseBody } from '../proxy/engine.ts';
 import type { TransportEvents, TransportSocket } from '../proxy/transport.ts';
 import { ERROR_HEADERS, GatewayError, codeOfStatus, errorBody } from '../errors.ts';
-import { fieldValueOk } from '../proxy/http-syntax.ts';
+import { fieldValueOk, putBytes } from '../proxy/http-syntax.ts';
 import { RequestParser, type RequestHead, type RequestHeaders, type RequestSink } from './request-parser.ts';
 import type { Http1Server, JsonAnswer } from './http1-server.ts';
 import { isIPv4Address } from '../ip-address.ts';
@@ -541,8 +541,8 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     const headLength = headers.byteLength + end.length;
     const length = chunk === undefined ? headLength : headLength + chunk.length;
     const buf = length <= SCRATCH.length ? SCRATCH : Buffer.allocUnsafe(length);
-    buf.set(end, headers.writeTo(buf, 0));
-    if (chunk !== undefined) buf.set(chunk, headLength);
+    putBytes(buf, headers.writeTo(buf, 0), end, 0, end.length);
+    if (chunk !== undefined) putBytes(buf, headLength, chunk, 0, chunk.length);
     const ok = buf === SCRATCH ? this.socket.writeCopy(buf, length) : this.socket.write(buf);
     if (!ok) this.writeBlocked();
     return ok;
