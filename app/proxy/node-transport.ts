@@ -8,6 +8,10 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { plainAddress, type Listener, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
 
 const CRLF = '\r\n';
+/** Node (not Deno's compatibility layer): small copied writes go as latin1 strings ({@link NodeSocket.writeCopy}). */
+const STRING_HEADS = !('Deno' in globalThis);
+/** Largest write sent as a string. */
+const STRING_HEAD_MAX = 16 * 1024;
 
 /** Told the size of every read of a `node:net` socket, when set ({@link watchReads}). */
 let readWatcher: ((bytes: number) => void) | undefined;
@@ -53,7 +57,13 @@ class NodeSocket implements TransportSocket {
   }
 
   writeCopy(buf: Uint8Array, length: number): boolean {
-    // node:net keeps what it is handed until it is sent: a copy.
+    // node:net keeps what it is handed until it is sent: a copy. On Node a head
+    // goes as a latin1 string, which Node writes straight from the string with
+    // no Buffer made (six alternating runs each: 75 against 82 µs of CPU per
+    // proxied request on average, within this machine's noise, the profile
+    // without the Buffer's allocation). Deno's layer would encode the string
+    // into a new buffer: a Buffer there.
+    if (STRING_HEADS && length <= STRING_HEAD_MAX) return this.socket.write(Buffer.prototype.toString.call(buf, 'latin1', 0, length), 'latin1');
     return this.socket.write(Buffer.from(buf.subarray(0, length)));
   }
 
