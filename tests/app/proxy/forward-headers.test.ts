@@ -83,6 +83,22 @@ test('a parsed request keeps its lines as received, adjacent ones and the Host v
   );
 });
 
+test('a parsed request: long lines, runs split by dropped ones, a Connection-named line, all within byteLength', () => {
+  const long = 'x'.repeat(300);
+  const h = sources([
+    ['Host', 'h'],
+    ['Connection', 'keep-alive, X-Drop'],
+    ['X-Long', long],
+    ['X-Drop', 'secret'],
+    ['Cookie', `a=${long}`],
+    ['Keep-Alive', 'timeout=5'],
+    ['X-Last', '1'],
+  ])[1]![1];
+  const out = lines(upstreamHeaderBlock(h, ctx));
+  assert.deepEqual(out.slice(0, 3), [`x-long: ${long}`, `cookie: a=${long}`, 'x-last: 1']);
+  assert.ok(!out.some((l) => l.includes('secret') || l.startsWith('keep-alive') || l.startsWith('connection')));
+});
+
 test('X-Forwarded-For and Via are appended to what came in', () => {
   for (const [source, h] of sources([['X-Forwarded-For', '10.1.1.1'], ['Via', '1.1 edge'], ['via', '1.0 b']])) {
     const out = lines(upstreamHeaderBlock(h, ctx));
