@@ -9,7 +9,7 @@
  * @module
  */
 import type { RuntimeAdapter } from './deps.ts';
-import type { AbortLike, ResponseBody } from './proxy/engine.ts';
+import type { AbortLike, HeaderLines, ResponseBody } from './proxy/engine.ts';
 import { requestTarget } from './request-target.ts';
 
 /** Header lookup by lower-case name, and iteration over `[name, value]` pairs with lower-case names (a web `Headers` is one). */
@@ -45,12 +45,12 @@ export interface ForwardedResponse {
   readonly backend: string;
 }
 
-/** A proxied response's status line and header lines, written straight into the client's response head, or taken as pairs. */
-export interface ResponseHeaderBlock {
-  /** How many bytes `writeTo` writes. */
-  readonly byteLength: number;
-  /** Writes the status line (`HTTP/1.1 status reason\r\n`) and the header lines (`Name: value\r\n` each, no blank line) into `buf` at `at`; returns the offset after them. */
-  writeTo(buf: Buffer, at: number): number;
+/**
+ * A proxied response's status line and header lines, written straight into the
+ * client's response head (`writeTo`: the status line `HTTP/1.1 status reason\r\n`,
+ * then `Name: value\r\n` each, no blank line), or taken as pairs.
+ */
+export interface ResponseHeaderBlock extends HeaderLines {
   /** The headers as pairs, names lower-cased, for a web `Response`. */
   pairs(): [string, string][];
 }

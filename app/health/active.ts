@@ -19,7 +19,7 @@
  * @module
  */
 import type { Logger } from '../logger.ts';
-import type { ProxyEngine, RequestHeaderBlock } from '../proxy/engine.ts';
+import type { ProxyEngine, HeaderLines } from '../proxy/engine.ts';
 import { textHeaderLines } from '../proxy/forward-headers.ts';
 import type { WeightTable } from '../weight-table.ts';
 import type { Backend } from '../../strategies/strategy.ts';
@@ -60,7 +60,7 @@ export class ActiveHealth {
   private readonly options: ActiveHealthOptions;
   private readonly records = new Map<string, ProbeRecord>();
   private readonly aborts = new Set<AbortController>();
-  private readonly headers: RequestHeaderBlock;
+  private readonly headers: HeaderLines;
   private timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private closed = false;
 

@@ -90,8 +90,8 @@ class BunSocket implements TransportSocket {
 
   write(data: string | Uint8Array): boolean {
     if (typeof data !== 'string') return this.writeBytes(data);
-    // Strings are request heads: header values arrive from the servers as one
-    // character per byte (latin1), so they go out the same way, byte for byte.
+    // Strings are heads golb writes itself and chunk ends: header values arrive
+    // as one character per byte (latin1), so they go out the same way.
     if (data.length > SCRATCH_CHARS) return this.writeBytes(Buffer.from(data, 'latin1'));
     // Encoded into a reused buffer, so a partial write is known to the byte.
     return this.writeCopy(scratch, scratch.write(data, 0, 'latin1'));

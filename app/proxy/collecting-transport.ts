@@ -7,7 +7,8 @@
  * allocated natively, outside the memory V8 counts). While a large body streams
  * through, V8 sees little other garbage and frees those buffers late: measured
  * with a 1 GiB download, golb's RSS grew by about 200 MB on Deno and by 26–40
- * MB on Node; with the collection, by 17–31 MB on Deno and 3–21 MB on Node.
+ * MB on Node; with the collection, by 17–31 MB on Deno and 3–31 MB on Node
+ * (over the full bench runs of two days).
  * A minor collection costs about a millisecond; ordinary requests, a few
  * hundred bytes each, seldom reach the threshold. (Bun, on its own sockets,
  * collects in `bun-transport.ts`.)

@@ -20,7 +20,7 @@ export interface UpstreamRequest {
   /** `host:port` of the upstream: the connection pool's key and the Host header. */
   address: string;
   /** The header lines to send, without Host and framing headers (the engine adds Host, Content-Length or Transfer-Encoding). */
-  headers: RequestHeaderBlock;
+  headers: HeaderLines;
   /** The body, or null for none. */
   body: ReadableStream<Uint8Array> | null;
   /** The body's length when known (Content-Length); chunked otherwise. */
@@ -31,8 +31,8 @@ export interface UpstreamRequest {
   signal: AbortLike | undefined;
 }
 
-/** Header lines of an upstream request, `Name: value\r\n` each, written straight into its head. */
-export interface RequestHeaderBlock {
+/** Lines of a head, `Name: value\r\n` each (a status line first, for a response's), written straight into the buffer a head is rendered in. */
+export interface HeaderLines {
   /** At most how many bytes `writeTo` writes. */
   readonly byteLength: number;
   /** Writes the lines into `buf` at `at`; returns the offset after them. */

@@ -12,31 +12,10 @@
  * @module
  */
 import type { HeaderLookup, ResponseHeaderBlock } from '../client-request.ts';
-import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind } from '../server/request-headers.ts';
-import type { RequestHeaderBlock } from './engine.ts';
+import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind, requestKindOfName } from '../server/request-headers.ts';
+import type { HeaderLines } from './engine.ts';
 import { bytesAre, putBytes, putLatin1 } from './http-syntax.ts';
 import { FIELD_INTS, Kind, type ResponseHead } from './response-parser.ts';
-
-/** Request headers never copied to the upstream. */
-const DROP_ON_REQUEST = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'content-length',
-  'expect',
-  'x-forwarded-for',
-  'x-forwarded-host',
-  'x-forwarded-proto',
-  'via',
-  'x-golb-forwarded-by',
-]);
 
 /** Headers a `Connection` token may not remove: framing and routing stay golb's. */
 const PROTECTED = new Set(['content-length', 'host']);
@@ -90,12 +69,13 @@ function kept(headers: HeaderLookup, nominated: Set<string> | undefined, name: s
  * for bytes ({@link ReceivedLines}); any other (a web `Request`) is rendered
  * from its pairs.
  */
-export function upstreamHeaderBlock(headers: HeaderLookup, ctx: ForwardContext): RequestHeaderBlock {
+export function upstreamHeaderBlock(headers: HeaderLookup, ctx: ForwardContext): HeaderLines {
   if (headers instanceof RequestHeaders) return new ReceivedLines(headers, ctx);
   const nominated = connectionTokens(headers.get('connection'));
   let block = '';
   for (const [name, value] of headers) {
-    if (DROP_ON_REQUEST.has(name) || (nominated !== undefined && nominated.has(name))) continue;
+    // Every kind but Other is hop-by-hop, framing, or one golb sets itself (request-headers.ts).
+    if (requestKindOfName(name) !== RequestKind.Other || (nominated !== undefined && nominated.has(name))) continue;
     block += `${name}: ${value}\r\n`;
   }
   const xff = kept(headers, nominated, 'x-forwarded-for');
@@ -103,59 +83,71 @@ export function upstreamHeaderBlock(headers: HeaderLookup, ctx: ForwardContext):
   return new TextLines(block, new OwnRequestLines(ctx, xff, host, kept(headers, nominated, 'via')));
 }
 
-/** Header lines given as text, `Name: value\r\n` each (health checks, tests). */
-export function textHeaderLines(text: string): RequestHeaderBlock {
+/** Lines given as text, `Name: value\r\n` each (health checks, heads golb's server makes itself, tests). */
+export function textHeaderLines(text: string): HeaderLines {
   return new TextLines(text, undefined);
 }
 
+/** The names of golb's request lines, each with its `: `. */
+const XFF = 'x-forwarded-for: ';
+const XFH = 'x-forwarded-host: ';
+const XGFB = 'x-golb-forwarded-by: ';
+const XFP = 'x-forwarded-proto: ';
+
 /**
  * golb's lines on a request: `X-Forwarded-For`, `X-Forwarded-Host`,
- * `X-Golb-Forwarded-By`, `X-Forwarded-Proto`, `Via`, the timestamp and
- * `X-Final-Host`, written piece by piece (no string is built for them).
+ * `X-Golb-Forwarded-By`, `X-Forwarded-Proto`, then the `Via`, timestamp and
+ * `X-Final-Host` lines the response gets too ({@link ownLines}), written piece
+ * by piece (no string is built for them).
  */
 class OwnRequestLines {
   private readonly ctx: ForwardContext;
-  /** The client's `X-Forwarded-For` and `Via`, extended; the `X-Forwarded-Host` value (a string, or bytes of the request). */
+  /** The client's `X-Forwarded-For`, extended. */
   private readonly xff: string | null;
+  /** The `X-Forwarded-Host` value: a string, or `hostRaw[hostFrom, hostTo)` (the request's Host, copied). */
   private readonly host: string | null;
-  private readonly via: string | null;
   private readonly hostRaw: Buffer | undefined;
   private readonly hostFrom: number;
   private readonly hostTo: number;
+  /** `Via` (the client's extended), the timestamp and `X-Final-Host`. */
+  private readonly tail: Buffer;
   readonly byteLength: number;
 
   constructor(ctx: ForwardContext, xff: string | null, host: string | null, via: string | null, hostRaw?: Buffer, hostFrom = 0, hostTo = 0) {
     this.ctx = ctx;
     this.xff = xff;
     this.host = host;
-    this.via = via;
     this.hostRaw = hostRaw;
     this.hostFrom = hostFrom;
     this.hostTo = hostTo;
+    this.tail = ownLines(ctx, via ?? undefined);
     const hostLength = host !== null ? host.length : hostRaw !== undefined ? hostTo - hostFrom : -1;
+    // Each line: its name, its value, CRLF.
     this.byteLength =
-      19 + (xff === null ? 0 : xff.length + 2) + ctx.clientAddress.length +
-      (hostLength < 0 ? 0 : 20 + hostLength) +
-      (ctx.forwardedBy === undefined ? 0 : 23 + ctx.forwardedBy.length) +
-      21 + ctx.proto.length +
-      7 + (via === null ? 0 : via.length + 2) + ctx.via.length +
-      4 + ctx.timestampHeader.length + ctx.timestamp.length +
-      16 + ctx.finalHost.length;
+      XFF.length + (xff === null ? 0 : xff.length + 2) + ctx.clientAddress.length + 2 +
+      (hostLength < 0 ? 0 : XFH.length + hostLength + 2) +
+      (ctx.forwardedBy === undefined ? 0 : XGFB.length + ctx.forwardedBy.length + 2) +
+      XFP.length + ctx.proto.length + 2 +
+      this.tail.length;
   }
 
   writeTo(buf: Buffer, at: number): number {
-    const { ctx, xff, via } = this;
-    at = putLatin1(buf, at, 'x-forwarded-for: ');
+    const { ctx, xff } = this;
+    at = putLatin1(buf, at, XFF);
     if (xff !== null) at = putLatin1(buf, putLatin1(buf, at, xff), ', ');
     at = crlf(buf, putLatin1(buf, at, ctx.clientAddress));
-    if (this.host !== null) at = crlf(buf, putLatin1(buf, putLatin1(buf, at, 'x-forwarded-host: '), this.host));
-    else if (this.hostRaw !== undefined) at = crlf(buf, putBytes(buf, putLatin1(buf, at, 'x-forwarded-host: '), this.hostRaw, this.hostFrom, this.hostTo));
-    if (ctx.forwardedBy !== undefined) at = crlf(buf, putLatin1(buf, putLatin1(buf, at, 'x-golb-forwarded-by: '), ctx.forwardedBy));
-    at = crlf(buf, putLatin1(buf, putLatin1(buf, at, 'x-forwarded-proto: '), ctx.proto));
-    // Via, the timestamp and X-Final-Host: the same lines as on the response, shared per backend and millisecond.
-    const own = ownLines(ctx, via ?? undefined);
-    return putBytes(buf, at, own, 0, own.length);
+    if (this.host !== null) at = crlf(buf, putLatin1(buf, putLatin1(buf, at, XFH), this.host));
+    else if (this.hostRaw !== undefined) at = crlf(buf, putBytes(buf, putLatin1(buf, at, XFH), this.hostRaw, this.hostFrom, this.hostTo));
+    if (ctx.forwardedBy !== undefined) at = crlf(buf, putLatin1(buf, putLatin1(buf, at, XGFB), ctx.forwardedBy));
+    at = crlf(buf, putLatin1(buf, putLatin1(buf, at, XFP), ctx.proto));
+    return putBytes(buf, at, this.tail, 0, this.tail.length);
   }
+}
+
+/** True when the header name `raw[from, to)` is one of `names` (lower-case), ignoring case. */
+function isNamed(names: Iterable<string>, raw: Buffer, from: number, to: number): boolean {
+  for (const name of names) if (bytesAre(raw, from, to, name)) return true;
+  return false;
 }
 
 /** Writes CRLF at `at`; returns the offset after it. */
@@ -166,7 +158,7 @@ function crlf(buf: Buffer, at: number): number {
 }
 
 /** Header lines rendered as text, then golb's, if any. */
-class TextLines implements RequestHeaderBlock {
+class TextLines implements HeaderLines {
   private readonly text: string;
   private readonly own: OwnRequestLines | undefined;
   readonly byteLength: number;
@@ -189,10 +181,10 @@ class TextLines implements RequestHeaderBlock {
  * golb extends (`X-Forwarded-For`, `Via`, a forwarded `X-Forwarded-Host`) and
  * of a `Connection` value that names headers; the Host value is copied.
  */
-class ReceivedLines implements RequestHeaderBlock {
+class ReceivedLines implements HeaderLines {
   private readonly headers: RequestHeaders;
   /** Lower-case names the client's Connection header made hop-by-hop, besides the usual ones; undefined for none (the usual case). */
-  private readonly nominated: string[] | undefined;
+  private readonly nominated: Set<string> | undefined;
   private readonly own: OwnRequestLines;
   readonly byteLength: number;
 
@@ -211,11 +203,11 @@ class ReceivedLines implements RequestHeaderBlock {
       } else if (kind === RequestKind.Connection) connection = true;
       else if (kind === RequestKind.XForwardedFor || kind === RequestKind.Via || kind === RequestKind.XForwardedHost) extended = true;
     }
-    const tokens = connection ? connectionTokens(headers.get('connection')) : undefined;
-    this.nominated = tokens === undefined ? undefined : [...tokens];
-    const xff = extended ? this.keptValue('x-forwarded-for') : null;
-    const via = extended ? this.keptValue('via') : null;
-    const xfh = extended && ctx.forwarded ? this.keptValue('x-forwarded-host') : null;
+    const nominated = connection ? connectionTokens(headers.get('connection')) : undefined;
+    this.nominated = nominated;
+    const xff = extended ? kept(headers, nominated, 'x-forwarded-for') : null;
+    const via = extended ? kept(headers, nominated, 'via') : null;
+    const xfh = extended && ctx.forwarded ? kept(headers, nominated, 'x-forwarded-host') : null;
     this.own =
       xfh !== null || hostAt < 0
         ? new OwnRequestLines(ctx, xff, xfh, via)
@@ -223,12 +215,6 @@ class ReceivedLines implements RequestHeaderBlock {
     // At most: every line from the first to the last, then golb's.
     const lines = count === 0 ? 0 : fields[end - REQUEST_FIELD_INTS + 4]! + 2 - fields[0]!;
     this.byteLength = lines + this.own.byteLength;
-  }
-
-  /** The client's value of a forwarding header golb extends, unless its Connection header made it hop-by-hop. */
-  private keptValue(name: string): string | null {
-    if (this.nominated !== undefined && this.nominated.includes(name)) return null;
-    return this.headers.get(name);
   }
 
   writeTo(buf: Buffer, at: number): number {
@@ -240,7 +226,7 @@ class ReceivedLines implements RequestHeaderBlock {
     for (let i = 0; i < count * REQUEST_FIELD_INTS; i += REQUEST_FIELD_INTS) {
       if (fields[i + 5] !== RequestKind.Other) continue;
       const start = fields[i]!;
-      if (nominated !== undefined && nominated.some((name) => bytesAre(raw, start, fields[i + 1]!, name))) continue;
+      if (nominated !== undefined && isNamed(nominated, raw, start, fields[i + 1]!)) continue;
       const lineEnd = fields[i + 4]! + 2;
       if (start !== runEnd) {
         at = putBytes(buf, at, raw, runStart, runEnd);
@@ -275,7 +261,7 @@ export function clientResponseHeaders(head: ResponseHead, ctx: ForwardContext): 
     if (kind !== Kind.Other && kind !== Kind.Length && kind !== Kind.Via) continue; // hop-by-hop, golb's own, or dropped by the parser
     const start = fields[i]!;
     const colon = fields[i + 1]!;
-    if (named !== undefined && named.some((name) => bytesAre(raw, start, colon, name))) continue;
+    if (named !== undefined && isNamed(named, raw, start, colon)) continue;
     if (kind === Kind.Via) {
       const value = raw.toString('latin1', fields[i + 2]!, fields[i + 3]!);
       via = via === undefined ? value : `${via}, ${value}`;

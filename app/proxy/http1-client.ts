@@ -22,7 +22,7 @@
  * @module
  */
 import { Exchange } from './exchange.ts';
-import { FieldTable, ResponseParser, type ResponseSink } from './response-parser.ts';
+import { ResponseParser, type ResponseSink } from './response-parser.ts';
 import type { Transport, TransportEvents, TransportSocket } from './transport.ts';
 import type { ProxyEngine, UpstreamRequest, UpstreamResponse } from './engine.ts';
 
@@ -68,9 +68,7 @@ export class Connection implements TransportEvents {
   /** The client's sweep tick at the last activity. */
   lastTick: number;
   readonly client: Http1Client;
-  /** Where its responses' header offsets go, one response at a time. */
-  private readonly fields = new FieldTable();
-  /** Its response parser, made for the first exchange and reset for each next one. */
+  /** Its response parser (and the table of its heads' header offsets), made for the first exchange and reset for each next one. */
   private parser: ResponseParser | undefined = undefined;
 
   constructor(client: Http1Client, host: string, port: number, address: string) {
@@ -83,7 +81,7 @@ export class Connection implements TransportEvents {
 
   /** The connection's response parser, ready for a new response to `sink`. */
   responseParser(sink: ResponseSink, isHead: boolean): ResponseParser {
-    if (this.parser === undefined) this.parser = new ResponseParser(sink, isHead, this.fields);
+    if (this.parser === undefined) this.parser = new ResponseParser(sink, isHead);
     else this.parser.reset(sink, isHead);
     return this.parser;
   }

@@ -52,7 +52,7 @@ class NodeSocket implements TransportSocket {
   }
 
   write(data: string | Uint8Array): boolean {
-    // Strings are request heads, one character per byte (latin1) as the servers hand header values over.
+    // Strings (heads golb writes itself, chunk ends) go as latin1: one byte per character, as header values arrive.
     return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
   }
 
@@ -96,7 +96,7 @@ class NodeSocket implements TransportSocket {
   }
 }
 
-/** `node:net` sockets: Node's own, and Deno's and Bun's compatibility layers. */
+/** `node:net` sockets: Node's own, and Deno's compatibility layer (Bun has `bun-transport.ts`). */
 export const nodeTransport: Transport = {
   name: 'node:net',
   connect(host, port, events) {

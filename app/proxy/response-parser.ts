@@ -39,16 +39,6 @@ export const enum Kind {
 /** Ints per header in {@link ResponseHead.fields}. */
 export const FIELD_INTS = 7;
 
-/**
- * Where a connection's response heads keep their header offsets, reused from
- * one response to the next (no array per response): a head's offsets stay
- * valid until the connection's next head is parsed, which is after that
- * response was read to its end and handed on.
- */
-export class FieldTable {
-  ints = new Int32Array(FIELD_INTS * 32);
-}
-
 /** Reason phrases seen per status: the usual phrase costs no string per response. */
 const REASONS = new Map<number, string>();
 
@@ -67,7 +57,7 @@ export class ResponseHead {
    * Per header, {@link FIELD_INTS} ints: line start, colon, value start, value
    * end (OWS trimmed), line end (its CRLF), {@link Kind}, and a mark the
    * header's user may set (forward-headers.ts: whether the client gets it).
-   * Part of the connection's {@link FieldTable}.
+   * The parser's table, reused for the connection's next head ({@link ResponseParser}).
    */
   readonly fields: Int32Array;
   /** How many headers `fields` holds. */
@@ -153,16 +143,18 @@ export class ResponseParser {
   private trailerBytes = 0;
   private sink: ResponseSink;
   private noBody: boolean;
-  private readonly table: FieldTable;
-
   /**
-   * @param isHead the request was HEAD: the response has no body whatever it says
-   * @param table where the head's header offsets go (the connection's, reused)
+   * Where heads keep their header offsets, reused from one response to the
+   * next (no array per response): a head's offsets stay valid until the next
+   * head is parsed, which is after that response was read to its end and
+   * handed on. Grown when a head has more headers.
    */
-  constructor(sink: ResponseSink, isHead: boolean, table: FieldTable = new FieldTable()) {
+  private fields = new Int32Array(FIELD_INTS * 32);
+
+  /** @param isHead the request was HEAD: the response has no body whatever it says */
+  constructor(sink: ResponseSink, isHead: boolean) {
     this.sink = sink;
     this.noBody = isHead;
-    this.table = table;
   }
 
   /** Ready for the next response on the connection, to `sink` (after the last one was read whole). */
@@ -310,7 +302,7 @@ export class ResponseParser {
     }
     const http10 = minorCode === 48;
     const status = s0 * 100 + s1 * 10 + s2;
-    let fields = this.table.ints;
+    let fields = this.fields;
     let at = 0;
     let contentLength = -1;
     let chunked = false;
@@ -373,7 +365,7 @@ export class ResponseParser {
       if (at === fields.length) {
         const grown = new Int32Array(fields.length * 2);
         grown.set(fields);
-        this.table.ints = fields = grown;
+        this.fields = fields = grown;
       }
       fields[at] = pos;
       fields[at + 1] = colon;

@@ -23,8 +23,9 @@
  *   that closes abandons the upstream exchange, with no AbortSignal made.
  * @module
  */
-import type { ClientRequest, ForwardedResponse, ProxyReply, ResponseHeaderBlock } from '../client-request.ts';
-import type { AbortLike, BodySink, ResponseBody } from '../proxy/engine.ts';
+import type { ClientRequest, ForwardedResponse, ProxyReply } from '../client-request.ts';
+import type { AbortLike, BodySink, HeaderLines, ResponseBody } from '../proxy/engine.ts';
+import { textHeaderLines } from '../proxy/forward-headers.ts';
 import type { TransportEvents, TransportSocket } from '../proxy/transport.ts';
 import { ERROR_HEADERS, GatewayError, codeOfStatus, errorBody } from '../errors.ts';
 import { fieldValueOk, putBytes } from '../proxy/http-syntax.ts';
@@ -42,14 +43,13 @@ const BODY_CHUNKS = 8;
 const MERGE_LIMIT = 16 * 1024;
 
 /**
- * The ends of response heads, by framing (none, an empty body, chunked) and
- * then by connection (kept, closing, kept for an HTTP/1.0 client): see
- * `ClientConnection.headEnd`. Also as bytes, copied into a proxied answer's head.
+ * The ends of response heads, as bytes, by framing (none, an empty body,
+ * chunked) and then by connection (kept, closing, kept for an HTTP/1.0
+ * client): see `ClientConnection.headEnd`.
  */
-const HEAD_ENDS = ['', 'content-length: 0\r\n', 'transfer-encoding: chunked\r\n'].flatMap((framing) =>
-  ['', 'connection: close\r\n', 'connection: keep-alive\r\n'].map((connection) => `${framing}${connection}\r\n`),
+const HEAD_END_BYTES = ['', 'content-length: 0\r\n', 'transfer-encoding: chunked\r\n'].flatMap((framing) =>
+  ['', 'connection: close\r\n', 'connection: keep-alive\r\n'].map((connection) => Buffer.from(`${framing}${connection}\r\n`, 'latin1')),
 );
-const HEAD_END_BYTES = HEAD_ENDS.map((end) => Buffer.from(end, 'latin1'));
 
 /**
  * Where response heads (and a small body after them) are rendered just before
@@ -204,10 +204,8 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
   private responding = false;
   /** A refusal of the current request (its body broke) that replaces whatever the route answers. */
   private refusal: { status: number; reason: string } | undefined = undefined;
-  /** A web answer's head waiting to go out with the first body bytes. */
-  private pendingHead: string | undefined = undefined;
-  /** A proxied answer's status and header lines waiting to go out with the first body bytes, then {@link pendingEnd}. */
-  private pendingHeaders: ResponseHeaderBlock | undefined = undefined;
+  /** An answer's status and header lines waiting to go out with the first body bytes, then {@link pendingEnd}. */
+  private pendingHeaders: HeaderLines | undefined = undefined;
   /** The end of that head (one of {@link HEAD_END_BYTES}). */
   private pendingEnd: Buffer = HEAD_END_BYTES[0]!;
   private chunked = false;
@@ -479,14 +477,14 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
   }
 
   /**
-   * The end of a response head, as an index into {@link HEAD_ENDS}: how its
+   * The end of a response head (one of {@link HEAD_END_BYTES}): how its
    * body is framed and whether the connection stays. `length` is the body's
    * Content-Length (among the headers already written), -1 when unknown: then
    * the body goes out chunked, or, to an HTTP/1.0 client, ends with the
    * connection; none for a response that has no body ({@link noBody}). Sets
    * `chunked`.
    */
-  private headEnd(status: number, length: number, hasBody: boolean): number {
+  private headEnd(status: number, length: number, hasBody: boolean): Buffer {
     const req = this.current!;
     let framing = 0;
     this.chunked = false;
@@ -499,7 +497,7 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
       }
     }
     this.responding = true;
-    return framing * 3 + (!this.keepAlive ? 1 : req.head.http10 ? 2 : 0);
+    return HEAD_END_BYTES[framing * 3 + (!this.keepAlive ? 1 : req.head.http10 ? 2 : 0)]!;
   }
 
   /** True when a response to the current request with `status` carries no body. */
@@ -516,7 +514,7 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     const status = reply.status;
     this.settleKeepAlive();
     const body = reply.body;
-    this.pendingEnd = HEAD_END_BYTES[this.headEnd(status, reply.length, body !== null)]!;
+    this.pendingEnd = this.headEnd(status, reply.length, body !== null);
     this.pendingHeaders = reply.headers;
     if (body === null || this.noBody(status)) {
       body?.cancel();
@@ -529,21 +527,20 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
   }
 
   /**
-   * Writes the pending proxied head, with `chunk` after it in the same write;
-   * false when the client is slow to read. The head is rendered into
-   * {@link SCRATCH} when it fits (the transport copies what it cannot send at
-   * once), so a small answer allocates nothing here.
+   * Writes the pending head (proxied or not), with `chunk` after it in the
+   * same write; false when the client is slow to read. The head is rendered
+   * into {@link SCRATCH} when it fits (the transport copies what it cannot
+   * send at once), so a small answer allocates nothing here.
    */
   private sendHead(chunk: Uint8Array | undefined): boolean {
     const headers = this.pendingHeaders!;
     const end = this.pendingEnd;
     this.pendingHeaders = undefined;
-    const headLength = headers.byteLength + end.length;
-    const length = chunk === undefined ? headLength : headLength + chunk.length;
-    const buf = length <= SCRATCH.length ? SCRATCH : Buffer.allocUnsafe(length);
-    putBytes(buf, headers.writeTo(buf, 0), end, 0, end.length);
-    if (chunk !== undefined) putBytes(buf, headLength, chunk, 0, chunk.length);
-    const ok = buf === SCRATCH ? this.socket.writeCopy(buf, length) : this.socket.write(buf);
+    const most = headers.byteLength + end.length + (chunk === undefined ? 0 : chunk.length);
+    const buf = most <= SCRATCH.length ? SCRATCH : Buffer.allocUnsafe(most);
+    let at = putBytes(buf, headers.writeTo(buf, 0), end, 0, end.length);
+    if (chunk !== undefined) at = putBytes(buf, at, chunk, 0, chunk.length);
+    const ok = buf === SCRATCH ? this.socket.writeCopy(buf, at) : this.socket.write(buf.subarray(0, at));
     if (!ok) this.writeBlocked();
     return ok;
   }
@@ -552,23 +549,9 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
   writeBody(chunk: Uint8Array): boolean {
     if (this.closed) return false;
     if (this.pendingHeaders !== undefined) {
-      // A small length-framed chunk goes out with the head.
+      // A small length-framed chunk goes out with the head: one send(2) for a small answer.
       if (!this.chunked && chunk.length <= MERGE_LIMIT) return this.sendHead(chunk);
       this.sendHead(undefined);
-    } else {
-      const head = this.pendingHead;
-      if (head !== undefined) {
-        this.pendingHead = undefined;
-        if (!this.chunked && chunk.length <= MERGE_LIMIT && head.length + chunk.length <= SCRATCH.length) {
-          // One write for head and body (latin1: a byte per character): one send(2) for a small answer.
-          SCRATCH.write(head, 0, 'latin1');
-          SCRATCH.set(chunk, head.length);
-          const ok = this.socket.writeCopy(SCRATCH, head.length + chunk.length);
-          if (!ok) this.writeBlocked();
-          return ok;
-        }
-        this.socket.write(head);
-      }
     }
     const ok = this.chunked ? this.socket.writeChunk(chunk) : this.socket.write(chunk);
     if (!ok) this.writeBlocked();
@@ -585,10 +568,6 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
   bodyEnd(): void {
     if (this.closed) return;
     if (this.pendingHeaders !== undefined) this.sendHead(undefined);
-    else if (this.pendingHead !== undefined) {
-      this.socket.write(this.pendingHead);
-      this.pendingHead = undefined;
-    }
     if (this.chunked) this.socket.write('0\r\n\r\n');
     this.replyBody = undefined;
     this.afterResponse();
@@ -608,15 +587,15 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
       head += name + ': ' + value + '\r\n';
     }
     if (!hasDate) head += 'date: ' + this.server.date + '\r\n';
-    head += HEAD_ENDS[this.headEnd(status, length, res.body !== null)];
+    this.pendingEnd = this.headEnd(status, length, res.body !== null);
+    this.pendingHeaders = textHeaderLines(head);
     const body = this.noBody(status) ? null : res.body;
     if (body === null) {
       void res.body?.cancel().catch(() => undefined);
-      this.socket.write(head);
+      this.sendHead(undefined);
       this.afterResponse();
       return;
     }
-    this.pendingHead = head;
     const reader = body.getReader();
     try {
       for (;;) {
@@ -646,12 +625,10 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     const body = Buffer.from(answer.body);
     let head = this.statusLine(status, REASONS[status] ?? 'Unknown');
     head += `content-type: application/json\r\ncontent-length: ${body.length}\r\ndate: ${this.server.date}\r\n`;
-    head += HEAD_ENDS[this.headEnd(status, body.length, true)];
-    if (this.noBody(status)) this.socket.write(head);
-    else {
-      this.pendingHead = head;
-      this.writeBody(body); // head and body in one write
-    }
+    this.pendingEnd = this.headEnd(status, body.length, true);
+    this.pendingHeaders = textHeaderLines(head);
+    if (this.noBody(status)) this.sendHead(undefined);
+    else this.writeBody(body); // head and body in one write
     this.afterResponse();
   }
 

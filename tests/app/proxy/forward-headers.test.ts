@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClientHeaders, clientResponseHeaders, upstreamHeaderBlock, type ForwardContext } from '../../../app/proxy/forward-headers.ts';
 import { ResponseParser, type ResponseHead } from '../../../app/proxy/response-parser.ts';
-import type { RequestHeaderBlock } from '../../../app/proxy/engine.ts';
+import type { HeaderLines } from '../../../app/proxy/engine.ts';
 import type { HeaderLookup } from '../../../app/client-request.ts';
 import { RequestParser, type RequestHead } from '../../../app/server/request-parser.ts';
 
@@ -18,7 +18,7 @@ const ctx: ForwardContext = {
 };
 
 /** The lines of an upstream header block, names lower-cased (a parsed request keeps the client's case). */
-function lines(block: RequestHeaderBlock): string[] {
+function lines(block: HeaderLines): string[] {
   const buf = Buffer.alloc(block.byteLength + 2, '#');
   const end = block.writeTo(buf, 1);
   assert.ok(end <= block.byteLength + 1, 'writes no more than byteLength');
