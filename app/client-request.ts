@@ -58,8 +58,24 @@ export interface ResponseHeaderBlock extends HeaderLines {
 /** What a proxy route answers: a proxied response, or one golb made (an error, the dummy handler). */
 export type ProxyReply = ForwardedResponse | Response;
 
-/** A handler of proxied requests; it never rejects (failures become JSON error responses). */
-export type ProxyHandler = (req: ClientRequest) => Promise<ProxyReply>;
+/** Where a proxy handler delivers its answer (golb's server: the client connection; the web path: a promise's resolve). */
+export interface ReplyTarget {
+  /** The answer to the request, given once; possibly before the handler returns (a refusal). */
+  reply(reply: ProxyReply): void;
+}
+
+/**
+ * A handler of proxied requests: answers `req` through `to`, once. It never
+ * throws: failures become JSON error responses. A callback rather than a
+ * promise, so a proxied answer reaches the client in the turn of the event
+ * loop that read the upstream's head.
+ */
+export type ProxyHandler = (req: ClientRequest, to: ReplyTarget) => void;
+
+/** `handler`'s answer to `req` as a promise. */
+export function proxyReply(handler: ProxyHandler, req: ClientRequest): Promise<ProxyReply> {
+  return new Promise<ProxyReply>((resolve) => handler(req, { reply: resolve }));
+}
 
 /** The reply as a web `Response`. */
 export function toResponse(reply: ProxyReply): Response {
@@ -102,5 +118,5 @@ export class WebRequest implements ClientRequest {
 
 /** A web handler of the proxy handler: `(Request, env) → Response`, for Hono's routes. */
 export function webHandler(handler: ProxyHandler, runtime: RuntimeAdapter): (req: Request, env: unknown) => Promise<Response> {
-  return (req, env) => handler(new WebRequest(req, env, runtime)).then(toResponse);
+  return (req, env) => proxyReply(handler, new WebRequest(req, env, runtime)).then(toResponse);
 }

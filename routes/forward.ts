@@ -13,13 +13,13 @@
  * tried list is made on the first failure.
  * @module
  */
-import type { ClientRequest, ForwardedResponse, ProxyReply } from '../app/client-request.ts';
+import type { ClientRequest, ForwardedResponse, ProxyReply, ReplyTarget } from '../app/client-request.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { GatewayError, errorResponse } from '../app/errors.ts';
 import { backoffMs, isBackendFailure, markFailed, markSucceeded } from '../app/health/passive.ts';
 import { ReplayableBody } from '../app/health/replayable-body.ts';
 import { isConnectTimeout, maySendAgain } from '../app/health/retry.ts';
-import { UpstreamError, type UpstreamFailure, type UpstreamResponse } from '../app/proxy/engine.ts';
+import type { ExchangeReply, UpstreamError, UpstreamFailure, UpstreamResponse } from '../app/proxy/engine.ts';
 import { clientResponseHeaders, upstreamHeaderBlock, unixTimestamp, type ForwardContext } from '../app/proxy/forward-headers.ts';
 import { isAvailable, requestEnded, requestFailed, requestStarted, type BackendState } from '../strategies/backend-state.ts';
 import type { Backend, PickContext, Picker } from '../strategies/strategy.ts';
@@ -98,85 +98,155 @@ export interface ForwardCall {
 
 /**
  * Sends `call` to its first backend and, after a failure that allows it, to
- * others; resolves to the client's response, or to the JSON error of the last
- * attempt's `GatewayError` (504 timeout, 413 body too large, 502 otherwise) or
- * of whatever unexpected error the engine threw ({@link errorAnswer}). It
- * never rejects: the error is answered here, not by a `.catch` costing one
- * more promise per request.
+ * others; answers `to` with the client's response, or with the JSON error of
+ * the last attempt's `GatewayError` (504 timeout, 413 body too large, 502
+ * otherwise) or of whatever unexpected error the engine threw
+ * ({@link errorAnswer}). It never throws. The engine reports each attempt to
+ * a {@link Forwarding} (one object per request, no promise), which answers
+ * the client in the same turn as the read that completed the response head.
  */
-export async function forwardWithRetries(f: Forwarder, call: ForwardCall): Promise<ProxyReply> {
-  try {
-    const { engine, logger, observer, monotonic } = f.deps;
-    const { req, label, hasBody } = call;
-    const maxBodySize = f.maxBodySize;
-    let backend = call.first;
-    const ctx: ForwardContext = {
-      clientAddress: req.clientAddress,
-      proto: 'http',
-      via: f.via,
-      timestampHeader: f.timestampHeader,
-      timestamp: unixTimestamp(f.deps.now()),
-      finalHost: backend.address,
-      forwarded: call.forwarded,
-      forwardedBy: backend.gateway ? appendList(call.forwardedBy, f.nodeName) : undefined,
-    };
-    // A body that may have to be sent to a second backend is kept as it streams (up to a limit).
-    const replay = hasBody && f.retries > 0 ? new ReplayableBody(req.body!) : undefined;
-    let tried: BackendState[] | undefined;
-    let attemptStarted = call.started;
-    for (;;) {
-      const state = backend.state;
-      requestStarted(state);
-      let res: UpstreamResponse;
-      try {
-        res = await engine.request({
+export function forwardWithRetries(f: Forwarder, call: ForwardCall, to: ReplyTarget): void {
+  new Forwarding(f, call, to).attempt();
+}
+
+/**
+ * One request on its way upstream: the attempts' state, the headers' context
+ * (`ForwardContext`: it is its own), and where the engine reports each
+ * attempt's outcome (`ExchangeReply`).
+ */
+class Forwarding implements ForwardContext, ExchangeReply {
+  readonly clientAddress: string;
+  readonly proto = 'http';
+  readonly via: string;
+  readonly timestampHeader: string;
+  readonly timestamp: string;
+  finalHost: string;
+  readonly forwarded: boolean;
+  forwardedBy: string | undefined;
+  private readonly f: Forwarder;
+  private readonly call: ForwardCall;
+  private readonly to: ReplyTarget;
+  /** The backend of the current attempt. */
+  private backend: Backend;
+  /** Keeps a body that may have to be sent to a second backend as it streams (up to a limit). */
+  private readonly replay: ReplayableBody | undefined;
+  /** The backends failed so far; made on the first failure. */
+  private tried: BackendState[] | undefined = undefined;
+  /** Monotonic time the current attempt started: its latency counts from here. */
+  private attemptStarted: number;
+  /** The client has its answer. */
+  private answered = false;
+
+  constructor(f: Forwarder, call: ForwardCall, to: ReplyTarget) {
+    this.f = f;
+    this.call = call;
+    this.to = to;
+    const backend = call.first;
+    this.backend = backend;
+    this.clientAddress = call.req.clientAddress;
+    this.via = f.via;
+    this.timestampHeader = f.timestampHeader;
+    this.timestamp = unixTimestamp(f.deps.now());
+    this.finalHost = backend.address;
+    this.forwarded = call.forwarded;
+    this.forwardedBy = backend.gateway ? appendList(call.forwardedBy, f.nodeName) : undefined;
+    this.replay = call.hasBody && f.retries > 0 ? new ReplayableBody(call.req.body!) : undefined;
+    this.attemptStarted = call.started;
+  }
+
+  /** Sends the request to the current backend. */
+  attempt(): void {
+    const { call, backend, replay } = this;
+    const { req, hasBody } = call;
+    requestStarted(backend.state);
+    try {
+      this.f.deps.engine.send(
+        {
           method: req.method,
           target: backend.gateway ? call.fullTarget : call.podTarget,
           host: backend.host,
           port: backend.port,
           address: backend.address,
-          headers: upstreamHeaderBlock(req.headers, ctx),
+          headers: upstreamHeaderBlock(req.headers, this),
           body: replay !== undefined ? replay.stream() : hasBody ? req.body : null,
           bodyLength: hasBody ? call.bodyLength : undefined,
-          maxBodySize,
+          maxBodySize: this.f.maxBodySize,
           signal: req.signal,
-        });
-      } catch (err) {
-        // Any rejection means no response reached the route: the attempt is over.
-        // No latency sample from a failure (a refusal is fast): only the in-flight count.
-        requestFailed(state);
-        const ended = monotonic();
-        if (!(err instanceof UpstreamError)) throw err;
-        const next = afterFailure(f, call, backend, err, replay, (tried ??= []), ended);
-        if (next === undefined) {
-          replay?.release();
-          throw attemptError(f, err, backend, call.fn);
-        }
-        observer.retry(label);
-        backend = next;
-        ctx.finalHost = next.address;
-        ctx.forwardedBy = next.gateway ? appendList(call.forwardedBy, f.nodeName) : undefined;
-        attemptStarted = ended;
-        continue;
-      }
-      const ended = monotonic();
-      replay?.release();
-      if (res.status > 599) {
-        // Not an HTTP answer (RFC 9110 §15: three digits, 1xx to 5xx): a protocol failure, marked like one.
-        requestFailed(state);
-        res.body?.cancel();
-        logger.warn(f.pool ? 'pool node failed' : 'upstream failed', attemptFields(f, call, backend, 'protocol', `status ${res.status} out of range`));
-        observer.upstreamError(label, backend.address, 'protocol');
-        markFailed(state, 'protocol', ended);
-        throw new GatewayError('upstream_failed', `${f.noun} ${backend.address} failed: protocol`, call.fn);
-      }
-      requestEnded(state, ended - attemptStarted, ended);
-      if (markSucceeded(state)) logger.info(`${f.noun} answers again`, { [f.noun]: backend.address });
-      observer.response(label, backend.address, res.status, ended - attemptStarted);
-      return { status: res.status, reason: res.head.reason, headers: clientResponseHeaders(res.head, ctx), body: res.body, length: res.length, backend: backend.address };
+        },
+        this,
+      );
+    } catch (err) {
+      // A fault of golb's, not the backend's: the attempt is over (unless the
+      // engine reported it before throwing), and the client gets a 500.
+      if (!this.answered) requestFailed(backend.state);
+      this.answer(this.f.answer(err));
     }
-  } catch (err) {
-    return f.answer(err);
+  }
+
+  /** ExchangeReply: the backend answered. */
+  response(res: UpstreamResponse): void {
+    let reply: ProxyReply;
+    try {
+      reply = this.clientReply(res);
+    } catch (err) {
+      reply = this.f.answer(err);
+    }
+    this.answer(reply);
+  }
+
+  /** The client's response to `res`; throws the `GatewayError` of a status that is not HTTP. */
+  private clientReply(res: UpstreamResponse): ForwardedResponse {
+    const { f, call, backend } = this;
+    const { logger, observer } = f.deps;
+    const state = backend.state;
+    const ended = f.deps.monotonic();
+    this.replay?.release();
+    if (res.status > 599) {
+      // Not an HTTP answer (RFC 9110 §15: three digits, 1xx to 5xx): a protocol failure, marked like one.
+      requestFailed(state);
+      res.body?.cancel();
+      logger.warn(f.pool ? 'pool node failed' : 'upstream failed', attemptFields(f, call, backend, 'protocol', `status ${res.status} out of range`));
+      observer.upstreamError(call.label, backend.address, 'protocol');
+      markFailed(state, 'protocol', ended);
+      throw new GatewayError('upstream_failed', `${f.noun} ${backend.address} failed: protocol`, call.fn);
+    }
+    requestEnded(state, ended - this.attemptStarted, ended);
+    if (markSucceeded(state)) logger.info(`${f.noun} answers again`, { [f.noun]: backend.address });
+    observer.response(call.label, backend.address, res.status, ended - this.attemptStarted);
+    return { status: res.status, reason: res.head.reason, headers: clientResponseHeaders(res.head, this), body: res.body, length: res.length, backend: backend.address };
+  }
+
+  /** ExchangeReply: the attempt failed before any response byte; the next backend is tried, or the client gets the error. */
+  failure(err: UpstreamError): void {
+    // No latency sample from a failure (a refusal is fast): only the in-flight count.
+    const { f, call, backend, replay } = this;
+    requestFailed(backend.state);
+    const ended = f.deps.monotonic();
+    let next: Backend | undefined;
+    try {
+      next = afterFailure(f, call, backend, err, replay, (this.tried ??= []), ended);
+    } catch (e) {
+      this.answer(f.answer(e));
+      return;
+    }
+    if (next === undefined) {
+      replay?.release();
+      this.answer(f.answer(attemptError(f, err, backend, call.fn)));
+      return;
+    }
+    f.deps.observer.retry(call.label);
+    this.backend = next;
+    this.finalHost = next.address;
+    this.forwardedBy = next.gateway ? appendList(call.forwardedBy, f.nodeName) : undefined;
+    this.attemptStarted = ended;
+    this.attempt();
+  }
+
+  /** Hands the client its answer, once. */
+  private answer(reply: ProxyReply): void {
+    if (this.answered) return;
+    this.answered = true;
+    this.to.reply(reply);
   }
 }
 

@@ -10,7 +10,7 @@
  * retrying on another backend after a failure, is `forward.ts`'s.
  * @module
  */
-import type { ClientRequest, ProxyHandler, ProxyReply } from '../app/client-request.ts';
+import type { ClientRequest, ProxyHandler, ReplyTarget } from '../app/client-request.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { GatewayError } from '../app/errors.ts';
 import { isFunctionNameAt } from '../app/function-name.ts';
@@ -60,8 +60,8 @@ export function functionProxy(deps: AppDeps): ProxyHandler {
   const fwd = forwarder(deps, false);
   const answerError = fwd.answer;
 
-  // Not async: a refusal throws at once, and an accepted request costs the one promise of `forwardWithRetries`, which answers its own failures.
-  function proxy(req: ClientRequest): Promise<ProxyReply> {
+  // A refusal throws (answered below); an accepted request is answered by `forwardWithRetries`, which never throws.
+  function proxy(req: ClientRequest, to: ReplyTarget): void {
     const path = parseFunctionTarget(req.target);
     if (path === undefined) throw new GatewayError('bad_request', 'function name must match [A-Za-z0-9][A-Za-z0-9._-]{0,252}');
     const { fn } = path;
@@ -83,7 +83,13 @@ export function functionProxy(deps: AppDeps): ProxyHandler {
     if (hops === 'loop') throw new GatewayError('loop_detected', `the request already passed ${config.nodeName} (Via)`, fn);
     if (hops === 'too_many_hops') throw new GatewayError('loop_detected', `the request passed ${maxHops} or more hops (Via)`, fn);
     const forwarded = hops === 'forwarded';
-    if (dummy) return dummyAnswer(req, path, hasBody).catch(answerError);
+    if (dummy) {
+      dummyAnswer(req, path, hasBody).then(
+        (res) => to.reply(res),
+        (err: unknown) => to.reply(answerError(err)),
+      );
+      return;
+    }
 
     const entry = table.get(fn);
     if (entry === undefined) {
@@ -98,17 +104,17 @@ export function functionProxy(deps: AppDeps): ProxyHandler {
     if (first === undefined) {
       throw new GatewayError('no_backend', forwarded ? `no pod of ${fn} can take a forwarded request` : `no backend of ${fn} can take the request`, fn);
     }
-    return forwardWithRetries(fwd, {
+    forwardWithRetries(fwd, {
       req, picker, first, started, label: fn, key: fn, fn,
       podTarget: path.podTarget, fullTarget: path.fullTarget, hasBody, bodyLength, forwarded, forwardedBy,
-    });
+    }, to);
   }
 
-  return function proxyFunction(req) {
+  return function proxyFunction(req, to) {
     try {
-      return proxy(req);
+      proxy(req, to);
     } catch (err) {
-      return Promise.resolve(answerError(err));
+      to.reply(answerError(err));
     }
   };
 }

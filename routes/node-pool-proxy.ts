@@ -13,7 +13,7 @@
  * same rules (`health/retry.ts`): both routes send through `forward.ts`.
  * @module
  */
-import type { ClientRequest, ProxyHandler, ProxyReply } from '../app/client-request.ts';
+import type { ClientRequest, ProxyHandler, ReplyTarget } from '../app/client-request.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { GatewayError, errorResponse } from '../app/errors.ts';
 import { checkHops } from '../app/middleware/gateway-awareness.ts';
@@ -30,8 +30,8 @@ export function isGolbPath(path: string): boolean {
   return own('/function') || own('/1/lb') || path === '/healthz' || path === '/readyz' || path === '/metrics';
 }
 
-/** Sends one request to the pool; never throws. `key` is what the pool hashes, `target` what the node receives. */
-export type PoolHandler = (req: ClientRequest, key: string, label: string, target: string) => Promise<ProxyReply>;
+/** Sends one request to the pool and answers `to`; never throws. `key` is what the pool hashes, `target` what the node receives. */
+export type PoolHandler = (req: ClientRequest, key: string, label: string, target: string, to: ReplyTarget) => void;
 
 /** The pool's proxy handler. */
 export function poolProxy(deps: AppDeps, pool: NodePool): PoolHandler {
@@ -41,8 +41,8 @@ export function poolProxy(deps: AppDeps, pool: NodePool): PoolHandler {
   const fwd = forwarder(deps, true);
   const answerError = fwd.answer;
 
-  // Not async: a refusal throws at once, and an accepted request costs the one promise of `forwardWithRetries`, which answers its own failures.
-  function send(req: ClientRequest, key: string, label: string, target: string): Promise<ProxyReply> {
+  // A refusal throws (answered below); an accepted request is answered by `forwardWithRetries`, which never throws.
+  function send(req: ClientRequest, key: string, label: string, target: string, to: ReplyTarget): void {
     const fn = label === POOL_LABEL ? undefined : label;
     const lengthHeader = req.headers.get('content-length');
     const bodyLength = lengthHeader === null ? undefined : Number(lengthHeader);
@@ -58,17 +58,17 @@ export function poolProxy(deps: AppDeps, pool: NodePool): PoolHandler {
     const first = picker?.pick({ fn: label, key, now: started, tried: undefined });
     if (picker === undefined || first === undefined) throw new GatewayError('no_backend', 'no node of the pool can take the request', fn);
     // Pool nodes are never gateways: both targets are the original path.
-    return forwardWithRetries(fwd, {
+    forwardWithRetries(fwd, {
       req, picker, first, started, label, key, fn,
       podTarget: target, fullTarget: target, hasBody, bodyLength, forwarded: false, forwardedBy: null,
-    });
+    }, to);
   }
 
-  return function proxyToPool(req, key, label, target) {
+  return function proxyToPool(req, key, label, target, to) {
     try {
-      return send(req, key, label, target);
+      send(req, key, label, target, to);
     } catch (err) {
-      return Promise.resolve(answerError(err));
+      to.reply(answerError(err));
     }
   };
 }
@@ -82,14 +82,15 @@ export function poolRoute(deps: AppDeps): ProxyHandler {
   const pool = deps.pool;
   const send = pool === undefined ? undefined : poolProxy(deps, pool);
   const origin = { zone: deps.config.zone, node: deps.config.nodeName };
-  return async function poolCatchAll(req) {
+  return function poolCatchAll(req, to) {
     const target = req.target;
     const queryStart = target.indexOf('?');
     const path = queryStart < 0 ? target : target.slice(0, queryStart);
     if (send === undefined || pool === undefined || pool.size === 0 || isGolbPath(path)) {
-      return errorResponse(new GatewayError('unknown_function', 'no route for this path'), origin);
+      to.reply(errorResponse(new GatewayError('unknown_function', 'no route for this path'), origin));
+      return;
     }
-    return send(req, path, POOL_LABEL, target);
+    send(req, path, POOL_LABEL, target, to);
   };
 }
 
@@ -103,12 +104,12 @@ export function withPoolFallback(proxy: ProxyHandler, deps: AppDeps): ProxyHandl
   const pool = deps.pool;
   if (pool === undefined || deps.config.handlerType === 'dummy') return proxy;
   const send = poolProxy(deps, pool);
-  return function proxyOrPool(req) {
-    if (pool.size === 0 || !deps.source.ready) return proxy(req);
+  return function proxyOrPool(req, to) {
+    if (pool.size === 0 || !deps.source.ready) return proxy(req, to);
     const path = parseFunctionTarget(req.target);
-    if (path === undefined || deps.table.get(path.fn) !== undefined) return proxy(req);
+    if (path === undefined || deps.table.get(path.fn) !== undefined) return proxy(req, to);
     // Counted under the pool's label, never under the requested name: names a
     // client invents must not become metric series (or memory).
-    return send(req, path.fn, POOL_LABEL, path.fullTarget);
+    send(req, path.fn, POOL_LABEL, path.fullTarget, to);
   };
 }

@@ -24,20 +24,23 @@ export interface AccessLogDeps {
 /** `handler` with one access-log line per request, written once its response head is ready. */
 export function withAccessLog(handler: ProxyHandler, deps: AccessLogDeps): ProxyHandler {
   const { logger, monotonic } = deps;
-  return async function logged(req) {
+  return function logged(req, to) {
     const started = monotonic();
-    const res = await handler(req);
-    const target = req.target;
-    logger.info('access', {
-      client: req.clientAddress,
-      method: req.method,
-      path: target,
-      function: functionName(target),
-      backend: res instanceof Response ? (res.headers.get('x-final-host') ?? '-') : res.backend,
-      status: res.status,
-      durationMs: Math.round((monotonic() - started) * 1000) / 1000,
+    handler(req, {
+      reply(res) {
+        const target = req.target;
+        logger.info('access', {
+          client: req.clientAddress,
+          method: req.method,
+          path: target,
+          function: functionName(target),
+          backend: res instanceof Response ? (res.headers.get('x-final-host') ?? '-') : res.backend,
+          status: res.status,
+          durationMs: Math.round((monotonic() - started) * 1000) / 1000,
+        });
+        to.reply(res);
+      },
     });
-    return res;
   };
 }
 

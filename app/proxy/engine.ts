@@ -116,8 +116,23 @@ export function isIdempotent(method: string): boolean {
   return method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || method === 'PUT' || method === 'DELETE';
 }
 
+/**
+ * Where the engine reports how an exchange went, once: its response (the
+ * head parsed, the body still arriving) or its failure before any response
+ * byte. An object with methods rather than a promise: the route answers the
+ * client in the same turn of the event loop as the read that completed the
+ * head, with no promise or microtask per request.
+ */
+export interface ExchangeReply {
+  response(res: UpstreamResponse): void;
+  failure(err: UpstreamError): void;
+}
+
 /** Sends requests to upstreams. */
 export interface ProxyEngine {
+  /** Sends `req`; `to` hears of the outcome once, possibly before `send` returns (a request whose client is gone already). */
+  send(req: UpstreamRequest, to: ExchangeReply): void;
+  /** {@link send} as a promise (health checks, tests); rejects with an {@link UpstreamError}. */
   request(req: UpstreamRequest): Promise<UpstreamResponse>;
   /** Closes idle connections and stops timers. */
   close(): void;

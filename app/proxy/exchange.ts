@@ -13,7 +13,7 @@
  * @module
  */
 import type { ResponseHead, ResponseParser, ResponseSink } from './response-parser.ts';
-import { UpstreamError, isIdempotent, type BodySink, type ResponseBody, type UpstreamFailure, type UpstreamRequest, type UpstreamResponse } from './engine.ts';
+import { UpstreamError, isIdempotent, type BodySink, type ExchangeReply, type ResponseBody, type UpstreamFailure, type UpstreamRequest, type UpstreamResponse } from './engine.ts';
 import type { Connection } from './http1-client.ts';
 import { putLatin1 } from './http-syntax.ts';
 
@@ -58,8 +58,8 @@ export class Exchange implements ResponseSink, ResponseBody {
   private readonly conn: Connection;
   private readonly req: UpstreamRequest;
   private readonly parser: ResponseParser;
-  private resolve: ((res: UpstreamResponse) => void) | undefined;
-  private reject: ((err: UpstreamError) => void) | undefined;
+  /** Hears the response or the failure; cleared once told. */
+  private to: ExchangeReply | undefined;
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined = undefined;
   /** Where the body goes when piped ({@link pipe}) rather than streamed. */
   private sink: BodySink | undefined = undefined;
@@ -84,11 +84,10 @@ export class Exchange implements ResponseSink, ResponseBody {
   /** Wakes the request body pump waiting for the socket to drain. */
   private drained: (() => void) | undefined = undefined;
 
-  constructor(conn: Connection, req: UpstreamRequest, resolve: (r: UpstreamResponse) => void, reject: (e: UpstreamError) => void, reused: boolean) {
+  constructor(conn: Connection, req: UpstreamRequest, to: ExchangeReply, reused: boolean) {
     this.conn = conn;
     this.req = req;
-    this.resolve = resolve;
-    this.reject = reject;
+    this.to = to;
     this.reused = reused;
     this.parser = conn.responseParser(this, req.method === 'HEAD');
     conn.exchange = this;
@@ -176,15 +175,19 @@ export class Exchange implements ResponseSink, ResponseBody {
   onData(data: Buffer): void {
     this.responseStarted = true;
     this.parser.feed(data);
-    // Resolve only now: a body that breaks in the same read as its head (a bad
+    // Told only now: a body that breaks in the same read as its head (a bad
     // chunk size right after it) fails the exchange with a clean 502 instead of
     // a 200 cut short, which some servers would not even start sending.
     const parsed = this.parsed;
     if (parsed !== undefined) {
       if (this.hasBody) parsed.body = this;
-      const resolve = this.resolve!;
-      this.parsed = this.resolve = this.reject = undefined;
-      resolve(parsed);
+      const to = this.to!;
+      this.parsed = this.to = undefined;
+      // A response that came whole frees its connection first: the pool has it back before the client has the answer.
+      if (this.responseDone) this.maybeRelease();
+      // The route answers its client from here, before this read's handler returns (no promise, no microtask).
+      to.response(parsed);
+      return;
     }
     if (this.responseDone) this.maybeRelease();
   }
@@ -316,7 +319,7 @@ export class Exchange implements ResponseSink, ResponseBody {
     this.fail('protocol', reason);
   }
 
-  /** Ends the exchange: rejects the pending response or errors its body, and drops the socket. */
+  /** Ends the exchange: reports the failure (no response yet) or errors its body, and drops the socket. */
   fail(failure: UpstreamFailure, message: string): void {
     if (this.done) return;
     if (this.responseDone && this.controller === undefined && this.sink === undefined && failure !== 'protocol') {
@@ -327,19 +330,18 @@ export class Exchange implements ResponseSink, ResponseBody {
     }
     this.finish();
     this.conn.destroy();
-    if (this.reject !== undefined) {
-      const reject = this.reject;
-      const resolve = this.resolve!;
-      this.parsed = this.resolve = this.reject = undefined;
+    if (this.to !== undefined) {
+      const to = this.to;
+      this.parsed = this.to = undefined;
       // A reused connection that died before any response byte, with nothing
       // of a body to send: most likely a stale socket the upstream closed while
       // idle, but possibly an upstream that crashed while handling the request.
       // Only an idempotent request is sent once more, on a fresh connection.
       if (this.reused && failure === 'reset' && !this.responseStarted && this.req.body === null && isIdempotent(this.req.method)) {
-        new Exchange(this.conn.client.open(this.req), this.req, resolve, reject, false);
+        new Exchange(this.conn.client.open(this.req), this.req, to, false);
         return;
       }
-      reject(new UpstreamError(failure, message, this.bodySent, this.responseStarted));
+      to.failure(new UpstreamError(failure, message, this.bodySent, this.responseStarted));
     } else if (this.controller !== undefined) {
       this.controller.error(new Error(message));
       this.controller = undefined;

@@ -24,7 +24,7 @@
 import { Exchange } from './exchange.ts';
 import { ResponseParser, type ResponseSink } from './response-parser.ts';
 import type { Transport, TransportEvents, TransportSocket } from './transport.ts';
-import type { ProxyEngine, UpstreamRequest, UpstreamResponse } from './engine.ts';
+import type { ExchangeReply, ProxyEngine, UpstreamError, UpstreamRequest, UpstreamResponse } from './engine.ts';
 
 /** Options of {@link Http1Client}. */
 export interface Http1ClientOptions {
@@ -188,11 +188,15 @@ export class Http1Client implements ProxyEngine {
     this.stallTicks = options.stallTimeoutMs === undefined ? undefined : ticks(options.stallTimeoutMs);
   }
 
+  send(req: UpstreamRequest, to: ExchangeReply): void {
+    const pooled = this.takeIdle(req.address);
+    if (pooled === undefined) new Exchange(this.open(req), req, to, false);
+    else new Exchange(pooled, req, to, true);
+  }
+
   request(req: UpstreamRequest): Promise<UpstreamResponse> {
     return new Promise<UpstreamResponse>((resolve, reject) => {
-      const pooled = this.takeIdle(req.address);
-      if (pooled === undefined) new Exchange(this.open(req), req, resolve, reject, false);
-      else new Exchange(pooled, req, resolve, reject, true);
+      this.send(req, { response: resolve, failure: reject as (err: UpstreamError) => void });
     });
   }
 

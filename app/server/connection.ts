@@ -23,7 +23,7 @@
  *   that closes abandons the upstream exchange, with no AbortSignal made.
  * @module
  */
-import type { ClientRequest, ForwardedResponse, ProxyReply } from '../client-request.ts';
+import type { ClientRequest, ForwardedResponse, ProxyReply, ReplyTarget } from '../client-request.ts';
 import type { AbortLike, BodySink, HeaderLines, ResponseBody } from '../proxy/engine.ts';
 import { textHeaderLines } from '../proxy/forward-headers.ts';
 import type { TransportEvents, TransportSocket } from '../proxy/transport.ts';
@@ -178,7 +178,7 @@ class ReplySink implements BodySink {
 const ERROR_HEAD_LINES = Object.entries(ERROR_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join('');
 
 /** A client connection. */
-export class ClientConnection implements TransportEvents, RequestSink, AbortLike {
+export class ClientConnection implements TransportEvents, RequestSink, AbortLike, ReplyTarget {
   readonly remoteAddress: string;
   private readonly server: Http1Server;
   private readonly socket: TransportSocket;
@@ -359,7 +359,12 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
   private dispatch(req: ServerRequest): void {
     const { proxy, fetch } = this.server.options;
     if (proxy !== undefined && req.target.startsWith('/function/')) {
-      proxy(req).then(this.onReply, this.onFailure);
+      // The route answers through `reply`: for a proxied request, in the turn that reads the upstream's head.
+      try {
+        proxy(req, this);
+      } catch (err) {
+        this.onFailure(err);
+      }
       return;
     }
     const direct = this.server.options.direct?.(req.method, req.target);
@@ -387,15 +392,18 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     else answer.then(this.onReply, this.onFailure);
   }
 
-  private readonly onReply = (reply: ProxyReply): void => {
+  private readonly onReply = (reply: ProxyReply): void => this.reply(reply);
+
+  /** ReplyTarget: the answer to the current request (the proxy route's, or the web app's). */
+  reply(reply: ProxyReply): void {
     try {
-      this.reply(reply);
+      this.writeReply(reply);
     } catch (err) {
       this.onFailure(err);
     }
-  };
+  }
 
-  private reply(reply: ProxyReply): void {
+  private writeReply(reply: ProxyReply): void {
     if (this.closed) {
       if (!(reply instanceof Response)) reply.body?.cancel();
       else void reply.body?.cancel().catch(() => undefined);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { functionName, withAccessLog } from '../../../app/metrics/access-log.ts';
 import { requestTarget } from '../../../app/request-target.ts';
 import { createLogger } from '../../../app/logger.ts';
-import { webHandler, type ClientRequest, type ProxyReply } from '../../../app/client-request.ts';
+import { webHandler, type ClientRequest, type ReplyTarget } from '../../../app/client-request.ts';
 
 const runtime = { clientAddress: () => '10.1.2.3' };
 
@@ -12,11 +12,13 @@ function logged(mode: 'prod' | 'dev') {
   const logger = createLogger({ mode, node: 'edge-1', write: (l) => lines.push(l), now: () => Date.UTC(2026, 0, 1) });
   let clock = 100;
   // A proxied answer names its backend; one golb made itself has none.
-  const handler = async (req: ClientRequest): Promise<ProxyReply> => {
+  const handler = (req: ClientRequest, to: ReplyTarget): void => {
     clock += 12.3456;
-    return req.target.includes('/known/')
-      ? { status: 201, reason: 'Created', headers: { byteLength: 0, writeTo: (_buf, at) => at, pairs: () => [['x-final-host', '10.0.0.1:80']] }, body: null, length: -1, backend: '10.0.0.1:80' }
-      : new Response('{}', { status: 404 });
+    to.reply(
+      req.target.includes('/known/')
+        ? { status: 201, reason: 'Created', headers: { byteLength: 0, writeTo: (_buf, at) => at, pairs: () => [['x-final-host', '10.0.0.1:80']] }, body: null, length: -1, backend: '10.0.0.1:80' }
+        : new Response('{}', { status: 404 }),
+    );
   };
   return { lines, handler: webHandler(withAccessLog(handler, { logger, monotonic: () => clock }), runtime) };
 }
