@@ -13,6 +13,18 @@ const STRING_HEADS = !('Deno' in globalThis);
 /** Largest write sent as a string. */
 const STRING_HEAD_MAX = 16 * 1024;
 
+/**
+ * Node (not Deno's layer): upstream sockets read into this one buffer
+ * (`onread`), and each read is copied out at once ({@link NodeSocket.received}).
+ * A read then skips the readable stream (`push`, `addChunk`, the `data`
+ * event) and Node's buffer of 64 KiB per read: in a proxy sketch over four
+ * alternating runs, 43.1 against 46.2 µs of CPU per request. One buffer
+ * serves every socket because Node reads and calls back in one step; Deno's
+ * layer reads asynchronously, so there a shared buffer could be overwritten
+ * before its callback ran, and each socket keeps the stream.
+ */
+const READ_BUFFER = STRING_HEADS ? Buffer.allocUnsafe(64 * 1024) : undefined;
+
 /** Told the size of every read of a `node:net` socket, when set ({@link watchReads}). */
 let readWatcher: ((bytes: number) => void) | undefined;
 
@@ -43,6 +55,16 @@ class NodeSocket implements TransportSocket {
     });
     socket.on('error', (err: Error) => this.close(err.message));
     socket.on('close', () => this.close('upstream connection closed'));
+  }
+
+  /** A read into {@link READ_BUFFER}: its `n` bytes, copied (the buffer serves the next read of any socket); true keeps reading. */
+  received(buf: Buffer, n: number): boolean {
+    if (readWatcher !== undefined) readWatcher(n);
+    if (this.closed) return true;
+    const data = Buffer.allocUnsafe(n);
+    buf.copy(data, 0, 0, n);
+    this.events.onData(data);
+    return true;
   }
 
   private close(error: string): void {
@@ -100,7 +122,15 @@ class NodeSocket implements TransportSocket {
 export const nodeTransport: Transport = {
   name: 'node:net',
   connect(host, port, events) {
-    const socket = new NodeSocket(connect({ host, port, noDelay: true }));
+    if (READ_BUFFER === undefined) {
+      const socket = new NodeSocket(connect({ host, port, noDelay: true }));
+      socket.events = events;
+      return socket;
+    }
+    // The socket's data comes through `onread`, never as `data` events.
+    let socket: NodeSocket | undefined;
+    const received = (n: number, buf: Uint8Array): boolean => socket!.received(buf as Buffer, n);
+    socket = new NodeSocket(connect({ host, port, noDelay: true, onread: { buffer: READ_BUFFER, callback: received } }));
     socket.events = events;
     return socket;
   },
