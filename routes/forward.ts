@@ -324,9 +324,10 @@ function appendList(list: string | null, item: string): string {
 }
 
 /**
- * The answer to what a route's handler threw, made once per route and handed
- * to `.catch`: a `GatewayError` becomes its JSON error (counted as rejected);
- * anything else is logged and answered with a 500 `internal` error.
+ * The answer to a failed request, made once per route (`Forwarder.answer`):
+ * a `GatewayError` (a refusal, a failed attempt) becomes its JSON error
+ * (counted as rejected); anything else is logged and answered with a 500
+ * `internal` error.
  */
 function errorAnswer(deps: AppDeps): (err: unknown) => Response {
   const { config, logger, observer } = deps;
