@@ -42,3 +42,42 @@ test('every read of a node:net socket reaches the read watcher', async () => {
     server.close();
   }
 });
+
+test('upstream reads stay intact when several sockets read at once and their chunks are kept', async () => {
+  // Upstream sockets read into a buffer shared by every socket (onread): each read must be copied out.
+  const size = 2 * 1024 * 1024;
+  let next = 0;
+  const server = createServer((socket) => {
+    const fill = 1 + next++;
+    for (let sent = 0; sent < size; sent += 64 * 1024) socket.write(Buffer.alloc(64 * 1024, fill));
+    socket.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    const bodies = await Promise.all(
+      [0, 1, 2].map(
+        () =>
+          new Promise<Buffer>((resolve, reject) => {
+            const chunks: Buffer[] = [];
+            nodeTransport.connect('127.0.0.1', port, {
+              onOpen: () => undefined,
+              onData: (data) => chunks.push(data), // kept as handed over, not copied
+              onDrain: () => undefined,
+              onEnd: () => resolve(Buffer.concat(chunks)),
+              onClose: (error) => (error === undefined ? undefined : reject(new Error(error))),
+            });
+          }),
+      ),
+    );
+    const fills = bodies.map((body) => {
+      assert.equal(body.length, size);
+      const fill = body[0]!;
+      assert.ok(body.every((b) => b === fill), `a body mixes bytes of another socket's reads (fill ${fill})`);
+      return fill;
+    });
+    assert.deepEqual(fills.sort(), [1, 2, 3]);
+  } finally {
+    server.close();
+  }
+});
