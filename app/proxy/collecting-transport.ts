@@ -3,12 +3,14 @@
  * (`node-transport.ts`), plus a minor garbage collection after every
  * {@link COLLECT_EVERY_BYTES} read.
  *
- * Each read of a `node:net` socket gets a buffer of its own (64 KiB on Deno,
- * allocated natively, outside the memory V8 counts). While a large body streams
- * through, V8 sees little other garbage and frees those buffers late: measured
- * with a 1 GiB download, golb's RSS grew by about 200 MB on Deno and by 26–40
- * MB on Node; with the collection, by 17–31 MB on Deno and 3–31 MB on Node
- * (over the full bench runs of two days).
+ * Each read of a socket golb accepted gets a buffer of its own (64 KiB on Deno,
+ * allocated natively, outside the memory V8 counts); an upstream socket's read
+ * is copied out of golb's read buffer into one of its size (`node-transport.ts`).
+ * While a large body streams through, V8 sees little other garbage and frees
+ * those buffers late: measured with a 1 GiB download, before upstream reads
+ * were copied, golb's RSS grew by about 200 MB on Deno and by 26–40 MB on Node;
+ * with the collection, by 17–31 MB on Deno and 3–31 MB on Node (over the full
+ * bench runs of two days).
  * A minor collection costs about a millisecond; ordinary requests, a few
  * hundred bytes each, seldom reach the threshold. (Bun, on its own sockets,
  * collects in `bun-transport.ts`.)

@@ -30,6 +30,18 @@ const SHARED_READ_BUFFER = STRING_HEADS ? Buffer.allocUnsafe(64 * 1024) : undefi
 /** The read buffer of each upstream socket on Deno: a small response in one read, a streamed body in reads of this size. */
 const DENO_READ_BYTES = 16 * 1024;
 
+/**
+ * The first `length` bytes of `buf`, copied into a Buffer of their own. The
+ * copy goes through a plain view: on Deno, whose Buffer methods are
+ * JavaScript, `Buffer.from(buf.subarray(…))` took 1,230 ns for 170 bytes and
+ * `buf.copy` 385, this 200 (Node: 187, 173 and 159).
+ */
+function copyOf(buf: Uint8Array, length: number): Buffer {
+  const copy = Buffer.allocUnsafe(length);
+  copy.set(new Uint8Array(buf.buffer, buf.byteOffset, length));
+  return copy;
+}
+
 /** Told the size of every read of a `node:net` socket, when set ({@link watchReads}). */
 let readWatcher: ((bytes: number) => void) | undefined;
 
@@ -66,9 +78,7 @@ class NodeSocket implements TransportSocket {
   received(buf: Buffer, n: number): boolean {
     if (readWatcher !== undefined) readWatcher(n);
     if (this.closed) return true;
-    const data = Buffer.allocUnsafe(n);
-    buf.copy(data, 0, 0, n);
-    this.events.onData(data);
+    this.events.onData(copyOf(buf, n));
     return true;
   }
 
@@ -91,7 +101,7 @@ class NodeSocket implements TransportSocket {
     // without the Buffer's allocation). Deno's layer would encode the string
     // into a new buffer: a Buffer there.
     if (STRING_HEADS && length <= STRING_HEAD_MAX) return this.socket.write(Buffer.prototype.toString.call(buf, 'latin1', 0, length), 'latin1');
-    return this.socket.write(Buffer.from(buf.subarray(0, length)));
+    return this.socket.write(copyOf(buf, length));
   }
 
   writeChunk(data: Uint8Array): boolean {
