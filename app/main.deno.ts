@@ -1,12 +1,14 @@
 /**
- * golb on Deno: `deno task app`. Clients and upstreams both go over Deno's
- * `node:net` sockets (a `Deno.connect` transport measured no cheaper), with a
- * minor garbage collection after every 16 MiB read (`collectingTransport`).
+ * golb on Deno: `deno task app`. Clients are served on `Deno.listen`
+ * (`deno-transport.ts`); upstreams go over Deno's `node:net` sockets (a
+ * `Deno.connect` transport measured no cheaper), with a minor garbage
+ * collection after every 16 MiB read (`collectingTransport`).
  * @module
  */
 import { collectingTransport } from './proxy/collecting-transport.ts';
+import { denoTransport } from './proxy/deno-transport.ts';
 import { serveGolb, serverRuntime } from './serve.ts';
 import { startGolb } from './start.ts';
 
-const transport = collectingTransport();
+const transport = denoTransport(collectingTransport());
 await serveGolb(await startGolb(serverRuntime, 'deno', transport), transport);

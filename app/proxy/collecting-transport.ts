@@ -1,11 +1,12 @@
 /**
- * The transport of golb on Deno and Node: `node:net` sockets
+ * The transport of golb on Node, and of Deno's upstreams: `node:net` sockets
  * (`node-transport.ts`), plus a minor garbage collection after every
- * {@link COLLECT_EVERY_BYTES} read.
+ * {@link COLLECT_EVERY_BYTES} read (Deno's client sockets, `deno-transport.ts`,
+ * count their reads too).
  *
- * Each read of a socket golb accepted gets a buffer of its own (64 KiB on Deno,
- * allocated natively, outside the memory V8 counts); an upstream socket's read
- * is copied out of golb's read buffer into one of its size (`node-transport.ts`).
+ * Each read of a `node:net` socket golb accepted gets a buffer of its own (64
+ * KiB on Deno, allocated natively, outside the memory V8 counts); every other
+ * read is copied out of golb's read buffer into one of its size.
  * While a large body streams through, V8 sees little other garbage and frees
  * those buffers late: measured with a 1 GiB download, before upstream reads
  * were copied, golb's RSS grew by about 200 MB on Deno and by 26–40 MB on Node;

@@ -1,11 +1,12 @@
 /**
  * The byte transport under the HTTP/1.1 engine and golb's HTTP/1.1 server:
  * TCP connections to upstreams and from clients, as small an interface as
- * they need, so each runtime can plug in its cheapest sockets (`node:net`
- * in `node-transport.ts`, for Node and Deno; `Bun.connect` and `Bun.listen` in
+ * they need, so each runtime can plug in its cheapest sockets (`node:net` in
+ * `node-transport.ts`, for Node, and for Deno's upstreams; `Deno.listen` in
+ * `deno-transport.ts` for Deno's clients; `Bun.connect` and `Bun.listen` in
  * `bun-transport.ts`) under one `Http1Client` and one `Http1Server`. (A
- * `Deno.connect` transport was measured: no less CPU per request than Deno's
- * `node:net`, whose writes are synchronous, so Deno keeps `node:net`.)
+ * `Deno.connect` transport for upstreams was measured: no less CPU per request
+ * than Deno's `node:net`, whose writes are synchronous.)
  *
  * Contract every implementation keeps:
  * - events are delivered to the {@link TransportEvents} given to `connect`,
