@@ -16,6 +16,7 @@
  * @module
  */
 import type { Socket, SocketHandler } from 'bun';
+import { chunkBytes } from './http-syntax.ts';
 import { plainAddress, type Accept, type Listener, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
 
 /** Characters of a string written through the scratch buffer (latin1: one byte each). */
@@ -130,18 +131,8 @@ class BunSocket implements TransportSocket {
   }
 
   writeChunk(data: Uint8Array): boolean {
-    // One buffer, one send: size line, data, CRLF.
-    const size = data.length.toString(16);
-    const chunk = Buffer.allocUnsafe(size.length + 2 + data.length + 2);
-    chunk.write(size, 0, 'latin1');
-    let at = size.length;
-    chunk[at++] = 13;
-    chunk[at++] = 10;
-    chunk.set(data, at);
-    at += data.length;
-    chunk[at++] = 13;
-    chunk[at] = 10;
-    return this.writeBytes(chunk);
+    // One buffer, one write.
+    return this.writeBytes(chunkBytes(data));
   }
 
   pause(): void {

@@ -16,6 +16,7 @@
  * @module
  */
 import { copyOf, noteRead } from './node-transport.ts';
+import { chunkBytes } from './http-syntax.ts';
 import { plainAddress, type Accept, type Listener, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
 
 /** What golb uses of a `Deno.Conn` (typed here: the type checker of the other runtimes has no `Deno`). */
@@ -107,18 +108,8 @@ class DenoSocket implements TransportSocket {
   }
 
   writeChunk(data: Uint8Array): boolean {
-    // One buffer, one write: size line, data, CRLF.
-    const size = data.length.toString(16);
-    const chunk = Buffer.allocUnsafe(size.length + 2 + data.length + 2);
-    chunk.write(size, 0, 'latin1');
-    let at = size.length;
-    chunk[at++] = 13;
-    chunk[at++] = 10;
-    chunk.set(data, at);
-    at += data.length;
-    chunk[at++] = 13;
-    chunk[at] = 10;
-    return this.send(chunk);
+    // One buffer, one write.
+    return this.send(chunkBytes(data));
   }
 
   private send(bytes: Uint8Array): boolean {

@@ -179,3 +179,17 @@ export function putBytes(dst: Uint8Array, at: number, src: Uint8Array, from: num
   for (let i = from; i < to; i++) dst[at++] = src[i]!;
   return at;
 }
+
+/** One chunk of the chunked transfer coding in one buffer: size line, `data`, CRLF (for one write). */
+export function chunkBytes(data: Uint8Array): Buffer {
+  const size = data.length.toString(16);
+  const chunk = Buffer.allocUnsafe(size.length + 2 + data.length + 2);
+  let at = putLatin1(chunk, 0, size);
+  chunk[at++] = 13;
+  chunk[at++] = 10;
+  chunk.set(data, at);
+  at += data.length;
+  chunk[at++] = 13;
+  chunk[at] = 10;
+  return chunk;
+}

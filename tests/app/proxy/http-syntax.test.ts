@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { headEndByLoop, headEndBySearch } from '../../../app/proxy/http-syntax.ts';
+import { chunkBytes, headEndByLoop, headEndBySearch } from '../../../app/proxy/http-syntax.ts';
 
 // Both ways of finding a head's end (the loop serves Deno, the search Bun and Node) give the same answers.
 const cases: [string, number, number][] = [
@@ -25,3 +25,9 @@ for (const [name, find] of [['search', headEndBySearch], ['loop', headEndByLoop]
     }
   });
 }
+
+test('chunkBytes: size in hex, CRLF, the data, CRLF', () => {
+  assert.equal(chunkBytes(Buffer.from('hello')).toString('latin1'), '5\r\nhello\r\n');
+  const data = Buffer.alloc(300, 0x61);
+  assert.equal(chunkBytes(data).toString('latin1'), `12c\r\n${'a'.repeat(300)}\r\n`);
+});
