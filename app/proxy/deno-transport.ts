@@ -163,11 +163,7 @@ class DenoSocket implements TransportSocket {
   }
 
   destroy(): void {
-    if (this.closed && !this.ending) {
-      this.shut();
-      return;
-    }
-    this.closed = true;
+    // Also after end(): what still waits is dropped.
     this.ending = false;
     this.queue.length = 0;
     this.queued = 0;

@@ -8,8 +8,10 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { plainAddress, type Listener, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
 
 const CRLF = '\r\n';
-/** Node (not Deno's compatibility layer): small copied writes go as latin1 strings ({@link NodeSocket.writeCopy}). */
-const STRING_HEADS = !('Deno' in globalThis);
+/** Node itself, not Deno's compatibility layer: two choices below differ between them. */
+const ON_NODE = !('Deno' in globalThis);
+/** Node: small copied writes go as latin1 strings ({@link NodeSocket.writeCopy}). */
+const STRING_HEADS = ON_NODE;
 /** Largest write sent as a string. */
 const STRING_HEAD_MAX = 16 * 1024;
 
@@ -26,7 +28,7 @@ const STRING_HEAD_MAX = 16 * 1024;
  * later, so a shared buffer could be overwritten before its callback ran:
  * there each upstream socket has its own {@link DENO_READ_BYTES}.
  */
-const SHARED_READ_BUFFER = STRING_HEADS ? Buffer.allocUnsafe(64 * 1024) : undefined;
+const SHARED_READ_BUFFER = ON_NODE ? Buffer.allocUnsafe(64 * 1024) : undefined;
 /** The read buffer of each upstream socket on Deno: a small response in one read, a streamed body in reads of this size. */
 const DENO_READ_BYTES = 16 * 1024;
 
