@@ -7,8 +7,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePorts } from '../scripts/free-port.mjs';
 import { golbCommand } from './golb-command.mjs';
 import { startProcess, waitReady } from './procs.mjs';
 
@@ -37,20 +37,6 @@ export function ensureTools() {
   }
   const missing = Object.values(TOOLS).filter((p) => !existsSync(p));
   if (r.status !== 0 || missing.length > 0) throw new Error(`could not install nginx, haproxy and wrk (missing: ${missing.join(', ') || 'none'}); run apt-get install -y nginx haproxy wrk as root`);
-}
-
-/** `n` distinct free loopback ports: all are held open together, so none is handed out twice. */
-export async function freePorts(n) {
-  const servers = await Promise.all(
-    Array.from({ length: n }, () => new Promise((resolve, reject) => {
-      const s = createServer();
-      s.once('error', reject);
-      s.listen(0, '127.0.0.1', () => resolve(s));
-    })),
-  );
-  const ports = servers.map((s) => s.address().port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
 }
 
 /** Fills `{{NAME}}` placeholders of a template in bench/conf/ and writes it into `tmp`. */

@@ -6,11 +6,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { golbCommand } from '../../bench/golb-command.mjs';
+import { freePort } from '../../scripts/free-port.mjs';
 
 /** The project root. */
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -20,17 +21,7 @@ export const RUNTIMES = ['bun', 'deno', 'node'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 
 
-/** A free TCP port on loopback. */
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createNetServer();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as AddressInfo;
-      srv.close(() => res(port));
-    });
-  });
-}
+export { freePort };
 
 /** A started golb process. */
 export interface GolbProcess {
