@@ -1,7 +1,8 @@
 /**
  * From the runs of each target to the markdown table the bench prints:
- * medians over the rounds, the ratio of req/s to nginx, error sums, CPU per
- * request, and the req/s of every round so the noise is visible.
+ * medians over the rounds, the ratios of req/s and p99 to the nginx runs
+ * around each run, error sums, CPU per request, and every run's req/s and
+ * ratio so the noise is visible.
  * @module
  */
 import { readFileSync } from 'node:fs';
@@ -28,18 +29,67 @@ function socketErrors(runs) {
 }
 
 /**
- * One row per target: `results` maps a target name to `{ runs, died }`, each
- * run `{ rps, p50, p99, non2xx, socket, cpuUsPerReq, cpuShare, othersShare }`.
+ * The order of one round's runs. With nginx among the targets every other
+ * target runs between two nginx runs (`nginx, a, nginx, b, …, nginx`), so each
+ * has a reference measured seconds before and after it: on this shared
+ * machine the speed of everything drifts by 10–20 % over a minute, and a
+ * ratio to runs that far apart (the targets in turn, each once per round)
+ * carried that drift. The other targets rotate by one per round so none
+ * always follows the same one.
+ * @param {string[]} names the targets, in canonical order
+ * @param {number} round 0-based
  */
-export function summarize(names, results) {
-  const rows = names.map((name) => {
+export function roundOrder(names, round) {
+  const others = names.filter((n) => n !== 'nginx');
+  const rotated = others.map((_, i) => others[(i + round) % others.length]);
+  if (!names.includes('nginx')) return rotated;
+  return [...rotated.flatMap((n) => ['nginx', n]), 'nginx'];
+}
+
+/**
+ * Each run's ratio to nginx: its value over the mean of the nginx runs just
+ * before and after it in `timeline` (one of them when the other is missing).
+ * @param {{ name: string, run: object }[]} timeline every run, in the order run
+ * @param {(run: object) => number} value what is compared (req/s, p99)
+ * @returns {Map<string, number[]>} per target name, its runs' ratios in order
+ */
+export function bracketedRatios(timeline, value) {
+  const ratios = new Map();
+  const nginxAt = timeline.flatMap((t, i) => (t.name === 'nginx' ? [i] : []));
+  timeline.forEach((t, i) => {
+    if (t.name === 'nginx' || nginxAt.length === 0) return;
+    const before = nginxAt.filter((j) => j < i).at(-1);
+    const after = nginxAt.find((j) => j > i);
+    const refs = [before, after].filter((j) => j !== undefined).map((j) => value(timeline[j].run));
+    const ref = refs.reduce((a, b) => a + b, 0) / refs.length;
+    if (!ratios.has(t.name)) ratios.set(t.name, []);
+    ratios.get(t.name).push(value(t.run) / ref);
+  });
+  return ratios;
+}
+
+/**
+ * One row per target: `results` maps a target name to `{ runs, died }`, each
+ * run `{ rps, p50, p99, non2xx, socket, cpuUsPerReq, cpuShare, othersShare }`;
+ * `timeline` lists every run in the order it ran ({@link bracketedRatios}).
+ * The ratios to nginx are medians of the per-run ratios.
+ */
+export function summarize(names, results, timeline) {
+  const rpsRatios = bracketedRatios(timeline, (r) => r.rps);
+  const p99Ratios = bracketedRatios(timeline, (r) => r.p99);
+  return names.map((name) => {
     const { runs, died } = results.get(name);
+    const own = name === 'nginx' ? runs.map(() => 1) : undefined;
+    const ratios = own ?? rpsRatios.get(name) ?? [];
     return {
       name,
       died,
       rps: median(runs.map((r) => r.rps)),
+      ratio: median(ratios),
+      ratios: ratios.map((x) => fixed(x, 2)).join(', '),
       p50: median(runs.map((r) => r.p50)),
       p99: median(runs.map((r) => r.p99)),
+      p99Ratio: median(own ?? p99Ratios.get(name) ?? []),
       non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
       socket: socketErrors(runs),
       cpuUs: median(runs.map((r) => r.cpuUsPerReq)),
@@ -48,19 +98,16 @@ export function summarize(names, results) {
       rounds: runs.map((r) => int(r.rps)).join(', '),
     };
   });
-  const nginx = rows.find((r) => r.name === 'nginx');
-  for (const r of rows) r.ratio = nginx === undefined ? NaN : r.rps / nginx.rps;
-  return rows;
 }
 
 /** The markdown table of {@link summarize}'s rows. */
 export function markdownTable(rows) {
-  const head = ['target', 'req/s', 'vs nginx', 'p50 ms', 'p99 ms', 'non-2xx', 'socket errors', 'CPU µs/req', 'CPU %', 'others %', 'req/s per round'];
-  const align = ['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---'];
+  const head = ['target', 'req/s', 'vs nginx', 'p50 ms', 'p99 ms', 'p99 vs nginx', 'non-2xx', 'socket errors', 'CPU µs/req', 'CPU %', 'others %', 'req/s per run', 'vs nginx per run'];
+  const align = ['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---', '---'];
   const lines = [`| ${head.join(' | ')} |`, `|${align.join('|')}|`];
   for (const r of rows) {
     const name = r.died === undefined ? r.name : `${r.name} (DIED: ${r.died})`;
-    const cells = [name, int(r.rps), fixed(r.ratio, 2), fixed(r.p50, 2), fixed(r.p99, 2), int(r.non2xx), r.socket, fixed(r.cpuUs, 1), int(r.cpuShare * 100), int(r.othersShare * 100), r.rounds];
+    const cells = [name, int(r.rps), fixed(r.ratio, 2), fixed(r.p50, 2), fixed(r.p99, 2), fixed(r.p99Ratio, 2), int(r.non2xx), r.socket, fixed(r.cpuUs, 1), int(r.cpuShare * 100), int(r.othersShare * 100), r.rounds, r.ratios];
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
@@ -106,7 +153,9 @@ export function renderReport({ rows, notes, opts, busyBefore, versions }) {
   return [
     `# golb bench — ${new Date().toISOString()}`,
     '',
-    `\`wrk -t1 -c${connections} -d${duration}s --latency http://127.0.0.1:PORT${BENCH_PATH}\`, ${rounds} rounds interleaved, medians;`,
+    `\`wrk -t1 -c${connections} -d${duration}s --latency http://127.0.0.1:PORT${BENCH_PATH}\`, ${rounds} rounds, medians;`,
+    'each round runs nginx before and after every other target (nginx, a, nginx, b, …, nginx);',
+    '"vs nginx" and "p99 vs nginx": the median over the rounds of each run\'s req/s (p99) over the mean of the two nginx runs around it.',
     'upstream: nginx (1 worker) answering `hello from backend\\n`; "upstream" is wrk straight at it.',
     "CPU µs/req and CPU %: utime+stime of the target's process tree during each run (median); CPU % is of one core.",
     '"others %": CPU used meanwhile by processes other than the target, the upstream, wrk and the bench (median, % of one core);',

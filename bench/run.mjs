@@ -10,8 +10,9 @@
  *      files in a temporary directory;
  *   3. check that each answers the bench URL with the upstream's exact body and
  *      that the upstream receives the rewritten path (nothing is timed if not);
- *   4. warm each target, then run ROUNDS rounds, each target once per round,
- *      the starting target rotating so no target always follows the same one;
+ *   4. warm each target, then run ROUNDS rounds: in each, nginx runs before
+ *      and after every other target, and each target's ratio to nginx is
+ *      taken to those two runs (report.mjs, `roundOrder`);
  *   5. then, per target: golb's idle memory (taken right after the start),
  *      its memory while STREAM_MIB MiB stream down and up through it, and
  *      one wrk run with WIDE connections (extras.mjs);
@@ -33,7 +34,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { machineBusySeconds, selfCpuSeconds, treeCpuSeconds } from './cpu.mjs';
 import { logTail, stopAll, stopAllOnExit } from './procs.mjs';
-import { golbLogProblems, renderReport, summarize } from './report.mjs';
+import { golbLogProblems, renderReport, roundOrder, summarize } from './report.mjs';
 import { extrasTable, startSink, streamMemory, treeRssBytes } from './extras.mjs';
 import { ensureTools, FUNCTION, SINK_FUNCTION, startTargets, TARGET_NAMES, versions } from './targets.mjs';
 import { BENCH_PATH, verifyTargets } from './verify.mjs';
@@ -43,7 +44,7 @@ const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(benchDir);
 
 const USAGE = `Usage: npm run bench [-- flags]   (or node bench/run.mjs [flags])
-  --rounds <n>        ROUNDS       rounds, each target once per round (default 3)
+  --rounds <n>        ROUNDS       rounds: each target once per round, between two nginx runs (default 3)
   --duration <s>      DURATION     seconds of each measured wrk run (default 5)
   --connections <n>   CONNECTIONS  wrk connections, one wrk thread (default 50)
   --warmup <s>        WARMUP       seconds of the warm-up run per target (default 2)
@@ -163,7 +164,7 @@ async function main() {
   }
   const { rounds, duration, connections, warmup, targets: names } = opts;
   const perRun = duration + 0.5;
-  const estimate = Math.round(names.length * (warmup + 0.5 + rounds * perRun) + 10);
+  const estimate = Math.round(names.length * (warmup + 0.5) + rounds * roundOrder(names, 0).length * perRun + 10);
   console.log(`bench: ${names.join(', ')}; ${rounds} rounds of wrk -t1 -c${connections} -d${duration}s --latency (about ${estimate} s)`);
 
   ensureTools();
@@ -198,6 +199,9 @@ async function main() {
     console.log(`verified: every target answers ${BENCH_PATH} with the upstream's body, and the upstream receives the rewritten path`);
 
     const results = new Map(targets.map((t) => [t.name, { runs: [], died: undefined }]));
+    /** Every measured run in the order it ran: the ratios pair each with the nginx runs around it. */
+    const timeline = [];
+    const byName = new Map(targets.map((t) => [t.name, t]));
     const alive = (t) => {
       const r = results.get(t.name);
       if (r.died === undefined && t.proc.exited !== undefined) {
@@ -211,11 +215,13 @@ async function main() {
     for (const t of targets) if (alive(t)) await runWrk({ url: `http://127.0.0.1:${t.port}${BENCH_PATH}`, connections, seconds: warmup, rawFile: join(rawDir, `${t.name}.warm.txt`) });
 
     for (let round = 0; round < rounds; round++) {
-      const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+      const order = roundOrder(names, round).map((n) => byName.get(n));
       for (const t of order) {
         if (!alive(t)) continue;
-        const run = await measure(t, upstream, opts, duration, join(rawDir, `${t.name}.r${round + 1}.txt`));
-        results.get(t.name).runs.push(run);
+        const runs = results.get(t.name).runs;
+        const run = await measure(t, upstream, opts, duration, join(rawDir, `${t.name}.${runs.length + 1}.txt`));
+        runs.push(run);
+        timeline.push({ name: t.name, run });
         const errors = run.non2xx + run.socketErrors > 0 ? `  errors: ${run.non2xx} non-2xx, ${run.socketErrors} socket` : '';
         console.log(`round ${round + 1}/${rounds}  ${t.name.padEnd(10)} ${Math.round(run.rps).toString().padStart(7)} req/s  p50 ${run.p50.toFixed(2)} ms  p99 ${run.p99.toFixed(2)} ms  ${run.cpuUsPerReq.toFixed(1)} µs/req  others ${Math.round(run.othersShare * 100)}%${errors}`);
       }
@@ -227,7 +233,7 @@ async function main() {
     const notes = targets
       .filter((t) => t.name.startsWith('golb-'))
       .flatMap((t) => golbLogProblems(t.proc.log).map((p) => `- ${t.name}: ${p}`));
-    let report = renderReport({ rows: summarize(names, results), notes, opts, busyBefore: busy, versions: versions(root) });
+    let report = renderReport({ rows: summarize(names, results, timeline), notes, opts, busyBefore: busy, versions: versions(root) });
     if (extras.length > 0) {
       const at = report.indexOf('\n```');
       report = `${report.slice(0, at)}\n${EXTRAS_NOTE(opts)}\n\n${extrasTable(extras, { bytes: opts.streamBytes, wide: opts.wide })}\n${report.slice(at)}`;
