@@ -12,12 +12,13 @@
  * queued, and `write` returns false once {@link HIGH_WATER} bytes wait, with
  * `onDrain` when the queue is empty again. `end()` writes what waits, shuts
  * the sending side (FIN) and reads until the client closes, so a client
- * still sending never gets a reset in place of its answer.
+ * still sending never gets a reset in place of its answer; a client that has
+ * not closed {@link LINGER_MS} later is closed on.
  * @module
  */
 import { copyOf, noteRead } from './node-transport.ts';
 import { chunkBytes } from './http-syntax.ts';
-import { plainAddress, type Accept, type Listener, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
+import { LINGER_MS, plainAddress, type Accept, type Listener, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
 
 /** What golb uses of a `Deno.Conn` (typed here: the type checker of the other runtimes has no `Deno`). */
 interface DenoConn {
@@ -64,6 +65,8 @@ class DenoSocket implements TransportSocket {
   private blocked = false;
   /** end() was called: FIN once the queue is written. */
   private ending = false;
+  /** Closes an ended connection whose client has not closed its side in time. */
+  private linger: ReturnType<typeof setTimeout> | undefined = undefined;
 
   constructor(conn: DenoConn) {
     this.conn = conn;
@@ -142,7 +145,7 @@ class DenoSocket implements TransportSocket {
     this.writing = false;
     if (this.ending) {
       this.ending = false;
-      this.conn.closeWrite().catch(() => this.shut());
+      this.finish();
       return;
     }
     if (this.blocked && !this.closed) {
@@ -175,12 +178,22 @@ class DenoSocket implements TransportSocket {
     this.closed = true;
     this.resume(); // the read loop drops what still comes until the client closes
     if (this.writing || this.queue.length > 0) this.ending = true;
-    else this.conn.closeWrite().catch(() => this.shut());
+    else this.finish();
+  }
+
+  /** Everything is written after end(): FIN, and a deadline for the client to close its side. */
+  private finish(): void {
+    this.conn.closeWrite().catch(() => this.shut());
+    this.linger = setTimeout(() => this.shut(), LINGER_MS);
   }
 
   /** Closes the connection for good (once). */
   private shut(): void {
     this.closed = true;
+    if (this.linger !== undefined) {
+      clearTimeout(this.linger);
+      this.linger = undefined;
+    }
     this.resume();
     try {
       this.conn.close();

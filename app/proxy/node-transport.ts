@@ -5,7 +5,7 @@
  * @module
  */
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
-import { plainAddress, type Listener, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
+import { LINGER_MS, plainAddress, type Listener, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
 
 const CRLF = '\r\n';
 /** Node itself, not Deno's compatibility layer: two choices below differ between them. */
@@ -136,7 +136,14 @@ class NodeSocket implements TransportSocket {
 
   end(): void {
     this.closed = true;
-    this.socket.end();
+    const socket = this.socket;
+    socket.end();
+    // Half-open, the socket lives until the peer closes its side too; a peer
+    // that never does gets it destroyed LINGER_MS after the last byte went out.
+    socket.once('finish', () => {
+      const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+      socket.once('close', () => clearTimeout(linger));
+    });
   }
 }
 

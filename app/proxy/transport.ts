@@ -17,9 +17,19 @@
  *   backpressure);
  * - timeouts are the engine's business, not the transport's;
  * - a listener's sockets are half-open: a client's FIN is reported by
- *   `onEnd` and the server still answers; it closes the socket itself.
+ *   `onEnd` and the server still answers; it closes the socket itself;
+ * - after `end()` the socket is released within {@link LINGER_MS} of its last
+ *   byte going out, whether or not the peer closes its side: a client that
+ *   never closes must not hold a descriptor for ever.
  * @module
  */
+
+/**
+ * How long an ended socket waits, once everything is sent and its FIN is
+ * out, for the peer to close its side before it is destroyed (nginx waits
+ * 5 s between reads, `lingering_timeout`, and 30 s in all).
+ */
+export const LINGER_MS = 5_000;
 /** What a connection reports. Implemented by the engine's and the server's connection objects (no closures per socket). */
 export interface TransportEvents {
   /** The TCP connection is established. */
@@ -49,7 +59,7 @@ export interface TransportSocket {
   resume(): void;
   /** Closes the connection at once; no event follows. */
   destroy(): void;
-  /** Sends what is queued, then closes the connection (FIN); no event follows. */
+  /** Sends what is queued, then closes the connection (FIN), released at the latest {@link LINGER_MS} later; no event follows. */
   end(): void;
 }
 
