@@ -44,7 +44,7 @@ const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = dirname(benchDir);
 
 const USAGE = `Usage: npm run bench [-- flags]   (or node bench/run.mjs [flags])
-  --rounds <n>        ROUNDS       rounds: each target once per round, between two nginx runs (default 3)
+  --rounds <n>        ROUNDS       rounds: each target once per round, between two nginx runs (default 5)
   --duration <s>      DURATION     seconds of each measured wrk run (default 5)
   --connections <n>   CONNECTIONS  wrk connections, one wrk thread (default 50)
   --warmup <s>        WARMUP       seconds of the warm-up run per target (default 2)
@@ -74,7 +74,7 @@ function readOptions(argv, env) {
   const unknown = targets.filter((t) => !TARGET_NAMES.includes(t));
   if (unknown.length > 0 || targets.length === 0) throw new Error(`targets: unknown ${JSON.stringify(unknown)}; choose from ${TARGET_NAMES.join(', ')}`);
   return {
-    rounds: positive('rounds', raw.rounds, 3),
+    rounds: positive('rounds', raw.rounds, 5),
     duration: positive('duration', raw.duration, 5),
     connections: positive('connections', raw.connections, 50),
     warmup: positive('warmup', raw.warmup, 2),
