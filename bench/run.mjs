@@ -47,7 +47,7 @@ const USAGE = `Usage: npm run bench [-- flags]   (or node bench/run.mjs [flags])
   --rounds <n>        ROUNDS       rounds: each target once per round, between two nginx runs (default 5)
   --duration <s>      DURATION     seconds of each measured wrk run (default 5)
   --connections <n>   CONNECTIONS  wrk connections, one wrk thread (default 50)
-  --warmup <s>        WARMUP       seconds of the warm-up run per target (default 2)
+  --warmup <s>        WARMUP       seconds of the warm-up run per target (default 5)
   --targets <list>    TARGETS      comma list of ${TARGET_NAMES.join(', ')} (default all)
   --stream <MiB>      STREAM_MIB   MiB streamed down and up through each golb for its memory growth (default 1024; 0: skip)
   --wide <n>          WIDE         connections of the wide wrk run per target (default 1000; 0: skip)`;
@@ -77,7 +77,7 @@ function readOptions(argv, env) {
     rounds: positive('rounds', raw.rounds, 5),
     duration: positive('duration', raw.duration, 5),
     connections: positive('connections', raw.connections, 50),
-    warmup: positive('warmup', raw.warmup, 2),
+    warmup: positive('warmup', raw.warmup, 5),
     streamBytes: count('stream', raw.stream, 1024) * 1024 * 1024,
     wide: count('wide', raw.wide, 1000),
     // Measured in the canonical order, whatever order they were named in.
