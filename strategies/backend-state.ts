@@ -17,6 +17,15 @@
 /** Decay time of the latency average (Finagle's peak-EWMA default). */
 export const EWMA_DECAY_MS = 10_000;
 
+/**
+ * States whose active probe fails them, counted over every state (any
+ * registry), and the latest end of any passive mark ever set: together they
+ * tell in O(1), with no state read, that every backend is available
+ * ({@link allAvailable}), the strategies' fast path.
+ */
+let unhealthyStates = 0;
+let latestDownUntil = 0;
+
 /** Mutable per-address state. Strategies read it; the request path and health checks write it. */
 export class BackendState {
   readonly address: string;
@@ -26,16 +35,55 @@ export class BackendState {
   latencyMs = 0;
   /** `now()` of the last latency sample. */
   lastSampleAt = 0;
-  /** Passive health: marked down until this `now()`; 0 when up. */
-  downUntil = 0;
   /** Consecutive passive failures: the backoff grows with them. */
   failures = 0;
-  /** Active health verdict; true until probes say otherwise (and without probes). */
-  healthy = true;
+  private downUntilMs = 0;
+  private healthyNow = true;
+  /** This state is counted in {@link unhealthyStates}. */
+  private counted = false;
 
   constructor(address: string) {
     this.address = address;
   }
+
+  /** Passive health: marked down until this `now()`; 0 when up. */
+  get downUntil(): number {
+    return this.downUntilMs;
+  }
+
+  set downUntil(until: number) {
+    this.downUntilMs = until;
+    if (until > latestDownUntil) latestDownUntil = until;
+  }
+
+  /** Active health verdict; true until probes say otherwise (and without probes). */
+  get healthy(): boolean {
+    return this.healthyNow;
+  }
+
+  set healthy(healthy: boolean) {
+    this.healthyNow = healthy;
+    if (healthy === this.counted) {
+      this.counted = !healthy;
+      unhealthyStates += healthy ? -1 : 1;
+    }
+  }
+
+  /** No longer counted among the unhealthy (its registry forgot it). */
+  uncount(): void {
+    if (this.counted) {
+      this.counted = false;
+      unhealthyStates--;
+    }
+  }
+}
+
+/**
+ * True when every backend is available at `now`: no active probe fails any
+ * state and every passive mark has run out. O(1); false means "look at each".
+ */
+export function allAvailable(now: number): boolean {
+  return unhealthyStates === 0 && latestDownUntil <= now;
 }
 
 /** The registry of every address's state. */
@@ -65,7 +113,10 @@ export class BackendStates {
   /** Forgets addresses not in `keep` that have nothing in flight (after updates removed them). */
   prune(keep: ReadonlySet<string>): void {
     for (const [address, state] of this.states) {
-      if (!keep.has(address) && state.inFlight === 0) this.states.delete(address);
+      if (!keep.has(address) && state.inFlight === 0) {
+        this.states.delete(address);
+        state.uncount();
+      }
     }
   }
 }

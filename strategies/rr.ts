@@ -12,6 +12,7 @@
  */
 import type { Backend, PickContext, Picker, Strategy } from './strategy.ts';
 import { nextUsableIndex, panicPick, usable } from './availability.ts';
+import { allAvailable } from './backend-state.ts';
 
 /** Round robin over the non-drained backends. */
 export class RrPicker implements Picker {
@@ -27,7 +28,8 @@ export class RrPicker implements Picker {
     const n = this.active.length;
     if (n === 0) return undefined;
     let i = this.position;
-    if (!usable(this.active[i]!, ctx)) {
+    // Every backend up and none tried: the one in turn, with no state read.
+    if ((ctx.tried !== undefined || !allAvailable(ctx.now)) && !usable(this.active[i]!, ctx)) {
       i = nextUsableIndex(this.active, i, ctx);
       if (i < 0) return panicPick(this.active, ctx);
     }
