@@ -20,7 +20,7 @@
  */
 import type { Backend, PickContext, Picker, Strategy, StrategyDeps } from './strategy.ts';
 import { AliasTable } from './alias-table.ts';
-import { isAvailable, type BackendState } from './backend-state.ts';
+import { allAvailable, isAvailable, type BackendState } from './backend-state.ts';
 import { panicPick, wasTried, weightedUsable } from './availability.ts';
 import { REDRAWS } from './random.ts';
 
@@ -55,8 +55,9 @@ export class TwoChoicesPicker implements Picker {
     this.prefer = prefer;
   }
 
-  /** True when backend `i` may take the request (weights are all above 0 here). */
+  /** True when backend `i` may take the request (weights are all above 0 here); no state is read while every backend is up on a first attempt. */
   private ok(i: number, ctx: PickContext): boolean {
+    if (ctx.tried === undefined && allAvailable(ctx.now)) return true;
     const s = this.states[i]!;
     return isAvailable(s, ctx.now) && !wasTried(s, ctx.tried);
   }
@@ -90,7 +91,12 @@ export class TwoChoicesPicker implements Picker {
     if (a === undefined) return panicPick(backends, ctx);
     if (backends.length === 1) return a;
     const j = i >= 0 ? this.second(i, ctx) : -1;
-    const b = j >= 0 ? backends[j]! : weightedUsable(backends, ctx, this.random(), a);
+    if (j >= 0) {
+      // Both drawn: compared through the side-by-side arrays, not the Backend objects.
+      const { states, weights } = this;
+      return this.prefer(states[i]!, weights[i]!, states[j]!, weights[j]!, ctx.now) ? a : backends[j];
+    }
+    const b = weightedUsable(backends, ctx, this.random(), a);
     if (b === undefined) return a;
     return this.prefer(a.state, a.weight, b.state, b.weight, ctx.now) ? a : b;
   }
