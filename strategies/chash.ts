@@ -96,7 +96,7 @@ export class ChashPicker implements Picker {
     this.seen = new Float64Array(2 * n);
     this.mark = new Uint32Array(n);
     for (let i = 0; i < n; i++) this.observe(i, now);
-    this.lastStart = n === 0 ? 0 : ringSearch(this.ring.points, hashKey(''));
+    this.lastStart = n === 0 ? 0 : ringSearch(this.ring, hashKey(''));
     this.maxWalk = n === 0 ? 0 : walkLimit(this.ring.owners.length, n);
   }
 
@@ -131,7 +131,7 @@ export class ChashPicker implements Picker {
   private start(hash: number): number {
     const slot = hash & (KEY_CACHE - 1);
     if (this.cachedHash[slot] === hash && this.cachedStart[slot]! >= 0) return this.cachedStart[slot]!;
-    const start = ringSearch(this.ring.points, hash);
+    const start = ringSearch(this.ring, hash);
     this.cachedHash[slot] = hash;
     this.cachedStart[slot] = start;
     return start;

@@ -9,7 +9,10 @@
  * allocation: the key is read with `charCodeAt`.
  *
  * Cost: build O(V) for V virtual nodes (hashing, then a radix sort); lookup
- * O(log V) by binary search.
+ * by binary search within one bucket of about {@link POINTS_PER_BUCKET} points,
+ * found from the hash's top bits: a few steps in one or two cache lines, where a
+ * search over a whole ring of 1,000 backends (128,000 points, 1 MiB with the
+ * owners) ran through cache misses.
  * @module
  */
 
@@ -54,10 +57,34 @@ function vnodeHash(prefix: number, k: number): number {
   return fmix32(h);
 }
 
-/** A sorted ring: `points[i]` is a hash, `owners[i]` the backend index owning it. */
+/** Points per bucket of the ring's index, on average. */
+export const POINTS_PER_BUCKET = 8;
+
+/**
+ * A sorted ring: `points[i]` is a hash, `owners[i]` the backend index owning
+ * it. `buckets[b]` is the first point whose top `bits` bits are `b` or more
+ * (`buckets[2^bits]` is the number of points).
+ */
 export interface Ring {
   readonly points: Uint32Array;
   readonly owners: Uint32Array;
+  readonly bits: number;
+  readonly buckets: Uint32Array;
+}
+
+/** The bucket index of sorted `points`: about {@link POINTS_PER_BUCKET} points a bucket, at least 2 buckets. */
+function bucketIndex(points: Uint32Array): { bits: number; buckets: Uint32Array } {
+  const bits = Math.min(20, Math.max(1, Math.ceil(Math.log2(Math.max(1, points.length / POINTS_PER_BUCKET)))));
+  const shift = 32 - bits;
+  const count = 1 << bits;
+  const buckets = new Uint32Array(count + 1);
+  let b = 0;
+  for (let i = 0; i < points.length; i++) {
+    const top = points[i]! >>> shift;
+    while (b <= top) buckets[b++] = i;
+  }
+  while (b <= count) buckets[b++] = points.length;
+  return { bits, buckets };
 }
 
 /**
@@ -97,7 +124,10 @@ function radixSort(keys: Uint32Array, values: Uint32Array): { keys: Uint32Array;
  */
 export function buildRing(addresses: readonly string[], weights: readonly number[]): Ring {
   const n = addresses.length;
-  if (n === 0) return { points: new Uint32Array(0), owners: new Uint32Array(0) };
+  if (n === 0) {
+    const points = new Uint32Array(0);
+    return { points, owners: new Uint32Array(0), ...bucketIndex(points) };
+  }
   const mean = weights.reduce((a, b) => a + b, 0) / n;
   const perUnit = Math.max(1, Math.min(VNODES_PER_UNIT, Math.floor(MAX_RING / n)));
   const counts = weights.map((w) => Math.max(1, Math.round((perUnit * w) / mean)));
@@ -113,13 +143,15 @@ export function buildRing(addresses: readonly string[], weights: readonly number
     }
   }
   const sorted = radixSort(hashes, owners);
-  return { points: sorted.keys, owners: sorted.values };
+  return { points: sorted.keys, owners: sorted.values, ...bucketIndex(sorted.keys) };
 }
 
-/** Index of the first point at or after `hash`, wrapping to 0. O(log V). */
-export function ringSearch(points: Uint32Array, hash: number): number {
-  let lo = 0;
-  let hi = points.length;
+/** Index of the first point at or after `hash`, wrapping to 0: a binary search within the hash's bucket. */
+export function ringSearch(ring: Ring, hash: number): number {
+  const { points, buckets } = ring;
+  const b = hash >>> (32 - ring.bits);
+  let lo = buckets[b]!;
+  let hi = buckets[b + 1]!;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (points[mid]! < hash) lo = mid + 1;
