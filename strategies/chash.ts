@@ -19,8 +19,9 @@
  * Cost: `build` O(V) for the ring of V virtual nodes (hashing, then a radix
  * sort: `hash-ring.ts`), once per change of backends or weights
  * (an update with the same ones returns the previous picker). `pick` searches
- * one bucket of the ring (about 8 points) for a key not among the recent ones (O(1) for the previous key or one
- * found in a {@link KEY_CACHE}-slot cache) plus the walk, which
+ * one bucket of the ring (about 8 points) for a key not among the recent ones
+ * (O(1) for the previous key or one found in a {@link KEY_CACHE}-slot cache)
+ * plus the walk, which
  * ends at the first usable backend under its bound; no allocation. `L` and `W`
  * are running sums kept without scanning: each pick re-reads the state of the
  * backends it looks at plus {@link SWEEP} more in rotation, so they are exact
