@@ -26,11 +26,39 @@ export const EWMA_DECAY_MS = 10_000;
 let unhealthyStates = 0;
 let latestDownUntil = 0;
 
+/**
+ * Every live state's in-flight count, side by side by slot: `p2c` comparing
+ * two backends' loads reads two entries of one small array, not two state
+ * objects that, with 1,000 backends, are not in the cache. A state its
+ * registry forgets gives its slot back ({@link BackendState.retire}).
+ */
+let inFlightBySlot = new Int32Array(256);
+let slotsUsed = 0;
+const freeSlots: number[] = [];
+
+function takeSlot(): number {
+  const reused = freeSlots.pop();
+  if (reused !== undefined) return reused;
+  if (slotsUsed === inFlightBySlot.length) {
+    const grown = new Int32Array(slotsUsed * 2);
+    grown.set(inFlightBySlot);
+    inFlightBySlot = grown;
+  }
+  return slotsUsed++;
+}
+
+/** The in-flight count in `slot` ({@link BackendState.slot}). */
+export function inFlightAt(slot: number): number {
+  return inFlightBySlot[slot]!;
+}
+
 /** Mutable per-address state. Strategies read it; the request path and health checks write it. */
 export class BackendState {
   readonly address: string;
-  /** Requests handed to this backend and not yet answered. */
-  inFlight = 0;
+  /** Where its in-flight count lives ({@link inFlightAt}); -1 once retired. */
+  slot = takeSlot();
+  /** The in-flight count of a retired state, which no longer has a slot. */
+  private retiredInFlight = 0;
   /** Peak-EWMA of time to response head, ms; 0 before the first sample. */
   latencyMs = 0;
   /** `now()` of the last latency sample. */
@@ -44,6 +72,18 @@ export class BackendState {
 
   constructor(address: string) {
     this.address = address;
+  }
+
+  /** Requests handed to this backend and not yet answered. */
+  get inFlight(): number {
+    const slot = this.slot;
+    return slot >= 0 ? inFlightBySlot[slot]! : this.retiredInFlight;
+  }
+
+  set inFlight(n: number) {
+    const slot = this.slot;
+    if (slot >= 0) inFlightBySlot[slot] = n;
+    else this.retiredInFlight = n;
   }
 
   /** Passive health: marked down until this `now()`; 0 when up. */
@@ -69,11 +109,22 @@ export class BackendState {
     }
   }
 
-  /** No longer counted among the unhealthy (its registry forgot it). */
-  uncount(): void {
+  /**
+   * Its registry forgot it: no longer counted among the unhealthy, and its
+   * slot goes back for another state. A request still holding it (a retry
+   * through a picker from before the update) counts on the object itself.
+   */
+  retire(): void {
     if (this.counted) {
       this.counted = false;
       unhealthyStates--;
+    }
+    const slot = this.slot;
+    if (slot >= 0) {
+      this.retiredInFlight = inFlightBySlot[slot]!;
+      inFlightBySlot[slot] = 0;
+      this.slot = -1;
+      freeSlots.push(slot);
     }
   }
 }
@@ -115,7 +166,7 @@ export class BackendStates {
     for (const [address, state] of this.states) {
       if (!keep.has(address) && state.inFlight === 0) {
         this.states.delete(address);
-        state.uncount();
+        state.retire();
       }
     }
   }

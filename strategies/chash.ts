@@ -37,7 +37,7 @@
  * @module
  */
 import type { Backend, PickContext, Picker, Strategy, StrategyDeps } from './strategy.ts';
-import { isAvailable } from './backend-state.ts';
+import { allAvailable, inFlightAt, isAvailable } from './backend-state.ts';
 import { panicPick, usable } from './availability.ts';
 import { buildRing, hashKey, ringSearch, type Ring } from './hash-ring.ts';
 
@@ -72,6 +72,9 @@ export class ChashPicker implements Picker {
    * the sums, 0 when unavailable: side by side, one cache line per backend.
    */
   private readonly seen: Float64Array;
+  /** Backend i's weight and in-flight slot, side by side for the walk (no `Backend` or state read while all are up); no slots if a state had none. */
+  private readonly weights: readonly number[];
+  private readonly slots: Int32Array | undefined;
   private load = 0;
   private availableWeight = 0;
   private sweepAt = 0;
@@ -95,6 +98,9 @@ export class ChashPicker implements Picker {
     const n = this.backends.length;
     this.ring = buildRing(this.backends.map((b) => b.address), this.backends.map((b) => b.weight));
     this.seen = new Float64Array(2 * n);
+    // A plain array: whole weights stay small integers (a typed array of doubles made the sums doubles, boxed on Node).
+    this.weights = this.backends.map((b) => b.weight);
+    this.slots = this.backends.every((b) => b.state.slot >= 0) ? Int32Array.from(this.backends, (b) => b.state.slot) : undefined;
     this.mark = new Uint32Array(n);
     for (let i = 0; i < n; i++) this.observe(i, now);
     this.lastStart = n === 0 ? 0 : ringSearch(this.ring, hashKey(''));
@@ -112,12 +118,18 @@ export class ChashPicker implements Picker {
     return true;
   }
 
+  /** Requests in flight at backend `i`. */
+  private loadOf(i: number): number {
+    const slots = this.slots;
+    return slots !== undefined ? inFlightAt(slots[i]!) : this.backends[i]!.state.inFlight;
+  }
+
   /** Re-reads backend `i` into the running sums. */
   private observe(i: number, now: number): void {
-    const b = this.backends[i]!;
-    const up = isAvailable(b.state, now);
-    const load = up ? b.state.inFlight : 0;
-    const weight = up ? b.weight : 0;
+    const state = this.backends[i]!.state;
+    const up = allAvailable(now) || isAvailable(state, now);
+    const load = up ? state.inFlight : 0;
+    const weight = up ? this.weights[i]! : 0;
     const seen = this.seen;
     this.load += load - seen[2 * i]!;
     seen[2 * i] = load;
@@ -169,14 +181,16 @@ export class ChashPicker implements Picker {
     let overBound: Backend | undefined;
     let j = this.lastStart;
     let steps = 0;
+    // Every backend up on a first attempt: usable without reading any of them (all weights here are above 0).
+    const allUsable = ctx.tried === undefined && allAvailable(ctx.now);
     for (; steps < maxWalk; steps++, j = j + 1 === size ? 0 : j + 1) {
       const i = owners[j]!;
       if (this.mark[i] === epoch) continue;
       this.mark[i] = epoch;
       const b = backends[i]!;
       this.observe(i, ctx.now);
-      if (usable(b, ctx)) {
-        if (b.state.inFlight < this.bound(b.weight)) {
+      if (allUsable || usable(b, ctx)) {
+        if (this.loadOf(i) < this.bound(this.weights[i]!)) {
           this.walked = steps + 1;
           return b;
         }

@@ -20,7 +20,7 @@
  */
 import type { Backend, PickContext, Picker, Strategy, StrategyDeps } from './strategy.ts';
 import { AliasTable } from './alias-table.ts';
-import { allAvailable, isAvailable, type BackendState } from './backend-state.ts';
+import { allAvailable, inFlightAt, isAvailable, type BackendState } from './backend-state.ts';
 import { panicPick, wasTried, weightedUsable } from './availability.ts';
 import { REDRAWS } from './random.ts';
 
@@ -42,6 +42,8 @@ export class TwoChoicesPicker implements Picker {
   /** `backends[i].state` and `.weight`, side by side for the hot path. */
   private readonly states: readonly BackendState[];
   private readonly weights: Float64Array;
+  /** The states' in-flight slots, when `prefer` is {@link lessLoaded} (p2c): its loads are read from them. */
+  private readonly slots: Int32Array | undefined;
   private readonly table: AliasTable;
   private readonly random: () => number;
   private readonly prefer: Prefer;
@@ -50,6 +52,7 @@ export class TwoChoicesPicker implements Picker {
     this.backends = all.filter((b) => b.weight > 0);
     this.states = this.backends.map((b) => b.state);
     this.weights = Float64Array.from(this.backends, (b) => b.weight);
+    this.slots = prefer === lessLoaded && this.states.every((st) => st.slot >= 0) ? Int32Array.from(this.states, (st) => st.slot) : undefined;
     this.table = new AliasTable(this.backends.map((b) => b.weight));
     this.random = random;
     this.prefer = prefer;
@@ -93,8 +96,9 @@ export class TwoChoicesPicker implements Picker {
     const j = i >= 0 ? this.second(i, ctx) : -1;
     if (j >= 0) {
       // Both drawn: compared through the side-by-side arrays, not the Backend objects.
-      const { states, weights } = this;
-      return this.prefer(states[i]!, weights[i]!, states[j]!, weights[j]!, ctx.now) ? a : backends[j];
+      const { slots, weights } = this;
+      if (slots !== undefined) return inFlightAt(slots[i]!) * weights[j]! <= inFlightAt(slots[j]!) * weights[i]! ? a : backends[j];
+      return this.prefer(this.states[i]!, weights[i]!, this.states[j]!, weights[j]!, ctx.now) ? a : backends[j];
     }
     const b = weightedUsable(backends, ctx, this.random(), a);
     if (b === undefined) return a;

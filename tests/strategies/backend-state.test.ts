@@ -1,7 +1,7 @@
 /** Per-address state: what a finished or failed request teaches (SPEC.md "Strategies", ewma). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BackendState, BackendStates, requestEnded, requestFailed, requestStarted } from '../../strategies/backend-state.ts';
+import { BackendState, BackendStates, inFlightAt, requestEnded, requestFailed, requestStarted } from '../../strategies/backend-state.ts';
 import { ewma } from '../../strategies/ewma.ts';
 import { backends, ctxAt, scripted } from './helpers.ts';
 import { WeightTable } from '../../app/weight-table.ts';
@@ -72,4 +72,25 @@ test('pruning to the weights table: an address no function lists loses its state
   assert.equal(states.peek('10.0.0.2:80'), undefined);
   assert.equal(states.peek('10.9.9.9:80'), undefined);
   assert.deepEqual([...states.all()].map((st) => st.address), ['10.0.0.1:80']);
+});
+
+test('in-flight counts live side by side by slot; a forgotten state gives its slot back and counts on itself', () => {
+  const states = new BackendStates();
+  const x = states.get('x:1');
+  requestStarted(x);
+  requestStarted(x);
+  assert.equal(inFlightAt(x.slot), 2, 'the slot holds the count p2c reads');
+  requestEnded(x, 10, 1_000);
+  requestEnded(x, 10, 1_000);
+  const freed = x.slot;
+  states.prune(new Set());
+  assert.equal(x.slot, -1);
+  const y = states.get('y:1');
+  assert.equal(y.slot, freed, 'the next state takes the freed slot');
+  assert.equal(y.inFlight, 0);
+  requestStarted(x); // a retry through a picker from before the update
+  assert.equal(x.inFlight, 1, 'the forgotten state counts on the object');
+  assert.equal(y.inFlight, 0, 'and never in the slot it gave back');
+  requestEnded(x, 10, 1_000);
+  assert.equal(x.inFlight, 0);
 });
