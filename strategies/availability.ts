@@ -28,11 +28,18 @@ export function wasTried(state: BackendState, tried: readonly BackendState[] | u
   return false;
 }
 
+/**
+ * True when every backend of weight above 0 may take this request: a first
+ * attempt while all are up. O(1), no state read: the strategies' fast path.
+ */
+export function allUsable(ctx: PickContext): boolean {
+  return ctx.tried === undefined && allAvailable(ctx.now);
+}
+
 /** True when `b` may take this request: weight above 0, available now, not tried. */
 export function usable(b: Backend, ctx: PickContext): boolean {
   if (b.weight <= 0) return false;
-  // The usual case, every backend up on a first attempt, without reading the state.
-  if (ctx.tried === undefined && allAvailable(ctx.now)) return true;
+  if (allUsable(ctx)) return true;
   return isAvailable(b.state, ctx.now) && !wasTried(b.state, ctx.tried);
 }
 

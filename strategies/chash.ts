@@ -37,8 +37,8 @@
  * @module
  */
 import type { Backend, PickContext, Picker, Strategy, StrategyDeps } from './strategy.ts';
-import { allAvailable, inFlightAt, isAvailable } from './backend-state.ts';
-import { panicPick, usable } from './availability.ts';
+import { allAvailable, isAvailable } from './backend-state.ts';
+import { allUsable, panicPick, usable } from './availability.ts';
 import { buildRing, hashKey, ringSearch, type Ring } from './hash-ring.ts';
 
 /** `c`: how far above the average share a backend may be loaded (HAProxy's 125). */
@@ -72,9 +72,8 @@ export class ChashPicker implements Picker {
    * the sums, 0 when unavailable: side by side, one cache line per backend.
    */
   private readonly seen: Float64Array;
-  /** Backend i's weight and in-flight slot, side by side for the walk (no `Backend` or state read while all are up); no slots if a state had none. */
+  /** Backend i's weight, read without the `Backend` object. */
   private readonly weights: readonly number[];
-  private readonly slots: Int32Array | undefined;
   private load = 0;
   private availableWeight = 0;
   private sweepAt = 0;
@@ -98,9 +97,7 @@ export class ChashPicker implements Picker {
     const n = this.backends.length;
     this.ring = buildRing(this.backends.map((b) => b.address), this.backends.map((b) => b.weight));
     this.seen = new Float64Array(2 * n);
-    // A plain array: whole weights stay small integers (a typed array of doubles made the sums doubles, boxed on Node).
     this.weights = this.backends.map((b) => b.weight);
-    this.slots = this.backends.every((b) => b.state.slot >= 0) ? Int32Array.from(this.backends, (b) => b.state.slot) : undefined;
     this.mark = new Uint32Array(n);
     for (let i = 0; i < n; i++) this.observe(i, now);
     this.lastStart = n === 0 ? 0 : ringSearch(this.ring, hashKey(''));
@@ -116,12 +113,6 @@ export class ChashPicker implements Picker {
       if (a.address !== b.address || a.weight !== b.weight || a.gateway !== b.gateway || a.state !== b.state) return false;
     }
     return true;
-  }
-
-  /** Requests in flight at backend `i`. */
-  private loadOf(i: number): number {
-    const slots = this.slots;
-    return slots !== undefined ? inFlightAt(slots[i]!) : this.backends[i]!.state.inFlight;
   }
 
   /** Re-reads backend `i` into the running sums. */
@@ -182,15 +173,16 @@ export class ChashPicker implements Picker {
     let j = this.lastStart;
     let steps = 0;
     // Every backend up on a first attempt: usable without reading any of them (all weights here are above 0).
-    const allUsable = ctx.tried === undefined && allAvailable(ctx.now);
+    const all = allUsable(ctx);
     for (; steps < maxWalk; steps++, j = j + 1 === size ? 0 : j + 1) {
       const i = owners[j]!;
       if (this.mark[i] === epoch) continue;
       this.mark[i] = epoch;
       const b = backends[i]!;
       this.observe(i, ctx.now);
-      if (allUsable || usable(b, ctx)) {
-        if (this.loadOf(i) < this.bound(this.weights[i]!)) {
+      if (all || usable(b, ctx)) {
+        // A usable backend is available, so observe() just counted its in-flight requests into `seen`.
+        if (this.seen[2 * i]! < this.bound(this.weights[i]!)) {
           this.walked = steps + 1;
           return b;
         }

@@ -20,8 +20,8 @@
  */
 import type { Backend, PickContext, Picker, Strategy, StrategyDeps } from './strategy.ts';
 import { AliasTable } from './alias-table.ts';
-import { allAvailable, inFlightAt, isAvailable, type BackendState } from './backend-state.ts';
-import { panicPick, wasTried, weightedUsable } from './availability.ts';
+import { inFlightAt, isAvailable, type BackendState } from './backend-state.ts';
+import { allUsable, panicPick, wasTried, weightedUsable } from './availability.ts';
 import { REDRAWS } from './random.ts';
 
 /**
@@ -33,7 +33,12 @@ export type Prefer = (a: BackendState, wa: number, b: BackendState, wb: number, 
 
 /** Lower in-flight per unit of weight; ties to `a`. */
 export function lessLoaded(a: BackendState, wa: number, b: BackendState, wb: number): boolean {
-  return a.inFlight * wb <= b.inFlight * wa;
+  return loadNoHigher(a.inFlight, wa, b.inFlight, wb);
+}
+
+/** In-flight `la` at weight `wa` is no more per unit of weight than `lb` at `wb`. */
+function loadNoHigher(la: number, wa: number, lb: number, wb: number): boolean {
+  return la * wb <= lb * wa;
 }
 
 /** Two distinct usable candidates, the `prefer`red one wins. Shared with `ewma`. */
@@ -60,7 +65,7 @@ export class TwoChoicesPicker implements Picker {
 
   /** True when backend `i` may take the request (weights are all above 0 here); no state is read while every backend is up on a first attempt. */
   private ok(i: number, ctx: PickContext): boolean {
-    if (ctx.tried === undefined && allAvailable(ctx.now)) return true;
+    if (allUsable(ctx)) return true;
     const s = this.states[i]!;
     return isAvailable(s, ctx.now) && !wasTried(s, ctx.tried);
   }
@@ -97,7 +102,7 @@ export class TwoChoicesPicker implements Picker {
     if (j >= 0) {
       // Both drawn: compared through the side-by-side arrays, not the Backend objects.
       const { slots, weights } = this;
-      if (slots !== undefined) return inFlightAt(slots[i]!) * weights[j]! <= inFlightAt(slots[j]!) * weights[i]! ? a : backends[j];
+      if (slots !== undefined) return loadNoHigher(inFlightAt(slots[i]!), weights[i]!, inFlightAt(slots[j]!), weights[j]!) ? a : backends[j];
       return this.prefer(this.states[i]!, weights[i]!, this.states[j]!, weights[j]!, ctx.now) ? a : backends[j];
     }
     const b = weightedUsable(backends, ctx, this.random(), a);

@@ -11,8 +11,7 @@
  * @module
  */
 import type { Backend, PickContext, Picker, Strategy } from './strategy.ts';
-import { nextUsableIndex, panicPick, usable } from './availability.ts';
-import { allAvailable } from './backend-state.ts';
+import { allUsable, nextUsableIndex, panicPick, usable } from './availability.ts';
 
 /** Round robin over the non-drained backends. */
 export class RrPicker implements Picker {
@@ -29,7 +28,7 @@ export class RrPicker implements Picker {
     if (n === 0) return undefined;
     let i = this.position;
     // Every backend up and none tried: the one in turn, with no state read.
-    if ((ctx.tried !== undefined || !allAvailable(ctx.now)) && !usable(this.active[i]!, ctx)) {
+    if (!allUsable(ctx) && !usable(this.active[i]!, ctx)) {
       i = nextUsableIndex(this.active, i, ctx);
       if (i < 0) return panicPick(this.active, ctx);
     }

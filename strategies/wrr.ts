@@ -30,8 +30,7 @@
  */
 import type { Backend, PickContext, Picker, Strategy } from './strategy.ts';
 import { EdfStepper, edfSchedule, smoothSchedule } from './wrr-schedule.ts';
-import { nextUsableIndex, panicPick, usable } from './availability.ts';
-import { allAvailable } from './backend-state.ts';
+import { allUsable, nextUsableIndex, panicPick, usable } from './availability.ts';
 
 /** Longest period stored as a precomputed schedule. */
 export const MAX_SCHEDULE = 1 << 16;
@@ -113,7 +112,7 @@ export class WrrPicker implements Picker {
     if (this.period === 0) return undefined;
     // Every backend up and none tried: the scheduled one (the schedule holds
     // only weights above 0), read without touching any backend's memory.
-    if (ctx.tried === undefined && allAvailable(ctx.now)) return this.backends[this.step()];
+    if (allUsable(ctx)) return this.backends[this.step()];
     const limit = this.period < MAX_SKIP ? this.period : MAX_SKIP;
     for (let k = 0; k < limit; k++) {
       const b = this.backends[this.step()]!;

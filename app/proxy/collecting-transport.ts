@@ -4,9 +4,9 @@
  * {@link COLLECT_EVERY_BYTES} read (Deno's client sockets, `deno-transport.ts`,
  * count their reads too).
  *
- * Each read of a `node:net` socket golb accepted gets a buffer of its own (64
- * KiB on Deno, allocated natively, outside the memory V8 counts); every other
- * read is copied out of golb's read buffer into one of its size.
+ * Each read of a `node:net` socket golb accepted (Node's clients) gets a
+ * buffer of its own, allocated natively, outside the memory V8 counts; every
+ * other read is copied out of golb's read buffer into one of its size.
  * While a large body streams through, V8 sees little other garbage and frees
  * those buffers late: measured with a 1 GiB download, before upstream reads
  * were copied, golb's RSS grew by about 200 MB on Deno and by 26–40 MB on Node;

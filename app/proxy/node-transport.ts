@@ -68,7 +68,7 @@ class NodeSocket implements TransportSocket {
     this.socket = socket;
     socket.on('connect', () => this.events.onOpen());
     socket.on('data', (data: Buffer) => {
-      if (readWatcher !== undefined) readWatcher(data.length);
+      noteRead(data.length);
       if (!this.closed) this.events.onData(data);
     });
     socket.on('drain', () => {
@@ -83,7 +83,7 @@ class NodeSocket implements TransportSocket {
 
   /** A read into the socket's read buffer (`onread`): its `n` bytes, copied (the buffer takes the next read); true keeps reading. */
   received(buf: Buffer, n: number): boolean {
-    if (readWatcher !== undefined) readWatcher(n);
+    noteRead(n);
     if (this.closed) return true;
     this.events.onData(copyOf(buf, n));
     return true;
