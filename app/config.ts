@@ -47,6 +47,12 @@ export interface Config {
   drainTimeoutMs: number;
   /** Idle client connections are closed after this (proxied requests in progress are exempt). */
   clientIdleTimeoutMs: number;
+  /** A request body with no progress for this long is answered 408 and its connection closed. */
+  clientBodyTimeoutMs: number;
+  /** A request body up to this many bytes is read whole before a backend is picked; a longer one streams. */
+  requestBufferSize: number;
+  /** Open client connections allowed per listener; past it new ones are closed at once. 0: derived from the descriptor limit at start. */
+  maxConnections: number;
   /** Idle keep-alive upstream sockets are closed after this. */
   upstreamIdleTimeoutMs: number;
   /** Idle keep-alive sockets kept per upstream. */
@@ -90,6 +96,10 @@ export interface Config {
 export const DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS = 4_000;
 /** Idle client connections close after 60 s (Bun's ceiling is 255 s). */
 export const DEFAULT_CLIENT_IDLE_TIMEOUT_MS = 60_000;
+/** Default wait for request body progress (nginx's client_body_timeout). */
+export const DEFAULT_CLIENT_BODY_TIMEOUT_MS = 60_000;
+/** Default request body read whole before a backend is picked (nginx's proxy_request_buffering, with its 64 KiB-ish buffers). */
+export const DEFAULT_REQUEST_BUFFER_SIZE = 64 * 1024;
 /** Default idle sockets per upstream: enough for a burst of 1,000 connections to reuse its sockets (64 made them reconnect constantly); they close after the idle timeout. */
 export const DEFAULT_MAX_IDLE_PER_UPSTREAM = 1024;
 /** Default retries (the spec's maximum). */ export const DEFAULT_RETRIES = 2;
@@ -203,6 +213,9 @@ export const SETTINGS: readonly Setting[] = [
   duration('responseTimeoutMs', 'response_timeout', false, DEFAULT_RESPONSE_TIMEOUT_MS, "time to wait for an upstream's response headers"),
   duration('drainTimeoutMs', 'drain_timeout', true, DEFAULT_DRAIN_TIMEOUT_MS, 'time requests in flight get to finish at shutdown'),
   duration('clientIdleTimeoutMs', 'client_idle_timeout', false, DEFAULT_CLIENT_IDLE_TIMEOUT_MS, 'idle client connections close after this (at most 255 s); requests being proxied are exempt, but a response its client reads nothing of for this long is given up'),
+  duration('clientBodyTimeoutMs', 'client_body_timeout', false, DEFAULT_CLIENT_BODY_TIMEOUT_MS, 'a request body with no progress for this long is answered 408 and its connection closed'),
+  field('requestBufferSize', 'request_buffer', v.byteSize, DEFAULT_REQUEST_BUFFER_SIZE, 'a request body up to this size is read whole before a backend is picked (a slow client holds no backend); a longer one streams; 0: always stream', { hint: '<size>', defaultText: '64k' }),
+  field('maxConnections', 'max_connections', v.intRange(0, 10_000_000), 0, 'open client connections per listener; past it new ones are closed at once; 0: derived from the descriptor limit', { hint: '<n>', defaultText: 'auto (0)' }),
   duration('upstreamIdleTimeoutMs', 'upstream_idle_timeout', false, DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS, 'idle upstream keep-alive sockets close after this'),
   field('maxIdlePerUpstream', 'upstream_max_idle', v.intRange(0, 10_000), DEFAULT_MAX_IDLE_PER_UPSTREAM, 'idle keep-alive sockets kept per upstream', { hint: '<n>' }),
   field('retries', 'retries', v.intRange(0, 2), DEFAULT_RETRIES, 'other backends tried after a failure before any response byte', { hint: '<n>' }),
