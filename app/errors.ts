@@ -11,6 +11,7 @@ export const ERROR_STATUS = {
   bad_request: 400,
   unknown_function: 404,
   method_not_allowed: 405,
+  request_timeout: 408,
   body_too_large: 413,
   expectation_failed: 417,
   headers_too_large: 431,

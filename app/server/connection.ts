@@ -6,11 +6,22 @@
  * - A request is dispatched once the read that completed its head has been
  *   parsed through, so a body that breaks in that same read (a bad chunk
  *   size) is refused with a 400 before anything goes upstream.
- * - Pipelined requests wait: bytes after a complete request are kept (the
- *   socket paused past a limit) until its response has gone out.
- * - The request body is a web stream made only when the route reads it; the
- *   socket is paused while it holds 8 chunks. `Expect: 100-continue` is
- *   answered when the body is first read.
+ * - Memory per connection is bounded whatever the client sends and however
+ *   slowly it reads. Pipelined requests wait: bytes after a complete request
+ *   are held, unparsed, until its response has gone out, and the socket is
+ *   paused once {@link PIPELINE_LIMIT} of them are held. A next request is
+ *   parsed only while the client reads what it was sent: with a write queued
+ *   (the client reads nothing), golb holds its input instead of answering more.
+ * - A request body up to the server's `requestBufferBytes` is read whole
+ *   before the request is dispatched (nginx's `proxy_request_buffering`), so a
+ *   client sending slowly holds no backend connection; `Expect: 100-continue`
+ *   is then answered at once. A longer body is dispatched after its first
+ *   `requestBufferBytes` and streams: a web stream made only when the route
+ *   reads it; the socket is paused while it holds 8 chunks, and
+ *   `Expect: 100-continue` is answered when the body is first read.
+ * - A body that makes no progress for the server's `bodyTimeoutMs` (while golb
+ *   is reading it), and a head that is not complete within the idle timeout,
+ *   are answered 408 and the connection closed.
  * - A proxied answer is written as it comes: the head (in one write with
  *   the first body bytes when the body is length-framed and they are at most
  *   {@link MERGE_LIMIT}), then the upstream's body through the engine's sink,
@@ -39,6 +50,10 @@ const DISCARD_LIMIT = 16 * 1024 * 1024;
 const PIPELINE_LIMIT = 64 * 1024;
 /** Body chunks the request body stream holds before the socket is paused. */
 const BODY_CHUNKS = 8;
+/** Why reading is paused (bits of `ClientConnection.pauses`): the request body is not taken fast enough. */
+const PAUSED_BODY = 1;
+/** Why reading is paused: pipelined input is held while a response is out or the client reads nothing. */
+const PAUSED_HOLD = 2;
 /** A body chunk up to this size goes out in one write with the response head. */
 const MERGE_LIMIT = 16 * 1024;
 
@@ -130,7 +145,7 @@ class BodySource implements UnderlyingDefaultSource<Uint8Array> {
   }
 
   pull(): void {
-    this.conn.resumeRead();
+    this.conn.resumeRead(PAUSED_BODY);
   }
 
   cancel(): void {
@@ -188,10 +203,20 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
   private lastTick: number;
   /** The request being served. */
   private current: ServerRequest | undefined = undefined;
-  /** Its head was parsed in the read being handled; it is dispatched after that read. */
+  /** It is ready to go to a route (its head, and a buffered body, are in): it is dispatched after the read being handled. */
   private undispatched = false;
-  /** Bytes after the current request (pipelined), kept until its response is out. */
+  /** It went to a route. */
+  private dispatched = false;
+  /** Its body is being read whole before it is dispatched (`requestBufferBytes`). */
+  private buffering = false;
+  /** Body bytes read before the route took the body. */
+  private earlyBytes = 0;
+  /** The sweep tick of the last progress of the request body (or of the head's end). */
+  private bodyTick = 0;
+  /** Bytes after the current request (pipelined), kept unparsed until its response is out and the client reads. */
   private pending: Buffer | undefined = undefined;
+  /** {@link advance} is running: a response finished inside it lets the loop go on rather than recurse. */
+  private advancing = false;
   /** The current request's body was read whole. */
   private requestDone = false;
   /** Body chunks read before the route took the body. */
@@ -214,7 +239,10 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
   private drainWaiter: (() => void) | undefined = undefined;
   /** A write was queued: the client is slow to read. */
   private blocked = false;
-  private readPaused = false;
+  /** Why reading is paused: {@link PAUSED_BODY}, {@link PAUSED_HOLD}; 0 while reading. */
+  private pauses = 0;
+  /** The socket is paused (kept in step with `pauses` by {@link syncRead}). */
+  private socketPaused = false;
   private discarded = 0;
   private closed = false;
   private abortListener: EventListenerObject | undefined = undefined;
@@ -261,13 +289,19 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
 
   private handleData(data: Buffer): void {
     if (this.closed) return;
-    if (this.phase === Phase.Idle && this.parser.idle) this.lastTick = this.server.tick; // a head starts: its deadline
-    if (this.current !== undefined && this.requestDone) {
-      // Pipelined: the next request waits for this one's response.
+    if (this.pending !== undefined || (this.current === undefined ? this.blocked : this.requestDone)) {
+      // Pipelined, or the client reads nothing of what it was sent: the next
+      // request waits, unparsed, for this response to go out (advance).
       this.pending = this.pending === undefined ? data : Buffer.concat([this.pending, data]);
-      if (this.pending.length > PIPELINE_LIMIT) this.pauseRead();
+      if (this.pending.length >= PIPELINE_LIMIT) this.pauseRead(PAUSED_HOLD);
       return;
     }
+    if (this.phase === Phase.Idle && this.parser.idle) this.lastTick = this.server.tick; // a head starts: its deadline
+    this.parse(data);
+  }
+
+  /** Feeds `data` to the parser; the bytes after a complete request are held; a request ready for its route goes there. */
+  private parse(data: Buffer): void {
     const used = this.parser.feed(data);
     if (this.closed) return;
     if (used < data.length) this.pending = data.subarray(used);
@@ -280,6 +314,31 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     }
   }
 
+  /**
+   * Between requests: parses the held pipelined bytes while the client reads
+   * what it is sent, then reads on unless the held bytes reach the limit. A
+   * loop, not a recursion: a pipelined request answered at once (a probe)
+   * ends inside `parse`, and its `next()` comes back here.
+   */
+  private advance(): void {
+    if (this.advancing) return;
+    this.advancing = true;
+    try {
+      while (!this.closed && this.current === undefined && this.pending !== undefined && !this.blocked) {
+        const data = this.pending;
+        this.pending = undefined;
+        this.lastTick = this.server.tick;
+        this.parse(data);
+      }
+    } finally {
+      this.advancing = false;
+    }
+    if (this.closed) return;
+    if (this.pending !== undefined && this.pending.length >= PIPELINE_LIMIT) this.pauses |= PAUSED_HOLD;
+    else this.pauses &= ~PAUSED_HOLD;
+    this.syncRead();
+  }
+
   onDrain(): void {
     this.blocked = false;
     this.lastTick = this.server.tick;
@@ -290,6 +349,8 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
       this.drainWaiter = undefined;
       waiter();
     }
+    // Between requests, the client has read what it was sent: on to what it pipelined.
+    if (this.current === undefined && !this.closed) this.advance();
   }
 
   onEnd(): void {
@@ -310,11 +371,23 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     this.current = new ServerRequest(this, head);
     this.requestDone = false;
     this.continueSent = false;
+    this.dispatched = false;
+    this.earlyBytes = 0;
+    this.bodyTick = this.server.tick;
     this.keepAlive = head.keepAlive && !this.closing && !this.server.draining;
-    this.undispatched = true;
+    const buffer = this.server.options.requestBufferBytes;
+    // A chunked body of unknown length is buffered too, up to the limit (then it streams).
+    this.buffering = buffer > 0 && (head.chunked || (head.contentLength > 0 && head.contentLength <= buffer));
+    this.undispatched = !this.buffering;
+    if (this.buffering && head.expectContinue) {
+      // The client waits for this before it sends the body golb reads now (as nginx does).
+      this.continueSent = true;
+      this.socket.write(CONTINUE);
+    }
   }
 
   body(chunk: Uint8Array): void {
+    this.bodyTick = this.server.tick;
     if (this.phase === Phase.Discarding) {
       this.discarded += chunk.length;
       this.lastTick = this.server.tick;
@@ -324,24 +397,37 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     const c = this.bodySource?.controller;
     if (c !== undefined) {
       c.enqueue(chunk);
-      if ((c.desiredSize ?? 1) <= 0) this.pauseRead();
+      if ((c.desiredSize ?? 1) <= 0) this.pauseRead(PAUSED_BODY);
     } else if (this.bodySource === undefined) {
       // Not read yet (or never: the response may go out first).
+      this.earlyBytes += chunk.length;
       if (this.early === undefined) this.early = [chunk];
-      else if (this.early.push(chunk) >= BODY_CHUNKS) this.pauseRead();
+      else this.early.push(chunk);
+      if (this.buffering) {
+        if (this.earlyBytes > this.server.options.requestBufferBytes) {
+          // Longer than the buffer (chunked): dispatched after this read, the rest streams.
+          this.buffering = false;
+          this.undispatched = true;
+        }
+      } else if (this.early.length >= BODY_CHUNKS) this.pauseRead(PAUSED_BODY);
     }
     // A cancelled body: dropped.
   }
 
   end(): void {
     this.requestDone = true;
+    if (this.buffering) {
+      // The whole body is in: now the request goes to its route (after this read).
+      this.buffering = false;
+      this.undispatched = true;
+    }
     this.bodySource?.close();
   }
 
   error(status: number, reason: string): void {
     this.refusal = { status, reason };
     this.keepAlive = false;
-    if (this.current === undefined || this.undispatched) {
+    if (this.current === undefined || !this.dispatched) {
       // Nothing was handed to a route: refuse at once.
       this.undispatched = false;
       this.writeRefusal(status, reason);
@@ -357,6 +443,7 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
   // --- dispatch ---
 
   private dispatch(req: ServerRequest): void {
+    this.dispatched = true;
     const { proxy, fetch } = this.server.options;
     if (proxy !== undefined && req.target.startsWith('/function/')) {
       // The route answers through `reply`: for a proxied request, in the turn that reads the upstream's head.
@@ -449,21 +536,29 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
 
   /** The route stopped reading the body: the rest is dropped. */
   bodyCancelled(): void {
-    this.resumeRead();
+    this.resumeRead(PAUSED_BODY);
   }
 
-  resumeRead(): void {
-    if (this.readPaused && !this.closed) {
-      this.readPaused = false;
-      this.socket.resume();
-    }
+  /** Lifts one reason to pause reading; the socket reads again once no reason is left. */
+  resumeRead(reason: number): void {
+    if ((this.pauses & reason) === 0) return;
+    this.pauses &= ~reason;
+    if (reason === PAUSED_BODY) this.bodyTick = this.server.tick; // the body's clock runs from now again
+    this.syncRead();
   }
 
-  private pauseRead(): void {
-    if (!this.readPaused) {
-      this.readPaused = true;
-      this.socket.pause();
-    }
+  private pauseRead(reason: number): void {
+    this.pauses |= reason;
+    this.syncRead();
+  }
+
+  /** Pauses or resumes the socket to match `pauses`. */
+  private syncRead(): void {
+    const paused = this.pauses !== 0;
+    if (paused === this.socketPaused || this.closed) return;
+    this.socketPaused = paused;
+    if (paused) this.socket.pause();
+    else this.socket.resume();
   }
 
   // --- writing responses ---
@@ -670,7 +765,7 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
       this.early = undefined;
       // Whoever still reads the body (the engine dropping it) stops.
       this.bodySource?.fail('the response went out before the request body was read');
-      this.resumeRead();
+      this.resumeRead(PAUSED_BODY);
       return;
     }
     if (!this.keepAlive) {
@@ -689,6 +784,11 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     this.bodySource = undefined;
     this.replyBody = undefined;
     this.discarded = 0;
+    this.earlyBytes = 0;
+    this.dispatched = false;
+    this.buffering = false;
+    // The last body's stream may have ended paused: nothing of it is read any more (advance syncs the socket).
+    this.pauses &= ~PAUSED_BODY;
     this.phase = Phase.Idle;
     this.lastTick = this.server.tick;
     this.parser.reset();
@@ -696,12 +796,7 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
       this.closeAfterWrite();
       return;
     }
-    this.resumeRead();
-    const pending = this.pending;
-    if (pending !== undefined) {
-      this.pending = undefined;
-      this.onData(pending);
-    }
+    this.advance();
   }
 
   // --- closing ---
@@ -712,10 +807,29 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     if (this.current === undefined && this.parser.idle) this.closeAfterWrite();
   }
 
-  /** The sweep: closes a connection idle, or reading a head, or with a blocked write, for longer than the idle timeout. */
+  /**
+   * The sweep: a request body golb is reading that made no progress for the
+   * body timeout, and a head not complete within the idle timeout, are
+   * answered 408; a connection idle, or with a blocked write, for longer than
+   * the idle timeout is closed. A request being proxied has no deadline here.
+   */
   check(tick: number): void {
-    if (this.phase === Phase.Busy && !this.blocked) return;
-    if (tick - this.lastTick > this.server.idleTicks) this.destroy();
+    if (this.phase === Phase.Busy) {
+      if (!this.requestDone && this.pauses === 0 && tick - this.bodyTick > this.server.bodyTicks) {
+        this.timedOut('request body timed out (no progress)');
+        return;
+      }
+      if (!this.blocked) return;
+    }
+    if (tick - this.lastTick <= this.server.idleTicks) return;
+    if (this.phase === Phase.Idle && this.current === undefined && this.pending === undefined && !this.parser.idle) this.timedOut('request head timed out');
+    else this.destroy();
+  }
+
+  /** 408 and close, or just close when a response has started. */
+  private timedOut(reason: string): void {
+    if (this.responding) this.destroy();
+    else this.writeRefusal(408, reason);
   }
 
   private closeAfterWrite(): void {
@@ -773,7 +887,8 @@ export function isPlainHost(host: string | null): boolean {
 
 /** The request as a web `Request` for the web app. */
 function webRequest(req: ServerRequest): Request {
-  const host = req.headers.get('host') ?? 'localhost';
+  // The parser checked both to be host[:port]: neither can move the path (RFC 9112 §3.2.2: absolute-form's authority wins).
+  const host = req.head.authority || req.headers.get('host') || 'localhost';
   const target = req.target === '*' ? '/' : req.target;
   const method = req.method;
   const body = method === 'GET' || method === 'HEAD' ? null : req.body;

@@ -16,11 +16,13 @@
  * web `Request`, and its `Response` is written back
  * (`connection.ts` does all three).
  *
- * Timeouts cost no timer per connection: one sweep, every 1/8 of the idle
- * timeout (at most 1 s), closes a connection idle between requests, or one
- * sending a request head, for longer than the idle timeout, and one whose
- * response the client has read none of for as long. A request being proxied
- * has no deadline here (the engine has its own).
+ * Timeouts cost no timer per connection: one sweep, every 1/8 of the shorter
+ * of the idle and body timeouts (at most 1 s), closes a connection idle
+ * between requests for longer than the idle timeout, and one whose response
+ * the client has read none of for as long; a request head not complete
+ * within the idle timeout, and a request body that made no progress for the
+ * body timeout, are answered 408. A request being proxied has no deadline
+ * here (the engine has its own).
  * @module
  */
 import type { ProxyHandler } from '../client-request.ts';
@@ -52,6 +54,10 @@ export interface Http1ServerOptions {
   fetch: WebHandler;
   /** Idle keep-alive connections, and request heads, are given this long. */
   idleTimeoutMs: number;
+  /** A request body golb is reading may go this long without progress (then 408). */
+  bodyTimeoutMs: number;
+  /** A request body up to this many bytes is read whole before the request is dispatched; 0: bodies always stream. */
+  requestBufferBytes: number;
   /** Reports an error a handler threw (answered 500). */
   onError(err: unknown): void;
   /** Zone and node, for the JSON error of a refused request. */
@@ -69,6 +75,8 @@ export class Http1Server {
   tick = 0;
   /** Silent ticks an idle connection is allowed. */
   readonly idleTicks: number;
+  /** Ticks a request body may go without progress. */
+  readonly bodyTicks: number;
   /** True once `stop` was called: every response then closes its connection. */
   draining = false;
   /** The `Date` header value, refreshed by the sweep about once a second. */
@@ -82,8 +90,10 @@ export class Http1Server {
 
   constructor(options: Http1ServerOptions) {
     this.options = options;
-    const sweepMs = Math.max(SWEEP_MIN_MS, Math.min(SWEEP_MAX_MS, Math.floor(options.idleTimeoutMs / 8)));
+    const shortest = Math.min(options.idleTimeoutMs, options.bodyTimeoutMs);
+    const sweepMs = Math.max(SWEEP_MIN_MS, Math.min(SWEEP_MAX_MS, Math.floor(shortest / 8)));
     this.idleTicks = Math.ceil(options.idleTimeoutMs / sweepMs) + 1;
+    this.bodyTicks = Math.ceil(options.bodyTimeoutMs / sweepMs) + 1;
     this.dateTicks = Math.max(1, Math.round(1000 / sweepMs));
     this.sweeper = setInterval(() => this.sweep(), sweepMs);
     (this.sweeper as { unref?: () => void }).unref?.();

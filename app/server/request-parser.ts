@@ -17,6 +17,7 @@
  */
 import { digits, dropOws, fieldContentOk, headEnd, isOws, isTchar, listHasToken, parseChunkSize, sameBytes, sameTokenAt, skipOws } from '../proxy/http-syntax.ts';
 import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind, requestKindOf } from './request-headers.ts';
+import { authorityOk, authorityTextOk } from './authority.ts';
 
 export { RequestHeaders } from './request-headers.ts';
 
@@ -38,6 +39,11 @@ export interface RequestHead {
   method: string;
   /** origin-form path+query as received ("/a?b"); an absolute-form target "http://h:1/a?b" is reduced to "/a?b" ("/" when no path); "*" stays "*" (only allowed with OPTIONS) */
   target: string;
+  /**
+   * An absolute-form target's authority ("h:1"), which stands for the Host
+   * field (RFC 9112 §3.2.2); undefined for the other forms. Checked like Host.
+   */
+  authority: string | undefined;
   /** HTTP/1.0 (else HTTP/1.1). */
   http10: boolean;
   /** The header fields as received. */
@@ -102,6 +108,7 @@ export class RequestParser {
   // What the header fields said, gathered while parsing one head.
   private method = '';
   private target = '';
+  private authority: string | undefined = undefined;
   private http10 = false;
   private hosts = 0;
   private contentLength = -1;
@@ -228,7 +235,11 @@ export class RequestParser {
       if (at === MAX_HEADER_FIELDS * REQUEST_FIELD_INTS) return void this.fail(431, 'too many header fields');
       if (!fieldAt(buf, pos, eol, fields, at)) return void this.fail(400, 'malformed header field');
       const kind = fields[at + 5]!;
-      if (kind === RequestKind.Host) this.hosts++;
+      if (kind === RequestKind.Host) {
+        // Host is the web app's URL authority: only host[:port], nothing that could move its path.
+        if (!authorityOk(buf, fields[at + 2]!, fields[at + 3]!)) return void this.fail(400, 'malformed Host (expected host[:port])');
+        this.hosts++;
+      }
       else if (kind >= RequestKind.ContentLength && kind <= RequestKind.Expect && !this.noteField(kind, buf.toString('latin1', fields[at + 2]!, fields[at + 3]!))) return;
       at += REQUEST_FIELD_INTS;
     }
@@ -237,6 +248,7 @@ export class RequestParser {
     const head: RequestHead = {
       method: this.method,
       target: this.target,
+      authority: this.authority,
       http10: this.http10,
       headers: new RequestHeaders(buf, fields, at / REQUEST_FIELD_INTS),
       contentLength: this.contentLength,
@@ -270,14 +282,17 @@ export class RequestParser {
     this.method = methodAt(buf, sp1);
     this.http10 = minor === 0;
     const target = buf.toString('latin1', sp1 + 1, sp2);
+    this.authority = undefined;
     if (target.charCodeAt(0) === 47) this.target = target;
     else if (target === '*') {
       if (this.method !== 'OPTIONS') return this.refuse(400, 'asterisk-form target without OPTIONS');
       this.target = target;
     } else {
-      const path = absolutePath(target);
-      if (path === null) return this.refuse(400, 'unsupported request target');
-      this.target = path;
+      const split = absoluteForm(target);
+      if (split === null) return this.refuse(400, 'unsupported request target');
+      if (!authorityTextOk(split.authority)) return this.refuse(400, 'malformed authority in the request target');
+      this.target = split.path;
+      this.authority = split.authority;
     }
     if (this.method === 'CONNECT') return this.refuse(400, 'CONNECT is not supported');
     return true;
@@ -478,15 +493,19 @@ function methodAt(buf: Buffer, end: number): string {
   return buf.toString('latin1', 0, end);
 }
 
-/** The path and query of an absolute-form `http(s)://authority[/path][?query]` target ("/" when no path), or null. */
-function absolutePath(target: string): string | null {
+/**
+ * An absolute-form `http(s)://authority[/path][?query]` target split into its
+ * authority and its path and query ("/" when no path), or null.
+ */
+function absoluteForm(target: string): { authority: string; path: string } | null {
   const scheme = sameTokenAt(target, 0, 7, 'http://') ? 7 : sameTokenAt(target, 0, 8, 'https://') ? 8 : 0;
   if (scheme === 0) return null;
   let i = scheme;
   while (i < target.length && target.charCodeAt(i) !== 47 && target.charCodeAt(i) !== 63) i++;
   if (i === scheme) return null; // no authority
-  if (i === target.length) return '/';
-  return target.charCodeAt(i) === 47 ? target.slice(i) : `/${target.slice(i)}`;
+  const authority = target.slice(scheme, i);
+  if (i === target.length) return { authority, path: '/' };
+  return { authority, path: target.charCodeAt(i) === 47 ? target.slice(i) : `/${target.slice(i)}` };
 }
 
 /** True when `buf` from `from` holds an LF not after a CR, or a CR followed by something other than LF. */

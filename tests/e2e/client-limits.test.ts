@@ -1,0 +1,247 @@
+/**
+ * What a client can make golb hold is bounded, on Bun, Deno and Node: a flood
+ * of pipelined requests (read back or not), a Host that tries to move the
+ * route, and a request body sent slowly (it never reaches a pod, and gets 408).
+ * @module
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { RUNTIMES, startGolb, type GolbProcess } from './harness.ts';
+import { RawClient, startScriptedUpstream, type ScriptedUpstream } from './raw-http.ts';
+
+const MB = 1024 * 1024;
+
+/** The resident memory of a process, in bytes (Linux). */
+function rss(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m?.[1] ?? Number.NaN) * 1024;
+}
+
+/**
+ * Pipelines `request` on one connection as fast as golb takes it for `ms`;
+ * `read` says whether the client reads the answers. Resolves with the bytes
+ * the client handed to the kernel (golb took them, or the kernel holds them).
+ */
+function flood(port: number, request: string, ms: number, read: boolean): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    const block = Buffer.from(request.repeat(Math.ceil(16_384 / request.length)));
+    let stop = false;
+    s.on('error', () => undefined);
+    if (read) s.on('data', () => undefined);
+    else s.pause();
+    const pump = (): void => {
+      while (!stop && s.write(block));
+    };
+    s.once('connect', () => {
+      s.off('error', reject); // from now on golb may cut the connection (a client that reads nothing is given up)
+      pump();
+      s.on('drain', pump);
+      setTimeout(() => {
+        stop = true;
+        const sent = s.bytesWritten;
+        s.destroy();
+        resolve(sent);
+      }, ms);
+    });
+    s.once('error', reject);
+  });
+}
+
+/**
+ * What the kernel alone holds of a connection whose peer reads nothing (both
+ * socket buffers, autotuned): a flood to golb gets this far whatever golb
+ * does, and golb itself may take only a little more.
+ */
+async function kernelHolds(): Promise<number> {
+  const sockets: Socket[] = [];
+  const server = createServer((s) => {
+    s.pause();
+    sockets.push(s);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const held = await flood((server.address() as AddressInfo).port, 'x'.repeat(64), 1500, false);
+  sockets.forEach((s) => s.destroy());
+  await new Promise((r) => server.close(r));
+  return held;
+}
+
+/** A pod that only counts the connections it gets and never answers. */
+async function countingPod(): Promise<{ server: Server; address: string; connections: () => number; bytes: () => number }> {
+  let connections = 0;
+  let bytes = 0;
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    connections++;
+    sockets.add(s);
+    s.on('data', (d) => (bytes += d.length));
+    s.on('error', () => undefined);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.on('close', () => sockets.forEach((s) => s.destroy()));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { server, address, connections: () => connections, bytes: () => bytes };
+}
+
+let slow: ScriptedUpstream;
+let big: ScriptedUpstream;
+let echo: ScriptedUpstream;
+let pod: Awaited<ReturnType<typeof countingPod>>;
+/** {@link kernelHolds}, measured once. */
+let kernel: number;
+
+before(async () => {
+  // Answers each request after 5 ms: the client sends far faster than it is answered.
+  slow = await startScriptedUpstream((_req, socket) => {
+    setTimeout(() => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'), 5);
+  });
+  const body = 'x'.repeat(16 * 1024);
+  big = await startScriptedUpstream((_req, socket) => socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`));
+  echo = await startScriptedUpstream((req, socket) => {
+    const text = `${req.method} ${req.target}`;
+    socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${text.length}\r\n\r\n${text}`);
+  });
+  pod = await countingPod();
+  kernel = await kernelHolds();
+});
+
+after(async () => {
+  await Promise.all([slow.close(), big.close(), echo.close(), new Promise((r) => pod.server.close(r))]);
+});
+
+for (const runtime of RUNTIMES) {
+  describe(`client limits on ${runtime}`, () => {
+    let golb: GolbProcess;
+    let open: RawClient[] = [];
+    const client = async () => {
+      const c = await RawClient.connect(golb.port);
+      open.push(c);
+      return c;
+    };
+
+    before(async () => {
+      golb = await startGolb(runtime, {
+        weights: {
+          slow: { ips: [slow.address], weights: [1] },
+          big: { ips: [big.address], weights: [1] },
+          echo: { ips: [echo.address], weights: [1] },
+          pod: { ips: [pod.address], weights: [1] },
+        },
+        env: { eb_go_lb_client_idle_timeout: '2', eb_go_lb_client_body_timeout: '1' },
+      });
+    });
+    after(async () => {
+      for (const c of open) c.close();
+      open = [];
+      assert.equal(await golb.stop(), 0, 'golb exits 0 on SIGTERM');
+    });
+
+    test('a pipelined flood to a slow pod, answers read: golb holds at most a little of it', { timeout: 30_000 }, async (t) => {
+      const request = 'GET /function/slow/p HTTP/1.1\r\nHost: gw\r\n\r\n';
+      await flood(golb.port, request, 500, true); // warm up: first allocations are not growth
+      const before = rss(golb.proc.pid!);
+      const sent = await flood(golb.port, request, 3000, true);
+      const grown = rss(golb.proc.pid!) - before;
+      t.diagnostic(`sent ${(sent / MB).toFixed(1)} MB (the kernel holds ${(kernel / MB).toFixed(1)}), RSS grew ${(grown / MB).toFixed(1)} MB`);
+      assert.ok(grown < 32 * MB, `RSS grew by ${(grown / MB).toFixed(1)} MB`);
+      // About 600 answers in 3 s (40 KB of requests): beyond what the kernel holds, golb took at most its 64 KiB window and a read.
+      assert.ok(sent < kernel + MB, `the client got ${(sent / MB).toFixed(1)} MB of requests in`);
+    });
+
+    test('a pipelined flood of 16 KB answers the client never reads: golb stops reading it', { timeout: 30_000 }, async (t) => {
+      const request = 'GET /function/big/p HTTP/1.1\r\nHost: gw\r\n\r\n';
+      const before = rss(golb.proc.pid!);
+      const sent = await flood(golb.port, request, 3000, false);
+      const grown = rss(golb.proc.pid!) - before;
+      t.diagnostic(`sent ${(sent / MB).toFixed(1)} MB (the kernel holds ${(kernel / MB).toFixed(1)}), RSS grew ${(grown / MB).toFixed(1)} MB`);
+      assert.ok(grown < 32 * MB, `RSS grew by ${(grown / MB).toFixed(1)} MB`);
+      assert.ok(sent < kernel + MB, `the client got ${(sent / MB).toFixed(1)} MB of requests in`);
+      // golb is fine afterwards.
+      const c = await client();
+      c.write('GET /function/echo/after HTTP/1.1\r\nHost: gw\r\n\r\n');
+      assert.equal((await c.response())?.status, 200);
+    });
+
+    const badHosts = ['a/metrics?', 'x/function/echo/viaHost?', 'a#b', 'user@a', 'a:99999', 'a:8x', '[::1', 'a\\b'];
+    for (const host of badHosts) {
+      test(`Host: ${host} is 400 JSON, on golb's paths and the others alike, and reaches no pod`, async () => {
+        const seen = echo.seen.length;
+        for (const path of ['/static/logo.png', '/function/echo/x', '/healthz']) {
+          const c = await client();
+          c.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+          const r = await c.response();
+          assert.equal(r?.status, 400, `${path}`);
+          assert.equal(JSON.parse(r.body.toString()).error, 'bad_request');
+        }
+        assert.equal(echo.seen.length, seen, 'no request reached the pod');
+      });
+    }
+
+    test('good hosts route by the target only: names, IPv4, IPv6 literals, ports, sub-delims', async () => {
+      for (const host of ['gw', 'gw:8080', '10.0.0.1:80', '[::1]:8080', '[2001:db8::1]', 'a_b.example', '']) {
+        const c = await client();
+        c.write(`GET /function/echo/p?q=1 HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+        const r = await c.response();
+        assert.equal(r?.status, 200, host);
+        assert.equal(r.body.toString(), 'GET /p?q=1', host);
+      }
+    });
+
+    test('absolute-form: its own authority must be host[:port]; the route is its path', async () => {
+      const ok = await client();
+      ok.write('GET http://gw:8080/function/echo/abs HTTP/1.1\r\nHost: other\r\n\r\n');
+      assert.equal((await ok.response())?.body.toString(), 'GET /abs');
+      const bad = await client();
+      bad.write('GET http://user@gw/function/echo/abs HTTP/1.1\r\nHost: gw\r\n\r\n');
+      assert.equal((await bad.response())?.status, 400);
+    });
+
+    test('a trickled request body never reaches the pod, and gets 408 once it stalls', { timeout: 15_000 }, async () => {
+      const before = pod.connections();
+      const c = await client();
+      c.write('POST /function/pod/upload HTTP/1.1\r\nHost: gw\r\nContent-Length: 100\r\n\r\n');
+      // A byte every 300 ms is progress: no 408 yet, and nothing goes to the pod while the body is short of 64 KiB.
+      for (let i = 0; i < 6; i++) {
+        await new Promise((r) => setTimeout(r, 300));
+        c.write('x');
+      }
+      assert.equal(c.closed, false, 'progress keeps the connection');
+      assert.equal(pod.connections(), before, 'the pod was not contacted while the body trickled');
+      const r = await c.response({ timeoutMs: 5000 }); // then silence: the 1 s body timeout
+      assert.equal(r?.status, 408);
+      assert.equal(JSON.parse(r.body.toString()).error, 'request_timeout');
+      assert.ok(await c.waitClosed(2000), 'the connection is closed after the 408');
+      assert.equal(pod.connections(), before, 'the pod never got the request');
+    });
+
+    test('a long body that stalls mid-stream: 408 to the client, the pod connection is given up', { timeout: 15_000 }, async () => {
+      const before = pod.connections();
+      const c = await client();
+      c.write(`POST /function/pod/upload HTTP/1.1\r\nHost: gw\r\nContent-Length: ${MB}\r\n\r\n`);
+      c.write(Buffer.alloc(128 * 1024, 1)); // past the 64 KiB buffer: it streams to the pod
+      const deadline = Date.now() + 5000;
+      while (pod.connections() === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(pod.connections(), before + 1, 'the long body streams to the pod');
+      const r = await c.response({ timeoutMs: 5000 });
+      assert.equal(r?.status, 408);
+      assert.ok(await c.waitClosed(2000));
+    });
+
+    test('a request head dripped a byte at a time is cut at the head deadline with 408', { timeout: 15_000 }, async () => {
+      const c = await client();
+      c.write('GET /function/echo/drip HTTP/1.1\r\nHost: gw\r\nX-Drip: ');
+      const drip = setInterval(() => c.write('a'), 200);
+      try {
+        const r = await c.response({ timeoutMs: 6000 });
+        assert.equal(r?.status, 408);
+        assert.ok(await c.waitClosed(2000));
+      } finally {
+        clearInterval(drip);
+      }
+    });
+  });
+}
