@@ -21,10 +21,15 @@ export async function serveGolb(golb: Golb, transport: Transport): Promise<void>
   const { config, logger } = golb;
   const origin = { zone: config.zone, node: config.nodeName };
   const onError = (err: unknown) => logger.error('unhandled error', { reason: String(err), stack: err instanceof Error ? err.stack : undefined });
-  const traffic = new Http1Server({ proxy: golb.proxy, direct: golb.direct, fetch: golb.fetch, idleTimeoutMs: config.clientIdleTimeoutMs, onError, origin });
+  const { traffic: trafficGate, management: mgmtGate } = golb.gates;
+  const traffic = new Http1Server({ proxy: golb.proxy, direct: golb.direct, fetch: golb.fetch, idleTimeoutMs: config.clientIdleTimeoutMs, onError, origin, admission: trafficGate });
   const mgmtApp = golb.managementApp;
   // The management port (eb_go_lb_mgmt_port, --mgmt-listen): management only; the traffic port then serves no /1/lb/.
-  const mgmt = mgmtApp === undefined ? undefined : new Http1Server({ proxy: undefined, direct: golb.direct, fetch: mgmtApp.fetch, idleTimeoutMs: config.clientIdleTimeoutMs, onError, origin });
+  // Its own cap: a flood on the traffic port leaves it reachable.
+  const mgmt =
+    mgmtApp === undefined || mgmtGate === undefined
+      ? undefined
+      : new Http1Server({ proxy: undefined, direct: golb.direct, fetch: mgmtApp.fetch, idleTimeoutMs: config.clientIdleTimeoutMs, onError, origin, admission: mgmtGate });
   try {
     const port = await traffic.listen(transport, config.listenHost, config.listenPort);
     logger.info('listening', { address: `${config.listenHost}:${port}` });

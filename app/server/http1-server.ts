@@ -25,7 +25,7 @@
  */
 import type { ProxyHandler } from '../client-request.ts';
 import type { ErrorOrigin } from '../errors.ts';
-import type { Listener, Transport, TransportEvents, TransportSocket } from '../proxy/transport.ts';
+import type { Admission, Listener, Transport, TransportEvents, TransportSocket } from '../proxy/transport.ts';
 import { ClientConnection } from './connection.ts';
 
 /** A web handler: Hono's `app.fetch`. `env` is the client connection (`serverRuntime.clientAddress` in serve.ts reads it). */
@@ -56,6 +56,8 @@ export interface Http1ServerOptions {
   onError(err: unknown): void;
   /** Zone and node, for the JSON error of a refused request. */
   origin: ErrorOrigin;
+  /** Keeps or refuses each accepted connection: the listener's connection cap (`connection-gate.ts`). */
+  admission: Admission;
 }
 
 /** Longest and shortest time between two sweeps. */
@@ -91,7 +93,7 @@ export class Http1Server {
 
   /** Listens on `host:port` with `transport`; resolves with the port (the one chosen for 0). */
   async listen(transport: Transport, host: string, port: number): Promise<number> {
-    this.listener = await transport.listen(host, port, (socket, remoteAddress) => this.accept(socket, remoteAddress));
+    this.listener = await transport.listen(host, port, (socket, remoteAddress) => this.accept(socket, remoteAddress), this.options.admission);
     return this.listener.port;
   }
 
