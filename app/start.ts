@@ -143,7 +143,8 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
     stallTimeoutMs: config.clientIdleTimeoutMs,
   }, transport);
   const observer = new MetricsObserver({ table, now, secondTimer: true });
-  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic };
+  const listeners = gates.management === undefined ? [gates.traffic] : [gates.traffic, gates.management];
+  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, listeners };
   const pool = await startPool(config, logger, engine, strategyDeps, now);
   deps.pool = pool.pool;
   const served = withPoolFallback(functionProxy(deps), deps);
