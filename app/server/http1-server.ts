@@ -21,6 +21,10 @@
  * sending a request head, for longer than the idle timeout, and one whose
  * response the client has read none of for as long. A request being proxied
  * has no deadline here (the engine has its own).
+ *
+ * Each listener holds at most so many connections (`Http1ServerOptions.admission`,
+ * `connection-gate.ts`): past it the transport closes a new one at once,
+ * before a connection object exists.
  * @module
  */
 import type { ProxyHandler } from '../client-request.ts';
