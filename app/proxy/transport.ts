@@ -77,8 +77,9 @@ export type Accept = (socket: TransportSocket, remoteAddress: string) => Transpo
 /**
  * Whether a listener keeps a connection it accepted (its connection cap,
  * `ConnectionGate` in `app/server/connection-gate.ts`). The transport asks
- * before it makes anything for the connection: a refused one is closed at
- * once, nothing read and nothing answered, which costs an accept and a close.
+ * before golb makes anything for the connection (no socket wrapper, no
+ * handlers): a refused one is closed at once, nothing read and nothing
+ * answered, which costs little more than the accept and the close.
  */
 export interface Admission {
   /** A connection was accepted: true keeps it, false has it closed at once. */
