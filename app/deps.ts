@@ -13,6 +13,7 @@ import type { WeightSource } from './sources/source.ts';
 import type { WeightTable } from './weight-table.ts';
 import type { BackendStates } from '../strategies/backend-state.ts';
 import type { NodePool } from './pool/node-pool.ts';
+import type { ListenerFigures } from './metrics/exposition.ts';
 
 /**
  * What the app needs of the server that handed it a web `Request`: golb's own
@@ -41,4 +42,6 @@ export interface AppDeps {
   monotonic(): number;
   /** fnlb's node pool (`--nodes`, `/1/lb/nodes`); absent in tests that do not need it. */
   pool?: NodePool;
+  /** golb's listeners' connection caps and counts, for `/metrics`; absent in tests that serve no listener. */
+  listeners?: readonly ListenerFigures[];
 }

@@ -29,10 +29,15 @@ export async function serveGolb(golb: Golb, transport: Transport): Promise<void>
     onError,
     origin,
   };
-  const traffic = new Http1Server({ ...common, proxy: golb.proxy, direct: golb.direct, fetch: golb.fetch });
+  const { traffic: trafficGate, management: mgmtGate } = golb.gates;
+  const traffic = new Http1Server({ ...common, proxy: golb.proxy, direct: golb.direct, fetch: golb.fetch, admission: trafficGate });
   const mgmtApp = golb.managementApp;
   // The management port (eb_go_lb_mgmt_port, --mgmt-listen): management only; the traffic port then serves no /1/lb/.
-  const mgmt = mgmtApp === undefined ? undefined : new Http1Server({ ...common, proxy: undefined, direct: golb.direct, fetch: mgmtApp.fetch });
+  // Its own cap: a flood on the traffic port leaves it reachable.
+  const mgmt =
+    mgmtApp === undefined || mgmtGate === undefined
+      ? undefined
+      : new Http1Server({ ...common, proxy: undefined, direct: golb.direct, fetch: mgmtApp.fetch, admission: mgmtGate });
   try {
     const port = await traffic.listen(transport, config.listenHost, config.listenPort);
     logger.info('listening', { address: `${config.listenHost}:${port}` });

@@ -5,6 +5,7 @@
  * the first weights. Also the shutdown sequence they share.
  * @module
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Hono } from 'hono';
 import { ConfigError, parseConfig, type Config } from './config.ts';
@@ -26,6 +27,8 @@ import { withPoolFallback } from '../routes/node-pool-proxy.ts';
 import { startPool } from './pool/start-pool.ts';
 import type { JsonAnswer, WebHandler } from './server/http1-server.ts';
 import { probeAnswers } from '../routes/probes.ts';
+import { connectionGates, type ConnectionGates } from './server/connection-gate.ts';
+import { parseOpenFilesLimit, type OpenFilesLimit } from './server/connection-limit.ts';
 
 /** How often per-address state of addresses no function lists any more is dropped, ms. */
 export const STATE_PRUNE_MS = 60_000;
@@ -50,6 +53,8 @@ export interface Golb {
   managementApp: Hono | undefined;
   deps: AppDeps;
   logger: Logger;
+  /** The listeners' connection caps and counts (`eb_go_lb_max_connections`). */
+  gates: ConnectionGates;
   /** Closes the weight source and upstream connections. */
   close(): Promise<void>;
 }
@@ -71,6 +76,21 @@ export function loadConfigOrExit(env: Record<string, string | undefined>, argv: 
     if (!(err instanceof ConfigError)) throw err;
     for (const problem of err.problems) process.stderr.write(`golb: ${problem}\n`);
     process.exit(2);
+  }
+}
+
+/**
+ * The process's open-files limit, from `/proc/self/limits` (Linux); undefined
+ * elsewhere, or when it cannot be read. No runtime gives JavaScript
+ * setrlimit, but Bun, Deno and Node each raise their soft limit to the hard
+ * one as they start, so this reads the raised value: what the service manager
+ * or container granted (systemd's `LimitNOFILE=`, `docker run --ulimit`).
+ */
+export function readOpenFilesLimit(): OpenFilesLimit | undefined {
+  try {
+    return parseOpenFilesLimit(readFileSync('/proc/self/limits', 'utf8'));
+  } catch {
+    return undefined;
   }
 }
 
@@ -102,6 +122,7 @@ export function lazyWebApp(build: () => Promise<Hono>): WebHandler {
 export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, transport: Transport): Promise<Golb> {
   const config = loadConfigOrExit(process.env, process.argv.slice(2));
   const logger = createLogger({ mode: config.mode, node: config.nodeName });
+  const gates = connectionGates(config, readOpenFilesLimit(), logger);
   const now = () => Date.now();
   const monotonic = () => performance.now();
   const strategyDeps = { random: Math.random, now: monotonic };
@@ -122,7 +143,8 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
     stallTimeoutMs: config.clientIdleTimeoutMs,
   }, transport);
   const observer = new MetricsObserver({ table, now, secondTimer: true });
-  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic };
+  const listeners = gates.management === undefined ? [gates.traffic] : [gates.traffic, gates.management];
+  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, listeners };
   const pool = await startPool(config, logger, engine, strategyDeps, now);
   deps.pool = pool.pool;
   const served = withPoolFallback(functionProxy(deps), deps);
@@ -161,6 +183,7 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
     managementApp,
     deps,
     logger,
+    gates,
     async close() {
       clearInterval(pruneTimer);
       health?.close();

@@ -9,10 +9,10 @@ import { processFigures, renderMetrics } from '../app/metrics/exposition.ts';
 import { metricsOf } from '../app/metrics/observer.ts';
 
 /** The `/metrics` route. */
-export function metricsRoutes(deps: Pick<AppDeps, 'observer' | 'table' | 'states' | 'source' | 'now' | 'monotonic' | 'pool'>): Hono {
+export function metricsRoutes(deps: Pick<AppDeps, 'observer' | 'table' | 'states' | 'source' | 'now' | 'monotonic' | 'pool' | 'listeners'>): Hono {
   const routes = new Hono();
   const observer = metricsOf(deps);
-  const inputs = { table: deps.table, states: deps.states, poolStates: deps.pool?.states, source: deps.source, monotonic: deps.monotonic, process: processFigures(deps.now) };
+  const inputs = { table: deps.table, states: deps.states, poolStates: deps.pool?.states, source: deps.source, listeners: deps.listeners, monotonic: deps.monotonic, process: processFigures(deps.now) };
   routes.get('/metrics', () => new Response(renderMetrics(observer, inputs), { headers: { 'content-type': EXPOSITION_CONTENT_TYPE, 'cache-control': 'no-store' } }));
   return routes;
 }

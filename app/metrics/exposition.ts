@@ -22,6 +22,15 @@ export interface ProcessFigures {
   startTimeSeconds: number;
 }
 
+/** One listener's connection cap and counts (`ConnectionGate` in `app/server/connection-gate.ts`). */
+export interface ListenerFigures {
+  /** `traffic` or `management`. */
+  readonly listener: string;
+  readonly max: number;
+  readonly open: number;
+  readonly refused: number;
+}
+
 /** What a scrape reads besides the observer. */
 export interface ExpositionInputs {
   table: WeightTable;
@@ -29,6 +38,8 @@ export interface ExpositionInputs {
   /** fnlb's node pool's own states, when there is a pool. */
   poolStates?: BackendStates | undefined;
   source: WeightSource;
+  /** golb's listeners, when it serves (tests may have none). */
+  listeners?: readonly ListenerFigures[] | undefined;
   /** Monotonic ms (the clock of the backends' passive marks). */
   monotonic(): number;
   process(): ProcessFigures;
@@ -114,6 +125,16 @@ export function renderMetrics(observer: MetricsObserver, inputs: ExpositionInput
   }
   w.family('golb_source_values_refused_total', 'counter', 'Function values the source refused as invalid since start.').sample('golb_source_values_refused_total', kind, source.refused);
   w.family('golb_functions', 'gauge', 'Functions in the weights table.').sample('golb_functions', '', table.size);
+
+  const listeners = inputs.listeners ?? [];
+  if (listeners.length > 0) {
+    w.family('golb_connections_open', 'gauge', 'Client connections open on the listener (sockets not released yet).');
+    for (const l of listeners) w.sample('golb_connections_open', `listener="${labelValue(l.listener)}"`, l.open);
+    w.family('golb_connections_max', 'gauge', 'Client connections the listener holds at most (eb_go_lb_max_connections, or derived from the descriptor limit).');
+    for (const l of listeners) w.sample('golb_connections_max', `listener="${labelValue(l.listener)}"`, l.max);
+    w.family('golb_connections_refused_total', 'counter', 'Client connections closed at once when accepted, by listener and reason (limit: the listener held its maximum).');
+    for (const l of listeners) w.sample('golb_connections_refused_total', `listener="${labelValue(l.listener)}",reason="limit"`, l.refused);
+  }
 
   const p = inputs.process();
   w.family('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.').sample('process_resident_memory_bytes', '', p.residentBytes);

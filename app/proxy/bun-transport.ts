@@ -17,7 +17,7 @@
  */
 import type { Socket, SocketHandler } from 'bun';
 import { chunkBytes } from './http-syntax.ts';
-import { plainAddress, type Accept, type Listener, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
+import { plainAddress, type Accept, type Admission, type Listener, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
 
 /** Characters of a string written through the scratch buffer (latin1: one byte each). */
 const SCRATCH_CHARS = 16 * 1024;
@@ -220,15 +220,39 @@ const HANDLERS: SocketHandler<BunSocket> = {
   },
 };
 
-/** The handlers of accepted sockets: as {@link HANDLERS}, but `open` makes the {@link BunSocket} and asks the listener's `accept` for its events. */
-function serverHandlers(accept: Accept): SocketHandler<BunSocket> {
+/**
+ * The handlers of accepted sockets: as {@link HANDLERS}, but `open` asks the
+ * listener's admission first, then makes the {@link BunSocket} and asks its
+ * `accept` for the events; `close` tells the admission. A refused socket has
+ * no `data`.
+ *
+ * Out of descriptors, Bun's listener retries its failed accept at once, for as
+ * long as the connection waits in the backlog: a core spins (there is nothing
+ * to hook here; the failure never reaches JavaScript). The connection cap is
+ * what keeps golb's own connections from getting there.
+ */
+function serverHandlers(accept: Accept, admission: Admission): SocketHandler<BunSocket | undefined> {
   return {
-    ...HANDLERS,
+    ...(HANDLERS as SocketHandler<BunSocket | undefined>),
     open(socket) {
+      if (!admission.admit()) {
+        // Past the cap: FIN, nothing read; Bun releases the descriptor now (the close handler runs at once).
+        socket.end();
+        return;
+      }
       const s = new BunSocket();
       s.events = accept(s, plainAddress(socket.remoteAddress));
       socket.data = s;
-      s.opened(socket);
+      s.opened(socket as Socket<BunSocket>);
+    },
+    close(socket, error) {
+      const s = socket.data;
+      if (s === undefined) return; // refused
+      admission.release();
+      s.closedBy(error?.message);
+    },
+    error(socket, error) {
+      socket.data?.closedBy(error.message);
     },
   };
 }
@@ -242,9 +266,9 @@ export const bunTransport: Transport = {
     Bun.connect<BunSocket>({ hostname: host, port, socket: HANDLERS, data: s }).catch(ignore);
     return s;
   },
-  listen(host, port, accept): Promise<Listener> {
+  listen(host, port, accept, admission): Promise<Listener> {
     try {
-      const server = Bun.listen<BunSocket>({ hostname: host, port, allowHalfOpen: true, socket: serverHandlers(accept), data: undefined as unknown as BunSocket });
+      const server = Bun.listen<BunSocket | undefined>({ hostname: host, port, allowHalfOpen: true, socket: serverHandlers(accept, admission), data: undefined });
       return Promise.resolve({ port: server.port, close: () => server.stop(false) });
     } catch (err) {
       return Promise.reject(err as Error);

@@ -18,7 +18,7 @@
  */
 import { copyOf, noteRead } from './node-transport.ts';
 import { chunkBytes } from './http-syntax.ts';
-import { LINGER_MS, plainAddress, type Accept, type Listener, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
+import { LINGER_MS, plainAddress, type Accept, type Admission, type Listener, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
 
 /** What golb uses of a `Deno.Conn` (typed here: the type checker of the other runtimes has no `Deno`). */
 interface DenoConn {
@@ -46,6 +46,17 @@ interface DenoNamespace {
 const READ_BYTES = 16 * 1024;
 /** Queued bytes past which `write` asks the caller to wait for `onDrain`. */
 const HIGH_WATER = 64 * 1024;
+/** The pause after a failed accept: a few tries a second cost nothing, and descriptors freed meanwhile are used at the next. */
+const ACCEPT_RETRY_MS = 100;
+
+/** Closes a connection that may be closed already. */
+function closeQuietly(conn: DenoConn): void {
+  try {
+    conn.close();
+  } catch {
+    // closed already
+  }
+}
 
 /** An accepted client connection. */
 class DenoSocket implements TransportSocket {
@@ -68,8 +79,12 @@ class DenoSocket implements TransportSocket {
   /** Closes an ended connection whose client has not closed its side in time. */
   private linger: ReturnType<typeof setTimeout> | undefined = undefined;
 
-  constructor(conn: DenoConn) {
+  /** Told once, when the connection is closed for good; undefined after. */
+  private admission: Admission | undefined;
+
+  constructor(conn: DenoConn, admission: Admission) {
     this.conn = conn;
+    this.admission = admission;
   }
 
   /** Starts reading (once `events` is set). */
@@ -195,11 +210,10 @@ class DenoSocket implements TransportSocket {
       this.linger = undefined;
     }
     this.resume();
-    try {
-      this.conn.close();
-    } catch {
-      // closed already
-    }
+    closeQuietly(this.conn);
+    const admission = this.admission;
+    this.admission = undefined;
+    admission?.release();
   }
 
   /** A read or write failed: the connection is gone. */
@@ -216,7 +230,7 @@ export function denoTransport(upstreams: Transport): Transport {
   return {
     name: 'deno',
     connect: (host, port, events) => upstreams.connect(host, port, events),
-    listen(host: string, port: number, accept: Accept): Promise<Listener> {
+    listen(host: string, port: number, accept: Accept, admission: Admission): Promise<Listener> {
       let listener: DenoListener;
       try {
         listener = deno.listen({ hostname: host, port });
@@ -231,12 +245,19 @@ export function denoTransport(upstreams: Transport): Transport {
             conn = await listener.accept();
           } catch {
             if (stopped) return;
-            // A failed accept (EMFILE) is not fatal: the server goes on after a breath.
-            await new Promise((resolve) => setTimeout(resolve, 10));
+            // A failed accept is not fatal, but out of descriptors (EMFILE,
+            // ENFILE) the connection stays in the backlog and the next accept
+            // fails at once: without a pause this loop would spin.
+            await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
+            continue;
+          }
+          if (!admission.admit()) {
+            // Past the cap: closed before anything is read.
+            closeQuietly(conn);
             continue;
           }
           conn.setNoDelay(true);
-          const socket = new DenoSocket(conn);
+          const socket = new DenoSocket(conn, admission);
           socket.events = accept(socket, plainAddress(conn.remoteAddr.hostname));
           socket.start();
         }

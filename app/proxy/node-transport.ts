@@ -159,8 +159,14 @@ export const nodeTransport: Transport = {
     socket.events = events;
     return socket;
   },
-  listen(host, port, accept) {
+  listen(host, port, accept, admission) {
     const server = createServer({ allowHalfOpen: true }, (raw) => {
+      if (!admission.admit()) {
+        // Past the cap: closed before anything is read or any handler is attached.
+        raw.destroy();
+        return;
+      }
+      raw.once('close', () => admission.release());
       raw.setNoDelay(true);
       const socket = new NodeSocket(raw);
       socket.events = accept(socket, plainAddress(raw.remoteAddress));
@@ -169,7 +175,10 @@ export const nodeTransport: Transport = {
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
-        // A failed accept (EMFILE) is not fatal: the server goes on.
+        // A failed accept is not fatal: the server goes on. Out of descriptors
+        // (EMFILE, ENFILE), libuv closes a spare descriptor it keeps, accepts
+        // and closes what waits in the backlog, and opens the spare again, so
+        // its loop does not spin on a listener that stays readable.
         server.on('error', () => undefined);
         resolve({ port: (server.address() as AddressInfo).port, close: () => void server.close() });
       });

@@ -74,13 +74,31 @@ export interface Listener {
 /** Takes an accepted connection: returns where its events go. `remoteAddress` is the peer's IP, IPv4-mapped prefix stripped. */
 export type Accept = (socket: TransportSocket, remoteAddress: string) => TransportEvents;
 
+/**
+ * Whether a listener keeps a connection it accepted (its connection cap,
+ * `ConnectionGate` in `app/server/connection-gate.ts`). The transport asks
+ * before golb makes anything for the connection (no socket wrapper, no
+ * handlers): a refused one is closed at once, nothing read and nothing
+ * answered, which costs little more than the accept and the close.
+ */
+export interface Admission {
+  /** A connection was accepted: true keeps it, false has it closed at once. */
+  admit(): boolean;
+  /** A kept connection's socket was released (its descriptor closed); once per admitted connection. */
+  release(): void;
+}
+
 /** Opens connections. */
 export interface Transport {
   /** The runtime's name for logs and tests, e.g. `node:net`. */
   readonly name: string;
   connect(host: string, port: number, events: TransportEvents): TransportSocket;
-  /** Listens on `host:port`; rejects when it cannot (the address is taken). */
-  listen(host: string, port: number, accept: Accept): Promise<Listener>;
+  /**
+   * Listens on `host:port`; rejects when it cannot (the address is taken).
+   * An accept that fails (EMFILE, ENFILE: out of descriptors) neither stops
+   * the listener nor is retried in a tight loop.
+   */
+  listen(host: string, port: number, accept: Accept, admission: Admission): Promise<Listener>;
 }
 
 /** Strips the IPv4-mapped prefix so every runtime reports `127.0.0.1` alike. */

@@ -23,11 +23,15 @@
  * within the idle timeout, and a request body that made no progress for the
  * body timeout, are answered 408. A request being proxied has no deadline
  * here (the engine has its own).
+ *
+ * Each listener holds at most so many connections (`Http1ServerOptions.admission`,
+ * `connection-gate.ts`): past it the transport closes a new one at once,
+ * before a connection object exists.
  * @module
  */
 import type { ProxyHandler } from '../client-request.ts';
 import type { ErrorOrigin } from '../errors.ts';
-import type { Listener, Transport, TransportEvents, TransportSocket } from '../proxy/transport.ts';
+import type { Admission, Listener, Transport, TransportEvents, TransportSocket } from '../proxy/transport.ts';
 import { ClientConnection } from './connection.ts';
 
 /** A web handler: Hono's `app.fetch`. `env` is the client connection (`serverRuntime.clientAddress` in serve.ts reads it). */
@@ -62,6 +66,8 @@ export interface Http1ServerOptions {
   onError(err: unknown): void;
   /** Zone and node, for the JSON error of a refused request. */
   origin: ErrorOrigin;
+  /** Keeps or refuses each accepted connection: the listener's connection cap (`connection-gate.ts`). */
+  admission: Admission;
 }
 
 /** Longest and shortest time between two sweeps. */
@@ -101,7 +107,7 @@ export class Http1Server {
 
   /** Listens on `host:port` with `transport`; resolves with the port (the one chosen for 0). */
   async listen(transport: Transport, host: string, port: number): Promise<number> {
-    this.listener = await transport.listen(host, port, (socket, remoteAddress) => this.accept(socket, remoteAddress));
+    this.listener = await transport.listen(host, port, (socket, remoteAddress) => this.accept(socket, remoteAddress), this.options.admission);
     return this.listener.port;
   }
 

@@ -48,6 +48,8 @@ export interface StartOptions {
   waitReady?: boolean;
   /** Listen port (a free one when unset). */
   port?: number;
+  /** Starts golb with this open-files limit, soft and hard (`ulimit -n` in a shell that then execs it), so the runtime cannot raise it. */
+  openFiles?: number;
 }
 
 /** Starts golb under `runtime` with a weights file in a fresh directory. */
@@ -57,7 +59,10 @@ export async function startGolb(runtime: Runtime, opts: StartOptions = {}): Prom
   if (opts.weights !== undefined) writeFileSync(weightsFile, JSON.stringify(opts.weights));
   const port = opts.port ?? (await freePort());
   const [cmd, ...args] = golbCommand(runtime);
-  const proc = spawn(cmd!, [...args, ...(opts.args ?? [])], {
+  const argv = [cmd!, ...args, ...(opts.args ?? [])];
+  // The shell execs golb: the process (and its pid) is golb's.
+  const [file, ...fileArgs] = opts.openFiles === undefined ? argv : ['/bin/sh', '-c', `ulimit -n ${opts.openFiles} && exec "$@"`, 'sh', ...argv];
+  const proc = spawn(file!, fileArgs, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

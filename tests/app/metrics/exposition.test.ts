@@ -83,6 +83,28 @@ test('the document has every family with the counted samples', () => {
   assert.ok(!text.includes('function="nope"'), 'a made-up name is no label');
 });
 
+test("the listeners' connection caps and counts, when golb serves", () => {
+  const { observer, inputs } = setup();
+  assert.ok(!renderMetrics(observer, inputs).includes('golb_connections_'), 'no listener, no family');
+  const listeners = [
+    { listener: 'traffic', max: 9872, open: 17, refused: 4 },
+    { listener: 'management', max: 9872, open: 1, refused: 0 },
+  ];
+  const lines = new Set(renderMetrics(observer, { ...inputs, listeners }).split('\n'));
+  for (const line of [
+    '# TYPE golb_connections_open gauge',
+    'golb_connections_open{listener="traffic"} 17',
+    'golb_connections_open{listener="management"} 1',
+    '# TYPE golb_connections_max gauge',
+    'golb_connections_max{listener="traffic"} 9872',
+    '# TYPE golb_connections_refused_total counter',
+    'golb_connections_refused_total{listener="traffic",reason="limit"} 4',
+    'golb_connections_refused_total{listener="management",reason="limit"} 0',
+  ]) {
+    assert.ok(lines.has(line), `missing: ${line}`);
+  }
+});
+
 test('the document passes promtool check metrics', { skip: promtool ? false : 'promtool not installed (Debian package prometheus; npm test installs it)' }, () => {
   const { observer, inputs, table } = setup();
   table.set('weird', spec({ '[::1]:8080': 1 }));
@@ -90,7 +112,7 @@ test('the document passes promtool check metrics', { skip: promtool ? false : 'p
   observer.response('weird', '[::1]:8080', 200, 2);
   observer.upstreamError('weird', 'odd"\\\naddress', 'reset');
   observer.rejected(undefined, 'bad_request');
-  const text = renderMetrics(observer, inputs);
+  const text = renderMetrics(observer, { ...inputs, listeners: [{ listener: 'traffic', max: 20, open: 20, refused: 3 }] });
   const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}\n${text}`);
 });
