@@ -6,9 +6,9 @@
  *
  * Strictness is deliberate: a gateway that frames a request differently from
  * the server behind it is open to request smuggling, so whatever cannot be
- * framed with certainty (two different Content-Lengths, Content-Length with
- * Transfer-Encoding, a bare LF, obs-fold, a bad chunk size) is refused with a
- * status and the connection is closed, never guessed at.
+ * framed with certainty (a repeated Content-Length, even an identical one,
+ * Content-Length with Transfer-Encoding, a bare LF, obs-fold, a bad chunk size)
+ * is refused with a status and the connection is closed, never guessed at.
  *
  * One request at a time: parsing stops right after end(), and `feed` says how
  * many bytes it consumed, so a pipelined next request stays with the server,
@@ -308,8 +308,12 @@ export class RequestParser {
         if (listHasToken(value, 'keep-alive')) this.keepAliveToken = true;
         break;
       case RequestKind.ContentLength: {
+        // One field with one value, or 400. RFC 9112 §6.3 lets a recipient take
+        // identical repeats (two lines, or a list `5, 5`) as one value, but then
+        // every reader after it must too: the routes read the field joined
+        // (`5, 5`), which is no number, and once sent the body on as empty.
         const n = digits(value);
-        if (n < 0 || (this.contentLength >= 0 && this.contentLength !== n)) return this.refuse(400, 'bad or conflicting Content-Length');
+        if (n < 0 || this.contentLength >= 0) return this.refuse(400, 'bad or repeated Content-Length');
         this.contentLength = n;
         break;
       }
