@@ -127,6 +127,45 @@ for (const runtime of RUNTIMES) {
       assert.equal(up.seen.some((s) => s.target.startsWith('/r/app/dup-cl')), false, 'the pool saw none');
     });
 
+    test('an upstream Content-Length repeated goes out once', async () => {
+      const r = await rawExchange(golb.port, 'GET /function/up/two-cl HTTP/1.1\r\nHost: gw\r\n\r\n');
+      assert.equal(r?.status, 200);
+      assert.deepEqual(r.all('content-length'), ['2']);
+      assert.equal(r.body.toString(), 'ok');
+    });
+
+    test('an upstream Content-Length on a 204 or a 304 does not reach the client; the connection stays usable', async () => {
+      const c = await RawClient.connect(golb.port);
+      try {
+        c.write('GET /function/up/cl-204 HTTP/1.1\r\nHost: gw\r\n\r\n');
+        const r1 = await c.response();
+        assert.equal(r1?.status, 204);
+        assert.equal(r1.get('x-kind'), 'empty');
+        assert.deepEqual(r1.all('content-length'), []);
+        c.write('GET /function/up/cl-304 HTTP/1.1\r\nHost: gw\r\n\r\n');
+        const r2 = await c.response();
+        assert.equal(r2?.status, 304);
+        assert.equal(r2.get('etag'), '"v1"');
+        assert.deepEqual(r2.all('content-length'), []);
+        c.write('GET /function/up/plain HTTP/1.1\r\nHost: gw\r\n\r\n');
+        assert.equal((await c.response())?.body.toString(), 'ok');
+        assert.equal(c.pending, '');
+      } finally {
+        c.close();
+      }
+    });
+
+    test('a control byte in an upstream header value (DEL, SOH) is 502; HTAB passes', async () => {
+      for (const path of ['/ctl-del', '/ctl-soh']) {
+        const r = await rawExchange(golb.port, `GET /function/up${path} HTTP/1.1\r\nHost: gw\r\n\r\n`);
+        assert.equal(r?.status, 502, path);
+        assert.equal(JSON.parse(r.body.toString()).error, 'upstream_failed');
+        assert.doesNotMatch(r.headers.map(([, v]) => v).join(''), /[\x00-\x08\x0a-\x1f\x7f]/);
+      }
+      const tab = await rawExchange(golb.port, 'GET /function/up/htab HTTP/1.1\r\nHost: gw\r\n\r\n');
+      assert.equal(tab?.get('x-tab'), 'a\tb');
+    });
+
     test('a control byte in a client header value (DEL, SOH) is 400', async () => {
       for (const ctl of ['\x7f', '\x01']) {
         const r = await rawExchange(golb.port, `GET /function/up/client-ctl-${runtime} HTTP/1.1\r\nHost: gw\r\nX-Bad: a${ctl}b\r\n\r\n`);

@@ -191,6 +191,16 @@ test('response: a Content-Length next to Transfer-Encoding is not relayed, and C
   assert.deepEqual(named.pairs().slice(0, 2), [['content-length', '0'], ['host', 'h']]);
 });
 
+test('response: one Content-Length line for an identical repeat, none on a 204 or 304', () => {
+  const own = 'via: 1.1 node-a\r\nx-forwarded-host-node-a: 1700000000.0000000\r\nx-final-host: 10.0.0.1:8080\r\n';
+  assert.equal(rendered(clientResponseHeaders(upstreamHead('Content-Length: 2', 'X-A: 1', 'Content-Length: 2'), ctx)), `##HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\n${own}##`);
+  assert.equal(rendered(clientResponseHeaders(upstreamHeadWith('HTTP/1.1 204 No Content', 'Content-Length: 0', 'X-A: 1'), ctx)), `##HTTP/1.1 204 No Content\r\nX-A: 1\r\n${own}##`);
+  const notModified = clientResponseHeaders(upstreamHeadWith('HTTP/1.1 304 Not Modified', 'ETag: "v"', 'Content-Length: 7'), ctx);
+  assert.equal(rendered(notModified), `##HTTP/1.1 304 Not Modified\r\nETag: "v"\r\n${own}##`);
+  assert.deepEqual(notModified.pairs()[0], ['etag', '"v"']);
+  assert.equal(notModified.pairs().length, 4);
+});
+
 test('a forwarded request keeps the original X-Forwarded-Host; a gateway target gets the forwarding mark', () => {
   for (const [source, h] of sources([['Host', '10.0.0.9:8080'], ['X-Forwarded-Host', 'public.example'], ['X-Golb-Forwarded-By', 'spoof']])) {
     const out = lines(upstreamHeaderBlock(h, { ...ctx, forwarded: true, forwardedBy: 'gw-a, node-a' }));
