@@ -127,6 +127,18 @@ for (const runtime of RUNTIMES) {
       assert.equal(up.seen.some((s) => s.target.startsWith('/r/app/dup-cl')), false, 'the pool saw none');
     });
 
+    test('a response head dripped a byte every 0.7 s gets 504 after the response timeout (1 s)', { timeout: 30_000 }, async () => {
+      const r = await rawExchange(golb.port, 'GET /function/up/drip-head HTTP/1.1\r\nHost: gw\r\n\r\n', { timeoutMs: 15_000 });
+      assert.equal(r?.status, 504, 'answered before the drip ends');
+      assert.equal(JSON.parse(r.body.toString()).error, 'upstream_timeout');
+    });
+
+    test('102 Processing every 200 ms does not hold the response timeout off: 504', { timeout: 30_000 }, async () => {
+      const r = await rawExchange(golb.port, 'GET /function/up/processing HTTP/1.1\r\nHost: gw\r\n\r\n', { timeoutMs: 15_000 });
+      assert.equal(r?.status, 504, 'answered before the 102s end');
+      assert.equal(JSON.parse(r.body.toString()).error, 'upstream_timeout');
+    });
+
     test('an upstream Content-Length repeated goes out once', async () => {
       const r = await rawExchange(golb.port, 'GET /function/up/two-cl HTTP/1.1\r\nHost: gw\r\n\r\n');
       assert.equal(r?.status, 200);
