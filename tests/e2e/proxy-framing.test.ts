@@ -139,6 +139,24 @@ for (const runtime of RUNTIMES) {
       assert.equal(JSON.parse(r.body.toString()).error, 'upstream_timeout');
     });
 
+    test('a body of 2,000 1-byte chunks in 4 writes goes upstream in a few chunks, whole', async () => {
+      const c = await RawClient.connect(golb.port);
+      try {
+        const body = '1\r\nx\r\n'.repeat(2000) + '0\r\n\r\n';
+        const quarter = Math.ceil(body.length / 4);
+        c.write(`POST /function/count/ HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n\r\n${body.slice(0, quarter)}`);
+        for (let at = quarter; at < body.length; at += quarter) c.write(body.slice(at, at + quarter));
+        const r = await c.response({ timeoutMs: 10_000 });
+        assert.equal(r?.status, 200);
+        const got = JSON.parse(r.body.toString()) as { chunks: number; bytes: number };
+        assert.equal(got.bytes, 2000);
+        // One chunk upstream per read of golb's: about one per client write, never one per client chunk.
+        assert.ok(got.chunks <= 40, `${got.chunks} chunks upstream`);
+      } finally {
+        c.close();
+      }
+    });
+
     test('an upstream Content-Length repeated goes out once', async () => {
       const r = await rawExchange(golb.port, 'GET /function/up/two-cl HTTP/1.1\r\nHost: gw\r\n\r\n');
       assert.equal(r?.status, 200);
