@@ -157,6 +157,21 @@ for (const runtime of RUNTIMES) {
       }
     });
 
+    test('methods pass exactly, case kept, on the function path and the node pool path', async () => {
+      for (const method of ['Foo', 'DeLeTe', 'Post', 'PATCH', 'get']) {
+        const name = `method-${method}-${runtime}`;
+        for (const path of [`/function/up/${name}`, `/r/app/${name}`]) {
+          const r = await rawExchange(golb.port, `${method} ${path} HTTP/1.1\r\nHost: gw\r\n\r\n`);
+          assert.equal(r?.status, 200, `${method} ${path}`);
+          const target = path.startsWith('/function/') ? `/${name}` : path;
+          assert.deepEqual(seenAt(target).map((s) => s.method), [method], `${method} ${path}`);
+        }
+      }
+      // golb's own routes go by the exact method too: `get` is not GET.
+      assert.equal((await rawExchange(golb.port, 'GET /readyz HTTP/1.1\r\nHost: gw\r\n\r\n'))?.status, 200);
+      assert.equal((await rawExchange(golb.port, 'get /readyz HTTP/1.1\r\nHost: gw\r\n\r\n'))?.status, 404);
+    });
+
     test('an upstream Content-Length repeated goes out once', async () => {
       const r = await rawExchange(golb.port, 'GET /function/up/two-cl HTTP/1.1\r\nHost: gw\r\n\r\n');
       assert.equal(r?.status, 200);
