@@ -218,5 +218,36 @@ for (const runtime of RUNTIMES) {
       }
       assert.deepEqual(seenAt(`/client-ctl-${runtime}`), []);
     });
+
+    test("a client's X-Final-Host and X-Forwarded-Host-* never reach the pod; golb's own do", async () => {
+      const spoof = `X-Final-Host: 6.6.6.6:1\r\nX-Forwarded-Host-Evil: 1.0000000\r\nX-Forwarded-Host-${node}: 2.0000000\r\n`;
+      for (const [path, target] of [[`/function/up/trace-${runtime}`, `/trace-${runtime}`], [`/r/app/trace-${runtime}`, `/r/app/trace-${runtime}`]] as const) {
+        const r = await rawExchange(golb.port, `GET ${path} HTTP/1.1\r\nHost: gw\r\n${spoof}\r\n`);
+        assert.equal(r?.status, 200, path);
+        const [seen] = seenAt(target);
+        assert.ok(seen, path);
+        assert.deepEqual(valuesOf(seen, 'x-final-host'), [up.address], path);
+        assert.deepEqual(valuesOf(seen, 'x-forwarded-host-evil'), [], path);
+        const own = valuesOf(seen, `x-forwarded-host-${node}`);
+        assert.equal(own.length, 1, path);
+        assert.match(own[0]!, /^\d+\.\d{7}$/);
+        assert.notEqual(own[0], '2.0000000');
+      }
+    });
+
+    test("a request another golb forwarded keeps the earlier hops' X-Forwarded-Host-*, not their X-Final-Host", async () => {
+      const r = await rawExchange(
+        golb.port,
+        `GET /function/up/trace-forwarded-${runtime} HTTP/1.1\r\nHost: gw\r\nX-Golb-Forwarded-By: gw-z\r\nVia: 1.1 gw-z\r\n` +
+          `X-Forwarded-Host-gw-z: 1.0000000\r\nX-Final-Host: 127.0.0.1:${golb.port}\r\nX-Forwarded-Host-${node}: 2.0000000\r\n\r\n`,
+      );
+      assert.equal(r?.status, 200);
+      const [seen] = seenAt(`/trace-forwarded-${runtime}`);
+      assert.ok(seen);
+      assert.deepEqual(valuesOf(seen, 'x-forwarded-host-gw-z'), ['1.0000000'], "the earlier hop's timestamp stays");
+      assert.deepEqual(valuesOf(seen, 'x-final-host'), [up.address], 'X-Final-Host names the last hop only');
+      assert.equal(valuesOf(seen, `x-forwarded-host-${node}`).length, 1);
+      assert.notEqual(valuesOf(seen, `x-forwarded-host-${node}`)[0], '2.0000000');
+    });
   });
 }
