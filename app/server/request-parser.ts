@@ -327,8 +327,8 @@ export class RequestParser {
       case RequestKind.ContentLength: {
         // One field with one value, or 400. RFC 9112 §6.3 lets a recipient take
         // identical repeats (two lines, or a list `5, 5`) as one value, but then
-        // every reader after it must too: the routes read the field joined
-        // (`5, 5`), which is no number, and once sent the body on as empty.
+        // every reader after it must too: the routes read the field joined, `5, 5`,
+        // which is no number, and the body went to the pod as an empty one.
         const n = digits(value);
         if (n < 0 || this.contentLength >= 0) return this.refuse(400, 'bad or repeated Content-Length');
         this.contentLength = n;
@@ -471,7 +471,7 @@ export class RequestParser {
 
   /** Reports the error once and stops; returns EMPTY so steps can `return this.fail(...)`. */
   private fail(status: number, reason: string): Buffer {
-    this.flushBody(); // what came before the fault, as a body that breaks mid-stream reports it
+    this.flushBody(); // the bytes before the fault first, as if they had come in an earlier read
     this.state = State.Failed;
     this.stop = Stop.Failed;
     this.sink.error(status, reason);
