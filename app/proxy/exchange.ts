@@ -102,6 +102,11 @@ export class Exchange implements ResponseSink, ResponseBody {
     this.send();
   }
 
+  /** True until the response's final head is read (a 1xx interim one does not count) or the exchange fails. */
+  get awaitingHead(): boolean {
+    return this.to !== undefined;
+  }
+
   /** The client went away (the request's signal aborted). */
   handleEvent(): void {
     this.fail('aborted', 'client went away');

@@ -9,6 +9,14 @@
  * the client's connection). golb's own headers are computed after the client's
  * are filtered, so a client naming `X-Forwarded-For` in `Connection` only
  * drops its own copy, never golb's (the Fabio CVE-2025-48865 pattern).
+ *
+ * golb's trace headers are its own too: a client's `X-Final-Host` never goes
+ * on (each hop sets the one of the backend it chose), nor do its
+ * `X-Forwarded-Host-<node>` lines, which a pod could take for golb's. On a
+ * request another golb forwarded (marked `X-Golb-Forwarded-By`), the earlier
+ * hops' `X-Forwarded-Host-<node>` stay, so the timestamps add up hop by hop;
+ * this node's own is always golb's. The mark is no proof: a client that sets
+ * it can pass timestamps of its own, as it can pass a Via of its own.
  * @module
  */
 import type { HeaderLookup, ResponseHeaderBlock } from '../client-request.ts';
@@ -34,7 +42,7 @@ export interface ForwardContext {
   timestamp: string;
   /** The chosen backend's `host:port`. */
   finalHost: string;
-  /** True when another golb forwarded this request: its `X-Forwarded-Host` is the original host and stays. */
+  /** True when another golb forwarded this request: its `X-Forwarded-Host` is the original host and stays, and so do the earlier hops' `X-Forwarded-Host-<node>`. */
   forwarded: boolean;
   /** `X-Golb-Forwarded-By` to send when the chosen backend is a gateway; undefined for a pod. */
   forwardedBy: string | undefined;
@@ -74,8 +82,10 @@ export function upstreamHeaderBlock(headers: HeaderLookup, ctx: ForwardContext):
   const nominated = connectionTokens(headers.get('connection'));
   let block = '';
   for (const [name, value] of headers) {
-    // Every kind but Other is hop-by-hop, framing, or one golb sets itself (request-headers.ts).
-    if (requestKindOfName(name) !== RequestKind.Other || (nominated !== undefined && nominated.has(name))) continue;
+    // Every kind but Other is hop-by-hop, framing, or one golb sets itself (request-headers.ts), but an earlier hop's timestamp.
+    const kind = requestKindOfName(name);
+    if (kind !== RequestKind.Other && !(kind === RequestKind.XForwardedHostNode && ctx.forwarded && name !== ctx.timestampHeader)) continue;
+    if (nominated !== undefined && nominated.has(name)) continue;
     block += `${name}: ${value}\r\n`;
   }
   const xff = kept(headers, nominated, 'x-forwarded-for');
@@ -185,11 +195,14 @@ class ReceivedLines implements HeaderLines {
   private readonly headers: RequestHeaders;
   /** Lower-case names the client's Connection header made hop-by-hop, besides the usual ones; undefined for none (the usual case). */
   private readonly nominated: Set<string> | undefined;
+  /** The name of this node's `X-Forwarded-Host-<node>` when earlier hops' are kept (a forwarded request); undefined when none is. */
+  private readonly hopsKeptBut: string | undefined;
   private readonly own: OwnRequestLines;
   readonly byteLength: number;
 
   constructor(headers: RequestHeaders, ctx: ForwardContext) {
     this.headers = headers;
+    this.hopsKeptBut = ctx.forwarded ? ctx.timestampHeader : undefined;
     const { raw, fields, count } = headers;
     const end = count * REQUEST_FIELD_INTS;
     // The fields golb reads, by kind: usually only Host is there.
@@ -219,12 +232,16 @@ class ReceivedLines implements HeaderLines {
 
   writeTo(buf: Buffer, at: number): number {
     const { raw, fields, count } = this.headers;
-    const nominated = this.nominated;
+    const { nominated, hopsKeptBut } = this;
     // Adjacent kept lines go in one copy.
     let runStart = 0;
     let runEnd = 0;
     for (let i = 0; i < count * REQUEST_FIELD_INTS; i += REQUEST_FIELD_INTS) {
-      if (fields[i + 5] !== RequestKind.Other) continue;
+      const kind = fields[i + 5];
+      if (kind !== RequestKind.Other) {
+        // An earlier hop's timestamp goes on with a forwarded request; anything else of a kind golb reads does not.
+        if (kind !== RequestKind.XForwardedHostNode || hopsKeptBut === undefined || bytesAre(raw, fields[i]!, fields[i + 1]!, hopsKeptBut)) continue;
+      }
       const start = fields[i]!;
       if (nominated !== undefined && isNamed(nominated, raw, start, fields[i + 1]!)) continue;
       const lineEnd = fields[i + 4]! + 2;

@@ -18,7 +18,10 @@
  * connection is open, every 1/8 of the shortest timeout (10 ms to 1 s), and a
  * connection silent for longer than its phase allows (connecting, busy, idle)
  * times out; a connection paused because the client reads slowly is not
- * silent.
+ * silent. The response head is the exception: it has the response timeout
+ * from when the request was last written, whatever arrives meanwhile, so an
+ * upstream dripping its head a byte at a time, or sending `102 Processing`
+ * over and over (RFC 9110 §15.2), cannot hold a request open for ever.
  * @module
  */
 import { Exchange } from './exchange.ts';
@@ -29,7 +32,11 @@ import type { ExchangeReply, ProxyEngine, UpstreamError, UpstreamRequest, Upstre
 /** Options of {@link Http1Client}. */
 export interface Http1ClientOptions {
   connectTimeoutMs: number;
-  /** Longest silence while waiting for the response head and between body reads. */
+  /**
+   * Longest wait for the response head after the request was last written
+   * (bytes of an unfinished head and 1xx interim responses do not extend it),
+   * and longest silence between reads of the response body.
+   */
   responseTimeoutMs: number;
   /** Idle pooled connections are closed after this. */
   idleTimeoutMs: number;
@@ -65,7 +72,7 @@ export class Connection implements TransportEvents {
   closed = false;
   paused = false;
   phase = Phase.Connecting;
-  /** The client's sweep tick at the last activity. */
+  /** The client's sweep tick at the last activity: while a response head is awaited, the last write of the request. */
   lastTick: number;
   readonly client: Http1Client;
   /** Its response parser (and the table of its heads' header offsets), made for the first exchange and reset for each next one. */
@@ -93,9 +100,14 @@ export class Connection implements TransportEvents {
   }
 
   onData(data: Buffer): void {
-    this.lastTick = this.client.tick;
-    if (this.exchange !== undefined) this.exchange.onData(data);
-    else this.destroy(); // bytes on an idle connection: unusable
+    const exchange = this.exchange;
+    if (exchange === undefined) {
+      this.destroy(); // bytes on an idle connection: unusable
+      return;
+    }
+    exchange.onData(data);
+    // Until the final head is read, bytes are not activity: the head's deadline stands.
+    if (!exchange.awaitingHead) this.lastTick = this.client.tick;
   }
 
   onDrain(): void {

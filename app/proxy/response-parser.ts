@@ -6,7 +6,10 @@
  * Strictness is deliberate: whatever it cannot frame with certainty (two
  * different Content-Lengths, a bad chunk size, obs-fold, a head over the limit)
  * is a protocol error, which the proxy turns into a 502 or a cut response,
- * never into bytes leaking into the next response of a reused connection.
+ * never into bytes leaking into the next response of a reused connection. So
+ * is a control character in the head other than HTAB (RFC 9110 §5.5): golb
+ * relays header bytes as they came, and a client must never get a NUL, DEL or
+ * stray CR that a server behind it was allowed to send.
  * @module
  */
 import { bytesAre, dropOws, headEnd, isTchar, parseChunkSize, sameBytes, skipOws } from './http-syntax.ts';
@@ -32,7 +35,7 @@ export const enum Kind {
   Via,
   /** `X-Final-Host`, which golb sets itself. */
   FinalHost,
-  /** A Content-Length next to Transfer-Encoding: dropped by the parser. */
+  /** A Content-Length the client must not get: next to Transfer-Encoding, a repeat, or on a 204 or 304. */
   Removed,
 }
 
@@ -95,7 +98,7 @@ export class ResponseHead {
     return reason;
   }
 
-  /** Header pairs as received, lower-cased names, duplicates kept, in order (a Content-Length dropped for Transfer-Encoding left out). */
+  /** Header pairs as received, lower-cased names, duplicates kept, in order (a Content-Length the parser dropped left out: {@link Kind.Removed}). */
   get headers(): [string, string][] {
     if (this.pairs !== undefined) return this.pairs;
     const pairs: [string, string][] = [];
@@ -332,18 +335,21 @@ export class ResponseParser {
       }
       eol = lineEnd(buf, colon + 1, end);
       if (eol < 0) {
-        this.fail('malformed header value'); // a bare CR or LF, or NUL: never relayed
+        this.fail('malformed header value'); // a control character: never relayed
         return false;
       }
       const vs = skipOws(buf, colon + 1, eol);
       const ve = dropOws(buf, vs, eol);
-      const kind = kindOf(buf, pos, colon);
+      let kind = kindOf(buf, pos, colon);
       if (kind === Kind.Length) {
         const n = digitsAt(buf, vs, ve);
         if (n < 0 || (contentLength >= 0 && contentLength !== n)) {
           this.fail('bad or conflicting Content-Length');
           return false;
         }
+        // An identical repeat frames the same (RFC 9112 §6.3) but goes out once: a
+        // client that reads two Content-Length lines may take them as a conflict.
+        if (contentLength >= 0) kind = Kind.Removed;
         contentLength = n;
       } else if (kind === Kind.TransferEncoding) {
         transferEncoding = true;
@@ -385,7 +391,9 @@ export class ResponseParser {
     }
     // TE overrides CL, and a proxy must drop the received CL before forwarding
     // (RFC 9112 §6.3): relayed next to a re-framed body it would cut it short.
-    if (transferEncoding && contentLength >= 0) {
+    // A 204 has no CL (RFC 9110 §8.6); a 304 may have one, but a client that
+    // takes it for a body would read the next response as it: neither goes out.
+    if (contentLength >= 0 && (transferEncoding || status === 204 || status === 304)) {
       for (let i = 5; i < at; i += FIELD_INTS) if (fields[i] === Kind.Length) fields[i] = Kind.Removed;
     }
     let framing: Framing;
@@ -420,15 +428,17 @@ const CHUNKED = 'chunked';
 
 /**
  * Where the line whose rest starts at `from` ends (its CR), `end` for the
- * head's last line; -1 when the rest holds a bare CR, an LF or a NUL, which
- * are never relayed. One pass: most bytes are above CR and cost one test.
+ * head's last line; -1 when the rest holds a control character other than
+ * HTAB (a bare CR, LF, NUL, DEL...), which is never relayed: field values and
+ * reason phrases are visible characters, SP, HTAB and obs-text (RFC 9110 §5.5,
+ * RFC 9112 §4). One pass: most bytes cost two tests.
  */
 function lineEnd(buf: Buffer, from: number, end: number): number {
   for (let i = from; i < end; i++) {
     const c = buf[i]!;
-    if (c > 13) continue;
+    if (c > 31 && c !== 127) continue;
     if (c === 13) return buf[i + 1] === 10 ? i : -1;
-    if (c === 10 || c === 0) return -1;
+    if (c !== 9) return -1;
   }
   return end;
 }

@@ -885,7 +885,14 @@ export function isPlainHost(host: string | null): boolean {
   return labels.every((label) => HOST_LABEL.test(label) && !/^xn--/i.test(label));
 }
 
-/** The request as a web `Request` for the web app. */
+/**
+ * The request as a web `Request` for the web app, with the method as
+ * received. A method is case-sensitive (RFC 9110 §9.1), but `Request`
+ * upper-cases `delete`, `get`, `head`, `options`, `post` and `put` in any case
+ * (Fetch's normalization), and Bun's makes a method it does not know `GET`:
+ * then the method received is set on the object, so Hono routes by it and
+ * the node pool forwards it as it came.
+ */
 function webRequest(req: ServerRequest): Request {
   // The parser checked both to be host[:port]: neither can move the path (RFC 9112 §3.2.2: absolute-form's authority wins).
   const host = req.head.authority || req.headers.get('host') || 'localhost';
@@ -894,5 +901,7 @@ function webRequest(req: ServerRequest): Request {
   const body = method === 'GET' || method === 'HEAD' ? null : req.body;
   const init: RequestInit & { duplex?: 'half' } = { method, headers: req.headers.pairs, body };
   if (body !== null) init.duplex = 'half';
-  return new Request(`http://${host}${target}`, init);
+  const web = new Request(`http://${host}${target}`, init);
+  if (web.method !== method) Object.defineProperty(web, 'method', { value: method });
+  return web;
 }

@@ -11,7 +11,7 @@ import { bytesAre } from '../proxy/http-syntax.ts';
 /** Ints per field in {@link RequestHeaders.fields}: name start, colon, value start, value end (OWS trimmed), line end (its CR), kind. */
 export const REQUEST_FIELD_INTS = 6;
 
-/** What a request header means to golb; everything but `Other` is either read by golb or never forwarded as received. */
+/** What a request header means to golb; everything but `Other` is read by golb, or forwarded only as `forward-headers.ts` decides. */
 export const enum RequestKind {
   Other,
   Host,
@@ -25,9 +25,16 @@ export const enum RequestKind {
   XForwardedHost,
   XForwardedProto,
   XGolbForwardedBy,
+  /** `X-Final-Host`: golb's, set per hop; a client's never goes on. */
+  XFinalHost,
+  /** `X-Forwarded-Host-<node>`, a golb hop's timestamp (any node name): goes on only on a request a gateway forwarded. */
+  XForwardedHostNode,
   /** Hop-by-hop (RFC 9110 §7.6.1): Keep-Alive, Proxy-Connection, Proxy-Authenticate, Proxy-Authorization, TE, Trailer, Upgrade. */
   Hop,
 }
+
+/** The start of every {@link RequestKind.XForwardedHostNode} name. */
+const TIMESTAMP_PREFIX = 'x-forwarded-host-';
 
 /** The kind of a lower-case header name. */
 export function requestKindOfName(name: string): RequestKind {
@@ -42,6 +49,7 @@ export function requestKindOfName(name: string): RequestKind {
     case 'x-forwarded-host': return RequestKind.XForwardedHost;
     case 'x-forwarded-proto': return RequestKind.XForwardedProto;
     case 'x-golb-forwarded-by': return RequestKind.XGolbForwardedBy;
+    case 'x-final-host': return RequestKind.XFinalHost;
     case 'keep-alive':
     case 'proxy-connection':
     case 'proxy-authenticate':
@@ -51,13 +59,16 @@ export function requestKindOfName(name: string): RequestKind {
     case 'upgrade':
       return RequestKind.Hop;
     default:
-      return RequestKind.Other;
+      return name.length > TIMESTAMP_PREFIX.length && name.startsWith(TIMESTAMP_PREFIX) ? RequestKind.XForwardedHostNode : RequestKind.Other;
   }
 }
 
 /** The kind of the header name `buf[from, to)`, compared ignoring ASCII case; by length first, so most names cost one switch. */
 export function requestKindOf(buf: Uint8Array, from: number, to: number): RequestKind {
-  switch (to - from) {
+  const n = to - from;
+  // Every name longer than the prefix is tested; most differ from it at their first byte.
+  if (n > TIMESTAMP_PREFIX.length && bytesAre(buf, from, from + TIMESTAMP_PREFIX.length, TIMESTAMP_PREFIX)) return RequestKind.XForwardedHostNode;
+  switch (n) {
     case 2: return bytesAre(buf, from, to, 'te') ? RequestKind.Hop : RequestKind.Other;
     case 3: return bytesAre(buf, from, to, 'via') ? RequestKind.Via : RequestKind.Other;
     case 4: return bytesAre(buf, from, to, 'host') ? RequestKind.Host : RequestKind.Other;
@@ -66,6 +77,7 @@ export function requestKindOf(buf: Uint8Array, from: number, to: number): Reques
     case 10:
       if (bytesAre(buf, from, to, 'connection')) return RequestKind.Connection;
       return bytesAre(buf, from, to, 'keep-alive') ? RequestKind.Hop : RequestKind.Other;
+    case 12: return bytesAre(buf, from, to, 'x-final-host') ? RequestKind.XFinalHost : RequestKind.Other;
     case 14: return bytesAre(buf, from, to, 'content-length') ? RequestKind.ContentLength : RequestKind.Other;
     case 15: return bytesAre(buf, from, to, 'x-forwarded-for') ? RequestKind.XForwardedFor : RequestKind.Other;
     case 16:
@@ -83,9 +95,9 @@ export function requestKindOf(buf: Uint8Array, from: number, to: number): Reques
   }
 }
 
-/** True for the kinds several names share (Other, Hop): a field of one is compared by name. */
+/** True for the kinds several names share (Other, Hop, X-Forwarded-Host-<node>): a field of one is compared by name. */
 function shared(kind: RequestKind): boolean {
-  return kind === RequestKind.Other || kind === RequestKind.Hop;
+  return kind === RequestKind.Other || kind === RequestKind.Hop || kind === RequestKind.XForwardedHostNode;
 }
 
 /**

@@ -4,11 +4,17 @@
  * the (de-chunked) body and the end through a sink; it never buffers a body,
  * only a head that arrived in pieces.
  *
+ * The body of one `feed` goes out as one piece, however many chunks it was
+ * sent in: the data of each chunk is moved down over the chunk lines before it,
+ * inside the fed buffer, next to the data before it. The proxy sends each
+ * piece upstream as one chunk, so a client that sends a body in 1-byte chunks
+ * costs golb one upstream chunk per socket read, not one per byte.
+ *
  * Strictness is deliberate: a gateway that frames a request differently from
  * the server behind it is open to request smuggling, so whatever cannot be
- * framed with certainty (two different Content-Lengths, Content-Length with
- * Transfer-Encoding, a bare LF, obs-fold, a bad chunk size) is refused with a
- * status and the connection is closed, never guessed at.
+ * framed with certainty (a repeated Content-Length, even an identical one,
+ * Content-Length with Transfer-Encoding, a bare LF, obs-fold, a bad chunk size)
+ * is refused with a status and the connection is closed, never guessed at.
  *
  * One request at a time: parsing stops right after end(), and `feed` says how
  * many bytes it consumed, so a pipelined next request stays with the server,
@@ -63,9 +69,10 @@ export interface RequestSink {
   /** The head is parsed. Body chunks (if any) follow, then end(). */
   head(head: RequestHead): void;
   /**
-   * Body bytes (de-chunked), never empty. The chunk is a view into the buffer
-   * given to `feed`: valid during the call only, so a sink that keeps it longer
-   * (rather than handing it on at once) must copy it.
+   * Body bytes (de-chunked), never empty: everything one `feed` call read of
+   * the body, in one call (before its end() or error(), if any). The chunk is
+   * a view into the buffer given to `feed`: valid during the call only, so a
+   * sink that keeps it longer (rather than handing it on at once) must copy it.
    */
   body(chunk: Uint8Array): void;
   /** The request (head and body) is complete. */
@@ -105,6 +112,11 @@ export class RequestParser {
   private remaining = 0;
   private line = '';
   private trailerBytes = 0;
+  /** The buffer the current `feed` call was given (EMPTY between calls). */
+  private fed: Buffer = EMPTY;
+  /** The body bytes the current call has read so far: `fed[bodyFrom, bodyTo)`, moved together there. */
+  private bodyFrom = 0;
+  private bodyTo = 0;
   // What the header fields said, gathered while parsing one head.
   private method = '';
   private target = '';
@@ -143,14 +155,19 @@ export class RequestParser {
    * Feeds bytes; returns how many of them were consumed. Parsing stops right after a request's end()
    * (the rest, a pipelined next request, is NOT consumed: the server keeps it and feeds it again after reset()).
    * After error() it consumes everything and reports nothing more.
+   * The bytes it consumes may be rewritten (a chunked body's data is moved together over its chunk
+   * lines); those of a head, and those it does not consume, are left as they are.
    */
   feed(data: Buffer): number {
     if (this.state === State.Failed) return data.length;
     if (this.state === State.Done) return 0;
     // The sink may call reset() from end(); `stop` (not the state) says this call is over.
     this.stop = Stop.None;
+    this.fed = data;
     let buf = data;
     while (buf.length > 0 && this.stop === Stop.None) buf = this.step(buf);
+    this.flushBody();
+    this.fed = EMPTY;
     // (A cast: TypeScript does not see the steps change `stop`.)
     return (this.stop as Stop) === Stop.Failed ? data.length : data.length - buf.length;
   }
@@ -323,8 +340,12 @@ export class RequestParser {
         if (listHasToken(value, 'keep-alive')) this.keepAliveToken = true;
         break;
       case RequestKind.ContentLength: {
+        // One field with one value, or 400. RFC 9112 §6.3 lets a recipient take
+        // identical repeats (two lines, or a list `5, 5`) as one value, but then
+        // every reader after it must too: the routes read the field joined, `5, 5`,
+        // which is no number, and the body went to the pod as an empty one.
         const n = digits(value);
-        if (n < 0 || (this.contentLength >= 0 && this.contentLength !== n)) return this.refuse(400, 'bad or conflicting Content-Length');
+        if (n < 0 || this.contentLength >= 0) return this.refuse(400, 'bad or repeated Content-Length');
         this.contentLength = n;
         break;
       }
@@ -371,10 +392,10 @@ export class RequestParser {
     return true;
   }
 
-  /** Body bytes, length-framed or inside a chunk: handed on as views, never buffered. */
+  /** Body bytes, length-framed or inside a chunk: gathered for this feed's one body report ({@link gather}), never buffered. */
   private readBody(buf: Buffer): Buffer {
     const n = Math.min(this.remaining, buf.length);
-    this.sink.body(buf.subarray(0, n));
+    this.gather(buf, n);
     this.remaining -= n;
     if (this.remaining === 0) {
       if (this.state === State.Length) this.finish();
@@ -417,7 +438,41 @@ export class RequestParser {
     return true;
   }
 
+  /**
+   * Adds the body bytes `part[0, n)` (`part` is a view into {@link fed}) to
+   * this feed's: moved down to follow those read before, over the chunk lines
+   * between them. They only ever move towards the start of the buffer, over
+   * bytes already parsed, and after the head's: nothing unread, and nothing
+   * the head's fields point into, is overwritten.
+   */
+  private gather(part: Buffer, n: number): void {
+    const fed = this.fed;
+    const at = part.byteOffset - fed.byteOffset;
+    const to = this.bodyTo;
+    if (to === this.bodyFrom) {
+      this.bodyFrom = at;
+      this.bodyTo = at + n;
+      return;
+    }
+    if (at !== to) {
+      // The usual case is a few bytes (a small chunk): a loop costs less than a call into native code.
+      if (n > 64) fed.copyWithin(to, at, at + n);
+      else for (let i = 0; i < n; i++) fed[to + i] = fed[at + i]!;
+    }
+    this.bodyTo = to + n;
+  }
+
+  /** Reports the body bytes this feed has gathered, if any. */
+  private flushBody(): void {
+    const from = this.bodyFrom;
+    const to = this.bodyTo;
+    if (to === from) return;
+    this.bodyFrom = this.bodyTo = 0;
+    this.sink.body(this.fed.subarray(from, to));
+  }
+
   private finish(): void {
+    this.flushBody();
     this.state = State.Done;
     this.stop = Stop.Ended;
     this.sink.end();
@@ -431,6 +486,7 @@ export class RequestParser {
 
   /** Reports the error once and stops; returns EMPTY so steps can `return this.fail(...)`. */
   private fail(status: number, reason: string): Buffer {
+    this.flushBody(); // the bytes before the fault first, as if they had come in an earlier read
     this.state = State.Failed;
     this.stop = Stop.Failed;
     this.sink.error(status, reason);

@@ -71,6 +71,11 @@ test('every request is answered; gw-a splits 2:1:1 between its pod and the two o
   }
   const viaB = pods['gw-b']!.seen.at(-1)!.headers.via;
   assert.equal(viaB, '1.1 gw-a, 1.1 gw-b');
+  // The seed's timestamps add up hop by hop; X-Final-Host is the last hop's choice alone.
+  const behindB = pods['gw-b']!.seen.at(-1)!.headers;
+  assert.match(String(behindB['x-forwarded-host-gw-a']), /^\d+\.\d{7}$/);
+  assert.match(String(behindB['x-forwarded-host-gw-b']), /^\d+\.\d{7}$/);
+  assert.equal(behindB['x-final-host'], pods['gw-b']!.address);
 });
 
 test("each gateway's split follows its own weights (gw-b 1:1:1)", async () => {

@@ -191,6 +191,16 @@ test('response: a Content-Length next to Transfer-Encoding is not relayed, and C
   assert.deepEqual(named.pairs().slice(0, 2), [['content-length', '0'], ['host', 'h']]);
 });
 
+test('response: one Content-Length line for an identical repeat, none on a 204 or 304', () => {
+  const own = 'via: 1.1 node-a\r\nx-forwarded-host-node-a: 1700000000.0000000\r\nx-final-host: 10.0.0.1:8080\r\n';
+  assert.equal(rendered(clientResponseHeaders(upstreamHead('Content-Length: 2', 'X-A: 1', 'Content-Length: 2'), ctx)), `##HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\n${own}##`);
+  assert.equal(rendered(clientResponseHeaders(upstreamHeadWith('HTTP/1.1 204 No Content', 'Content-Length: 0', 'X-A: 1'), ctx)), `##HTTP/1.1 204 No Content\r\nX-A: 1\r\n${own}##`);
+  const notModified = clientResponseHeaders(upstreamHeadWith('HTTP/1.1 304 Not Modified', 'ETag: "v"', 'Content-Length: 7'), ctx);
+  assert.equal(rendered(notModified), `##HTTP/1.1 304 Not Modified\r\nETag: "v"\r\n${own}##`);
+  assert.deepEqual(notModified.pairs()[0], ['etag', '"v"']);
+  assert.equal(notModified.pairs().length, 4);
+});
+
 test('a forwarded request keeps the original X-Forwarded-Host; a gateway target gets the forwarding mark', () => {
   for (const [source, h] of sources([['Host', '10.0.0.9:8080'], ['X-Forwarded-Host', 'public.example'], ['X-Golb-Forwarded-By', 'spoof']])) {
     const out = lines(upstreamHeaderBlock(h, { ...ctx, forwarded: true, forwardedBy: 'gw-a, node-a' }));
@@ -202,4 +212,54 @@ test('a forwarded request keeps the original X-Forwarded-Host; a gateway target 
     assert.ok(client.includes('x-forwarded-host: 10.0.0.9:8080'), `${source}: a client cannot choose X-Forwarded-Host`);
     assert.ok(!client.some((l) => l.startsWith('x-golb-forwarded-by')), `${source}: pods get no mark`);
   }
+});
+
+test("a client's X-Final-Host and X-Forwarded-Host-<node> lines do not go on; golb's do, once", () => {
+  for (const [source, h] of sources([
+    ['Host', 'h'],
+    ['X-Final-Host', '6.6.6.6:1'],
+    ['X-Forwarded-Host-Evil', '1.0000000'],
+    ['X-Forwarded-Host-node-a', '2.0000000'],
+    ['X-Forwarded-Host-', 'kept'],
+    ['X-Forwarded-Hostile', 'kept'],
+  ])) {
+    assert.deepEqual(lines(upstreamHeaderBlock(h, ctx)), [
+      'x-forwarded-host-: kept',
+      'x-forwarded-hostile: kept',
+      'x-forwarded-for: 192.0.2.7',
+      'x-forwarded-host: h',
+      'x-forwarded-proto: http',
+      'via: 1.1 node-a',
+      'x-forwarded-host-node-a: 1700000000.0000000',
+      'x-final-host: 10.0.0.1:8080',
+    ], source);
+  }
+});
+
+test("a forwarded request keeps the earlier hops' X-Forwarded-Host-<node>, not their X-Final-Host nor this node's", () => {
+  for (const [source, h] of sources([
+    ['Host', '10.0.0.9:8080'],
+    ['X-Golb-Forwarded-By', 'gw-y'],
+    ['X-Forwarded-Host-gw-y', '1.0000000'],
+    ['X-Final-Host', '10.0.0.9:8080'],
+    ['x-forwarded-host-NODE-A', '2.0000000'],
+    ['X-Forwarded-Host-gw-z', '3.0000000'],
+  ])) {
+    // (Web Headers iterate in name order: the kept lines are given in that order.)
+    const out = lines(upstreamHeaderBlock(h, { ...ctx, forwarded: true }));
+    assert.deepEqual(out.filter((l) => l.startsWith('x-forwarded-host-') || l.startsWith('x-final-host')), [
+      'x-forwarded-host-gw-y: 1.0000000',
+      'x-forwarded-host-gw-z: 3.0000000',
+      'x-forwarded-host-node-a: 1700000000.0000000',
+      'x-final-host: 10.0.0.1:8080',
+    ], source);
+  }
+});
+
+test('RequestHeaders finds an X-Forwarded-Host-<node> and X-Final-Host by name', () => {
+  const h = sources([['Host', 'h'], ['X-Forwarded-Host-a', '1'], ['X-Forwarded-Host-b', '2'], ['X-Final-Host', 'f']])[1]![1];
+  assert.equal(h.get('x-forwarded-host-b'), '2');
+  assert.equal(h.get('x-forwarded-host-a'), '1');
+  assert.equal(h.has('x-forwarded-host-c'), false);
+  assert.equal(h.get('x-final-host'), 'f');
 });

@@ -4,7 +4,8 @@
  * the head or streamed after it —, connections are reused after a complete
  * response and dropped otherwise, a stale pooled socket is retried once for a
  * request without a body, and the response timeout fires on a silent
- * upstream but not on one whose body the client has not read yet.
+ * upstream and on a head that drips in, but not on an upstream whose body the
+ * client has not read yet.
  * (The Bun transport runs the e2e suites on Bun.)
  */
 import { after, test } from 'node:test';
@@ -261,6 +262,23 @@ test('a silent upstream times out; one whose body waits for the client does not'
   await new Promise((r) => setTimeout(r, 900));
   const bytes = (await new Response(res.body?.stream()).arrayBuffer()).byteLength;
   assert.equal(bytes, size);
+});
+
+test('a response head that drips in, or 1xx after 1xx, times out: the head has the timeout from the request', { timeout: 10_000 }, async () => {
+  // Each writes more often than the timeout, until the socket closes.
+  const every = (s: Socket, ms: number, bytes: string) => {
+    const timer = setInterval(() => s.write(bytes), ms);
+    s.on('close', () => clearInterval(timer));
+  };
+  const drip = await upstream((s) => {
+    s.write('HTTP/1.1 200 OK\r\nX-Slow: ');
+    every(s, 60, 'a');
+  });
+  const processing = await upstream((s) => every(s, 60, 'HTTP/1.1 102 Processing\r\n\r\n'));
+  const c = client(300);
+  for (const up of [drip, processing]) {
+    await assert.rejects(c.request(get(up.port)), (err: unknown) => err instanceof UpstreamError && err.failure === 'timeout' && err.responseStarted);
+  }
 });
 
 test('a request body is streamed with Content-Length, and chunked when its length is unknown', async () => {

@@ -94,6 +94,38 @@ test('TE and CL together: framed by chunked, never reused', () => {
   assert.equal(t.head?.keepAlive, false);
 });
 
+test('an identical repeated Content-Length frames the body and is kept once', () => {
+  const t = parse(['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\ncontent-length:  2\r\n\r\nok']);
+  assert.equal(t.error, undefined);
+  assert.equal(t.body, 'ok');
+  assert.equal(t.head?.keepAlive, true);
+  assert.deepEqual(t.head?.headers, [['content-length', '2'], ['x-a', '1']]);
+});
+
+test('a Content-Length on a 204 or a 304 is dropped; on a HEAD response it stays', () => {
+  assert.deepEqual(parse(['HTTP/1.1 204 No Content\r\nContent-Length: 0\r\nX-A: 1\r\n\r\n']).head?.headers, [['x-a', '1']]);
+  assert.deepEqual(parse(['HTTP/1.1 304 Not Modified\r\nETag: "v"\r\nContent-Length: 7\r\n\r\n']).head?.headers, [['etag', '"v"']]);
+  assert.deepEqual(parse(['HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n'], true).head?.headers, [['content-length', '1234']]);
+});
+
+test('HTAB and obs-text pass in a header value and a reason phrase', () => {
+  const t = parse(['HTTP/1.1 200 O\tK\xe9\r\nX-A: a\tb\xe9\r\nContent-Length: 0\r\n\r\n']);
+  assert.equal(t.error, undefined);
+  assert.equal(t.head?.reason, 'O\tK\xe9');
+  assert.deepEqual(t.head?.headers[0], ['x-a', 'a\tb\xe9']);
+});
+
+/** Every control character but HTAB, CR and LF (tested on their own below). */
+const CONTROLS = [...Array.from({ length: 32 }, (_, c) => c).filter((c) => c !== 9 && c !== 10 && c !== 13), 127];
+test('a control character other than HTAB in a header value or the reason phrase is a protocol error', () => {
+  for (const c of CONTROLS) {
+    const ctl = String.fromCharCode(c);
+    assert.ok(parse([`HTTP/1.1 200 OK\r\nX-A: a${ctl}b\r\nContent-Length: 0\r\n\r\n`]).error, `0x${c.toString(16)} in a value`);
+    assert.ok(parse([`HTTP/1.1 200 OK\r\nX-A: ab${ctl}\r\nContent-Length: 0\r\n\r\n`]).error, `0x${c.toString(16)} ending a value`);
+    assert.ok(parse([`HTTP/1.1 200 O${ctl}K\r\nContent-Length: 0\r\n\r\n`]).error, `0x${c.toString(16)} in the reason phrase`);
+  }
+});
+
 const broken: [string, string][] = [
   ['conflicting Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello'],
   ['non-numeric Content-Length', 'HTTP/1.1 200 OK\r\nContent-Length: 5x\r\n\r\nhello'],

@@ -128,8 +128,38 @@ test('chunked body with an extension and trailers, whatever the split', () => {
     assert.equal(t.body, 'hello world0123456789', JSON.stringify(parts));
     assert.equal(t.ends, 1);
     assert.ok(t.sizes.every((n) => n > 0), JSON.stringify(parts));
+    assert.ok(t.sizes.length <= parts.length, `one body report per feed at most: ${JSON.stringify(parts)}`);
     assert.deepEqual(t.consumed, parts.map((p) => p.length));
   }
+});
+
+test('the chunks of one feed are reported as one body piece; the head and what follows stay intact', () => {
+  const head = 'POST /one HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nX-A: kept\r\n\r\n';
+  const chunks = Array.from({ length: 100 }, (_, i) => `1\r\n${String.fromCharCode(97 + (i % 26))}\r\n`).join('') + '41\r\n' + 'Z'.repeat(65) + '\r\n';
+  const first = head + chunks + '0\r\nX-T: 1\r\n\r\n';
+  const second = 'GET /two HTTP/1.1\r\nHost: h\r\n\r\n';
+  const data = Buffer.from(first + second, 'latin1');
+  const { parser, t, events } = recorder();
+  const n = parser.feed(data);
+  assert.equal(n, first.length);
+  assert.deepEqual(events, ['head', 'body', 'end']);
+  const expected = Array.from({ length: 100 }, (_, i) => String.fromCharCode(97 + (i % 26))).join('') + 'Z'.repeat(65);
+  assert.equal(t.body, expected);
+  assert.deepEqual(t.sizes, [165]);
+  assert.equal(t.head?.headers.get('x-a'), 'kept');
+  assert.equal(t.head?.headers.get('transfer-encoding'), 'chunked');
+  assert.equal(data.toString('latin1', n), second, 'the pipelined request is untouched');
+  parser.reset();
+  assert.equal(parser.feed(data.subarray(n)), second.length);
+  assert.equal(t.head?.target, '/two');
+});
+
+test('a body that breaks in the feed that carried it: what came before is reported once, then the error', () => {
+  const { parser, t, events } = recorder();
+  parser.feed(Buffer.from('POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n2\r\nbc\r\nzz\r\n'));
+  assert.deepEqual(events, ['head', 'body', 'error']);
+  assert.equal(t.body, 'abc');
+  assert.equal(t.error?.[0], 400);
 });
 
 test('a request fed one byte at a time', () => {
@@ -243,10 +273,7 @@ test('Expect: 100-continue on HTTP/1.1; ignored on 1.0; anything else is 417', (
   assert.equal(statusOf('PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue, x\r\nContent-Length: 0\r\n\r\n'), 417);
 });
 
-test('Content-Length: identical repeats are fine, 0 ends at once', () => {
-  const t = parse(['POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok']);
-  assert.equal(t.error, undefined);
-  assert.equal(t.body, 'ok');
+test('Content-Length: 0 ends at once', () => {
   const z = recorder();
   z.parser.feed(Buffer.from('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n'));
   assert.deepEqual(z.events, ['head', 'end']);
@@ -264,6 +291,9 @@ test('leading empty lines: a few are skipped, more are refused', () => {
 const refused: [string, number, string][] = [
   ['two different Content-Lengths', 400, 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello'],
   ['a Content-Length list', 400, 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5, 5\r\n\r\nhello'],
+  ['two identical Content-Lengths', 400, 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok'],
+  ['two identical Content-Lengths on a GET', 400, 'GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\ncontent-length: 2\r\n\r\nok'],
+  ['two Content-Lengths of 0', 400, 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nContent-Length: 0\r\n\r\n'],
   ['a signed Content-Length', 400, 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +5\r\n\r\nhello'],
   ['a 16-digit Content-Length', 400, 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1234567890123456\r\n\r\n'],
   ['Content-Length with Transfer-Encoding', 400, 'POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
