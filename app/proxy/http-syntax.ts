@@ -13,15 +13,6 @@ export function isTchar(c: number): boolean {
   return c < 128 && TCHAR[c] === 1;
 }
 
-/** False when a field value (or reason phrase) holds CR, LF or NUL. */
-export function fieldValueOk(text: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 13 || c === 10 || c === 0) return false;
-  }
-  return true;
-}
-
 /** A Content-Length value: 1 to 15 decimal digits; -1 otherwise. */
 export function digits(value: string): number {
   if (value.length === 0 || value.length > 15) return -1;

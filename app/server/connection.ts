@@ -39,7 +39,7 @@ import type { AbortLike, BodySink, HeaderLines, ResponseBody } from '../proxy/en
 import { textHeaderLines } from '../proxy/forward-headers.ts';
 import type { TransportEvents, TransportSocket } from '../proxy/transport.ts';
 import { ERROR_HEADERS, GatewayError, codeOfStatus, errorBody } from '../errors.ts';
-import { fieldValueOk, putBytes } from '../proxy/http-syntax.ts';
+import { fieldContentOk, putBytes } from '../proxy/http-syntax.ts';
 import { RequestParser, type RequestHead, type RequestHeaders, type RequestSink } from './request-parser.ts';
 import type { Http1Server, JsonAnswer } from './http1-server.ts';
 import { isIPv4Address } from '../ip-address.ts';
@@ -686,7 +686,7 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
       if (name === 'content-length') length = Number(value);
       else if (name === 'transfer-encoding' || name === 'connection' || name === 'keep-alive') continue;
       else if (name === 'date') hasDate = true;
-      if (!fieldValueOk(value, 0, value.length)) continue; // a web handler's CR, LF or NUL is dropped, never relayed
+      if (!fieldContentOk(value, 0, value.length)) continue; // a web handler's control bytes are dropped, never relayed
       head += name + ': ' + value + '\r\n';
     }
     if (!hasDate) head += 'date: ' + this.server.date + '\r\n';
@@ -889,9 +889,10 @@ export function isPlainHost(host: string | null): boolean {
  * The request as a web `Request` for the web app, with the method as
  * received. A method is case-sensitive (RFC 9110 §9.1), but `Request`
  * upper-cases `delete`, `get`, `head`, `options`, `post` and `put` in any case
- * (Fetch's normalization), and Bun's makes a method it does not know `GET`:
- * then the method received is set on the object, so Hono routes by it and
- * the node pool forwards it as it came.
+ * (Fetch's normalization), Bun's makes a method it does not know `GET`, and
+ * every runtime refuses `TRACE`, `TRACK` and a body on a `get`: so the object
+ * is made as a plain `GET` or `POST` and the method received is set on it, so
+ * Hono routes by it and the node pool forwards it as it came.
  */
 function webRequest(req: ServerRequest): Request {
   // The parser checked both to be host[:port]: neither can move the path (RFC 9112 §3.2.2: absolute-form's authority wins).
@@ -899,7 +900,7 @@ function webRequest(req: ServerRequest): Request {
   const target = req.target === '*' ? '/' : req.target;
   const method = req.method;
   const body = method === 'GET' || method === 'HEAD' ? null : req.body;
-  const init: RequestInit & { duplex?: 'half' } = { method, headers: req.headers.pairs, body };
+  const init: RequestInit & { duplex?: 'half' } = { method: body === null ? 'GET' : 'POST', headers: req.headers.pairs, body };
   if (body !== null) init.duplex = 'half';
   const web = new Request(`http://${host}${target}`, init);
   if (web.method !== method) Object.defineProperty(web, 'method', { value: method });

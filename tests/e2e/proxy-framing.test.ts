@@ -158,7 +158,7 @@ for (const runtime of RUNTIMES) {
     });
 
     test('methods pass exactly, case kept, on the function path and the node pool path', async () => {
-      for (const method of ['Foo', 'DeLeTe', 'Post', 'PATCH', 'get']) {
+      for (const method of ['Foo', 'DeLeTe', 'Post', 'PATCH', 'get', 'TRACE', 'TRACK']) {
         const name = `method-${method}-${runtime}`;
         for (const path of [`/function/up/${name}`, `/r/app/${name}`]) {
           const r = await rawExchange(golb.port, `${method} ${path} HTTP/1.1\r\nHost: gw\r\n\r\n`);
