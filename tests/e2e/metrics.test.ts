@@ -1,7 +1,8 @@
 /**
  * `/metrics`, `/1/lb/stats` and the access log end to end on each runtime:
- * the counters match the requests the test sent, `promtool check metrics`
- * accepts the document, and each proxied request writes one access-log line.
+ * the counters match the requests the test sent (a scrape may be up to a
+ * second old), `promtool check metrics` accepts the document, and each
+ * proxied request writes one access-log line.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -87,7 +88,11 @@ for (const runtime of RUNTIMES) {
         assert.equal(res.status, 200);
         await res.arrayBuffer();
       }
-      const m = samples(await scrape());
+      // A scrape may be up to a second old (built once a second, routes/metrics.ts): wait for one that has these requests.
+      const m = await waitUntil('a scrape that counts the 4 requests', 10_000, async () => {
+        const m = samples(await scrape());
+        return m.get(`golb_requests_total{function="r",backend="${pod.address}",code="2xx"}`) === 4 ? m : undefined;
+      });
       const errors = m.get(`golb_upstream_errors_total{function="r",backend="${dead}",failure="connect"}`) ?? 0;
       assert.ok(errors >= 1, 'the refused connection is counted');
       assert.equal(m.get('golb_retries_total{function="r"}'), errors, 'each failure was retried on the other backend');
