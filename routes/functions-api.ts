@@ -66,8 +66,8 @@ function view(entry: FunctionEntry, now: number): Record<string, unknown> {
   };
 }
 
-/** The function named in the path, or 400. */
-function functionParam(fn: string): string {
+/** The function named in the path (or query), or 400. */
+export function functionParam(fn: string): string {
   if (!isFunctionName(fn)) throw new GatewayError('bad_request', 'function name must match [A-Za-z0-9][A-Za-z0-9._-]{0,252}');
   return fn;
 }

@@ -26,7 +26,7 @@ function samples(text: string): Map<string, number> {
 
 interface StatsDoc {
   stats: { timestamp: string; tp: number; node: string; func: string; wait: number }[];
-  functions: { func: string; requests: number; backends: { node: string; weight: number; up: boolean; requests: number; p50: number | null; p99: number | null }[] }[];
+  functions: { func: string; requests: number; backendsTotal: number; truncated: boolean; backends: { node: string; weight: number; up: boolean; requests: number; p50: number | null; p99: number | null }[] }[];
 }
 
 for (const runtime of RUNTIMES) {
@@ -133,6 +133,19 @@ for (const runtime of RUNTIMES) {
       const bad = await fetch(`${golb.url}/1/lb/stats?since=yesterday`);
       assert.equal(bad.status, 400);
       assert.equal(((await bad.json()) as { error: string }).error, 'bad_request');
+    });
+
+    test('/1/lb/stats?function= shows one function, every backend listed; framed by its length; 404 for an unknown one', async () => {
+      const res = await fetch(`${golb.url}/1/lb/stats?function=r`);
+      assert.equal(res.status, 200);
+      const text = await res.text();
+      assert.equal(res.headers.get('content-length'), String(Buffer.byteLength(text)));
+      const doc = JSON.parse(text) as StatsDoc;
+      assert.deepEqual(doc.functions.map((f) => [f.func, f.backends.length, f.backendsTotal, f.truncated]), [['r', 2, 2, false]]);
+      assert.ok(doc.stats.every((s) => s.func === 'r'));
+      const unknown = await fetch(`${golb.url}/1/lb/stats?function=nope`);
+      assert.equal(unknown.status, 404);
+      await unknown.arrayBuffer();
     });
 
     test('access log: one JSON line per proxied request, with client, method, path, function, backend, status, duration', async () => {
