@@ -17,6 +17,7 @@ export const ERROR_STATUS = {
   headers_too_large: 431,
   upstream_failed: 502,
   no_backend: 503,
+  overloaded: 503,
   upstream_timeout: 504,
   loop_detected: 508,
   unauthorized: 401,

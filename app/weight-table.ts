@@ -42,6 +42,7 @@ export class WeightTable {
   private readonly entries = new Map<string, FunctionEntry>();
   private readonly gateways: ReadonlySet<string>;
   private readonly options: WeightTableOptions;
+  private writes = 0;
 
   constructor(options: WeightTableOptions) {
     this.options = options;
@@ -56,6 +57,14 @@ export class WeightTable {
   /** Number of functions. */
   get size(): number {
     return this.entries.size;
+  }
+
+  /**
+   * Moves with every write (set, delete): what was derived from the table at
+   * one version (a cached management answer) is stale at another.
+   */
+  get version(): number {
+    return this.writes;
   }
 
   /** All function names, sorted. */
@@ -89,12 +98,15 @@ export class WeightTable {
     const podPicker = pods.length === backends.length ? picker : strategy.build(pods, previousPods, this.options.deps);
     const entry: FunctionEntry = { name: fn, backends, strategy: strategyName, picker, podPicker, spec };
     this.entries.set(fn, entry);
+    this.writes++;
     return entry;
   }
 
   /** Removes a function (a delete); true when it existed. */
   delete(fn: string): boolean {
-    return this.entries.delete(fn);
+    const deleted = this.entries.delete(fn);
+    if (deleted) this.writes++;
+    return deleted;
   }
 
   /**
@@ -102,7 +114,7 @@ export class WeightTable {
    * others set (keeping their pickers' state). Used after a full read.
    */
   replaceAll(specs: ReadonlyMap<string, FunctionSpec>): void {
-    for (const fn of [...this.entries.keys()]) if (!specs.has(fn)) this.entries.delete(fn);
+    for (const fn of [...this.entries.keys()]) if (!specs.has(fn)) this.delete(fn);
     for (const [fn, spec] of specs) this.set(fn, spec);
   }
 

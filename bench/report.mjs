@@ -51,13 +51,14 @@ export function roundOrder(names, round) {
  * before and after it in `timeline` (one of them when the other is missing).
  * @param {{ name: string, run: object }[]} timeline every run, in the order run
  * @param {(run: object) => number} value what is compared (req/s, p99)
+ * @param {string} [reference] the runs the others are compared to (`nginx`; mgmt-reads.mjs: the runs without pollers)
  * @returns {Map<string, number[]>} per target name, its runs' ratios in order
  */
-export function bracketedRatios(timeline, value) {
+export function bracketedRatios(timeline, value, reference = 'nginx') {
   const ratios = new Map();
-  const nginxAt = timeline.flatMap((t, i) => (t.name === 'nginx' ? [i] : []));
+  const nginxAt = timeline.flatMap((t, i) => (t.name === reference ? [i] : []));
   timeline.forEach((t, i) => {
-    if (t.name === 'nginx' || nginxAt.length === 0) return;
+    if (t.name === reference || nginxAt.length === 0) return;
     const before = nginxAt.filter((j) => j < i).at(-1);
     const after = nginxAt.find((j) => j > i);
     const refs = [before, after].filter((j) => j !== undefined).map((j) => value(timeline[j].run));

@@ -16,7 +16,10 @@
  *   5. then, per target: golb's idle memory (taken right after the start),
  *      its memory while STREAM_MIB MiB stream down and up through it, and
  *      one wrk run with WIDE connections (extras.mjs);
- *   6. print the medians as a markdown table, also written to
+ *   6. then, per golb runtime: proxied p50 alone and while pollers hammer
+ *      the management reads, with one function of 10,000 backends
+ *      (mgmt-reads.mjs, also `npm run bench:mgmt` on its own);
+ *   7. print the medians as a markdown table, also written to
  *      bench/results/latest.md (raw wrk output in bench/results/raw/, target
  *      output in bench/results/logs/).
  *
@@ -24,7 +27,7 @@
  * golb gets the environment of the bench, so `eb_go_lb_*` variables other than
  * the ones the bench sets (listen address, weights file, mode, node name,
  * drain timeout) reach it. Settings: ROUNDS, DURATION (s), CONNECTIONS, WARMUP (s), TARGETS (comma
- * list), STREAM_MIB, WIDE from the environment, or the same as flags: --rounds 1, --targets=nginx,golb-bun.
+ * list), STREAM_MIB, WIDE, MGMT from the environment, or the same as flags: --rounds 1, --targets=nginx,golb-bun.
  * @module
  */
 import { chmodSync, closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +39,7 @@ import { machineBusySeconds, selfCpuSeconds, treeCpuSeconds } from './cpu.mjs';
 import { logTail, stopAll, stopAllOnExit } from './procs.mjs';
 import { golbLogProblems, renderReport, roundOrder, summarize } from './report.mjs';
 import { extrasTable, startSink, streamMemory, treeRssBytes } from './extras.mjs';
+import { measureMgmtReads, mgmtReadsNote, mgmtReadsTable } from './mgmt-reads.mjs';
 import { ensureTools, FUNCTION, SINK_FUNCTION, startTargets, TARGET_NAMES, versions } from './targets.mjs';
 import { BENCH_PATH, verifyTargets } from './verify.mjs';
 import { runWrk } from './wrk.mjs';
@@ -50,11 +54,12 @@ const USAGE = `Usage: npm run bench [-- flags]   (or node bench/run.mjs [flags])
   --warmup <s>        WARMUP       seconds of the warm-up run per target (default 5)
   --targets <list>    TARGETS      comma list of ${TARGET_NAMES.join(', ')} (default all)
   --stream <MiB>      STREAM_MIB   MiB streamed down and up through each golb for its memory growth (default 1024; 0: skip)
-  --wide <n>          WIDE         connections of the wide wrk run per target (default 1000; 0: skip)`;
+  --wide <n>          WIDE         connections of the wide wrk run per target (default 1000; 0: skip)
+  --mgmt <n>          MGMT         rounds of the management-reads case per golb target (default 2; 0: skip)`;
 
 /** The settings from the environment, overridden by flags. */
 function readOptions(argv, env) {
-  const raw = { rounds: env.ROUNDS, duration: env.DURATION, connections: env.CONNECTIONS, warmup: env.WARMUP, targets: env.TARGETS, stream: env.STREAM_MIB, wide: env.WIDE };
+  const raw = { rounds: env.ROUNDS, duration: env.DURATION, connections: env.CONNECTIONS, warmup: env.WARMUP, targets: env.TARGETS, stream: env.STREAM_MIB, wide: env.WIDE, mgmt: env.MGMT };
   for (let i = 0; i < argv.length; i++) {
     const m = /^--?([a-z]+)(?:=(.*))?$/.exec(argv[i]);
     if (m === null || !(m[1] in raw)) {
@@ -80,6 +85,7 @@ function readOptions(argv, env) {
     warmup: positive('warmup', raw.warmup, 5),
     streamBytes: count('stream', raw.stream, 1024) * 1024 * 1024,
     wide: count('wide', raw.wide, 1000),
+    mgmt: count('mgmt', raw.mgmt, 2),
     // Measured in the canonical order, whatever order they were named in.
     targets: TARGET_NAMES.filter((t) => targets.includes(t)),
   };
@@ -156,6 +162,22 @@ async function measureExtras(targets, opts, { idleRss, sinkPort, rawDir, alive }
   return rows;
 }
 
+/**
+ * The management-reads case (mgmt-reads.mjs) on each golb runtime measured, with
+ * its own golb; the others stay idle meanwhile. `{ opts, rows }`, or undefined when skipped.
+ */
+async function measureMgmt(targets, opts, where) {
+  if (opts.mgmt === 0) return undefined;
+  const runtimes = targets.filter((t) => t.name.startsWith('golb-')).map((t) => t.name.slice('golb-'.length));
+  if (runtimes.length === 0) return undefined;
+  const mgmtOpts = { backends: 10_000, pollers: 8, connections: opts.connections, duration: opts.duration, warmup: 3, rounds: opts.mgmt };
+  const rows = [];
+  for (const runtime of runtimes) {
+    rows.push(await measureMgmtReads(runtime, { ...where, opts: mgmtOpts }).catch((err) => ({ name: `golb-${runtime}`, error: err.message.split('\n')[0] })));
+  }
+  return { opts: mgmtOpts, rows };
+}
+
 async function main() {
   const opts = readOptions(process.argv.slice(2), process.env);
   if (opts === undefined) {
@@ -229,6 +251,7 @@ async function main() {
     for (const t of targets) alive(t);
 
     const extras = await measureExtras(targets, opts, { idleRss, sinkPort, rawDir, alive });
+    const mgmt = await measureMgmt(targets, opts, { upstreamPort: upstream.port, dir: tmp, rawDir, logDir });
 
     const notes = targets
       .filter((t) => t.name.startsWith('golb-'))
@@ -237,6 +260,10 @@ async function main() {
     if (extras.length > 0) {
       const at = report.indexOf('\n```');
       report = `${report.slice(0, at)}\n${EXTRAS_NOTE(opts)}\n\n${extrasTable(extras, { bytes: opts.streamBytes, wide: opts.wide })}\n${report.slice(at)}`;
+    }
+    if (mgmt !== undefined) {
+      const at = report.indexOf('\n```');
+      report = `${report.slice(0, at)}\n${mgmtReadsNote(mgmt.opts)}\n\n${mgmtReadsTable(mgmt.rows)}\n${report.slice(at)}`;
     }
     console.log(`\n${report}`);
     writeFileSync(join(resultsDir, 'latest.md'), report);

@@ -4,7 +4,9 @@
  * `/1/lb/stats`). Every second it reads the stats and redraws: totals, then
  * per function its throughput and latency sparklines over the last minute and
  * a table of its backends with health, weight, requests in flight,
- * throughput, p50/p99 and a throughput sparkline.
+ * throughput, p50/p99 and a throughput sparkline. A function with more
+ * backends than the stats list shows how many more there are and how many of
+ * them are up (`?function=<fn>` lists them all).
  *
  * Data reaches the page only through `textContent` and canvas drawing, never
  * as markup. When management reads need the admin token, open the page as
@@ -50,6 +52,7 @@ tr:last-child td{border-bottom:0}
 .share i{display:block;height:100%;background:var(--tp)}
 canvas{display:block}
 .empty{padding:40px;text-align:center;color:var(--muted)}
+td.more{color:var(--muted)}
 `;
 
 const SCRIPT = `
@@ -129,7 +132,7 @@ const SCRIPT = `
   function render(doc) {
     $('where').textContent = 'node ' + doc.node + ' · zone ' + doc.zone;
     $('updated').textContent = 'updated ' + new Date(doc.time).toLocaleTimeString() + ' · every 1 s · last ' + doc.window + ' s';
-    var rps = 0, requests = 0, errors = 0, health = {};
+    var rps = 0, requests = 0, errors = 0, health = {}, unlisted = 0, unlistedUp = 0;
     var root = $('functions'), cards = [];
     doc.functions.forEach(function (f) {
       rps += f.rps; requests += f.requests; errors += f.errors;
@@ -173,6 +176,15 @@ const SCRIPT = `
         tr.append(name, w, el('td', 'num', String(b.inFlight)), el('td', 'num rps', rate(b.rps)), el('td', 'num', dur(b.p50)), el('td', 'num', dur(b.p99)), el('td', 'num', int(b.errors)), line);
         table.append(tr);
       });
+      if (f.truncated) {
+        var hidden = f.backendsTotal - f.backends.length;
+        var hiddenUp = f.backendsUp - f.backends.filter(function (b) { return b.up; }).length;
+        unlisted += hidden; unlistedUp += hiddenUp;
+        var more = el('tr'), cell = el('td', 'more', '+ ' + int(hidden) + ' more backends, ' + int(hiddenUp) + ' up (all of them: stats?function=' + f.func + ')');
+        cell.colSpan = 8;
+        more.append(cell);
+        table.append(more);
+      }
       card.append(head, charts, table);
       cards.push(card);
     });
@@ -182,7 +194,7 @@ const SCRIPT = `
     tile('total-requests', int(requests));
     tile('total-errors', int(errors));
     var nodes = Object.keys(health);
-    tile('backends-up', nodes.filter(function (n) { return health[n]; }).length + ' / ' + nodes.length);
+    tile('backends-up', int(nodes.filter(function (n) { return health[n]; }).length + unlistedUp) + ' / ' + int(nodes.length + unlisted));
     tile('function-count', String(doc.functions.length));
   }
 

@@ -7,6 +7,11 @@
  *   exactly as a value in the store (`decodeFunctionValue`): 400 with the
  *   reason when it is refused. `DELETE /1/lb/functions/<fn>` removes it.
  *
+ * Reads are built at most once a second and shared (`app/answer-cache.ts`),
+ * keyed on the table's version (the listing) or the function's entry (one
+ * function), so a write the table has applied shows at once; health may be up
+ * to a second old.
+ *
  * Writes go to the weight source — etcd's key `golb/function/<zone>/<fn>`, or
  * the weights file, rewritten atomically — and come back into the table the
  * way any write does (the watch), so every gateway of the zone applies them.
@@ -16,6 +21,7 @@
  * @module
  */
 import { Hono } from 'hono';
+import { AnswerCache, answerResponse, jsonAnswer } from '../app/answer-cache.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { GatewayError } from '../app/errors.ts';
 import { isFunctionName } from '../app/function-name.ts';
@@ -60,8 +66,8 @@ function view(entry: FunctionEntry, now: number): Record<string, unknown> {
   };
 }
 
-/** The function named in the path, or 400. */
-function functionParam(fn: string): string {
+/** The function named in the path (or query), or 400. */
+export function functionParam(fn: string): string {
   if (!isFunctionName(fn)) throw new GatewayError('bad_request', 'function name must match [A-Za-z0-9][A-Za-z0-9._-]{0,252}');
   return fn;
 }
@@ -87,22 +93,28 @@ export function functionsApi(deps: AppDeps): Hono {
   const knownStrategies = new Set(STRATEGIES.keys());
   const written = () => (source.kind === 'etcd' ? 202 : 200);
   const api = new Hono();
+  // A write replaces the table's version and the function's entry: it is never answered from before it.
+  const listings = new AnswerCache<number>({ now: deps.monotonic });
+  const views = new AnswerCache<FunctionEntry>({ now: deps.monotonic });
 
-  api.get('/1/lb/functions', (c) => {
-    const now = deps.monotonic();
-    const functions: Record<string, unknown> = {};
-    for (const fn of table.names()) {
-      const entry = table.get(fn);
-      if (entry !== undefined) functions[fn] = view(entry, now);
-    }
-    return c.json({ zone: config.zone, source: source.kind, functions });
+  api.get('/1/lb/functions', () => {
+    const answer = listings.get(table.version, () => {
+      const now = deps.monotonic();
+      const functions: Record<string, unknown> = {};
+      for (const fn of table.names()) {
+        const entry = table.get(fn);
+        if (entry !== undefined) functions[fn] = view(entry, now);
+      }
+      return jsonAnswer({ zone: config.zone, source: source.kind, functions });
+    });
+    return answerResponse(answer);
   });
 
   api.get('/1/lb/functions/:fn', (c) => {
     const fn = functionParam(c.req.param('fn'));
     const entry = table.get(fn);
     if (entry === undefined) throw new GatewayError('unknown_function', `function ${fn} is not known here`, fn);
-    return c.json({ function: fn, ...view(entry, deps.monotonic()) });
+    return answerResponse(views.get(entry, () => jsonAnswer({ function: fn, ...view(entry, deps.monotonic()) })));
   });
 
   api.put('/1/lb/functions/:fn', async (c) => {

@@ -3,12 +3,15 @@
  * the `/1/lb/...` API, metrics, stats and dashboard. Served on the traffic port,
  * or alone on the management port when one is set (`createManagementApp`).
  * Each part is its own module mounted here; writes are authorised by the
- * admin-token middleware.
+ * admin-token middleware. Reads that pass it share one budget of bytes
+ * written per second (`app/middleware/read-budget.ts`); the probes and the
+ * dashboard's page (constant and small) are outside it.
  * @module
  */
 import { Hono } from 'hono';
 import type { AppDeps } from '../app/deps.ts';
 import { adminAuth } from '../app/middleware/admin-auth.ts';
+import { ReadBudget, readBudget } from '../app/middleware/read-budget.ts';
 import { healthRoutes } from './health.ts';
 import { functionsApi } from './functions-api.ts';
 import { nodesApi } from './nodes-api.ts';
@@ -27,6 +30,10 @@ export function managementRoutes(deps: AppDeps): Hono {
   routes.use('/1/lb/*', auth);
   // Metrics are a read like the others: open unless eb_go_lb_protect_reads closes reads.
   routes.use('/metrics', auth);
+  // After the token check: a refusal is as cheap as any small answer, and readers with the token are not held up by it.
+  const budget = readBudget({ budget: new ReadBudget(), now: deps.monotonic, origin });
+  routes.use('/1/lb/*', budget);
+  routes.use('/metrics', budget);
   routes.route('/', healthRoutes(deps));
   routes.route('/', functionsApi(deps));
   if (deps.pool !== undefined) routes.route('/', nodesApi(deps, deps.pool));

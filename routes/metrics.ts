@@ -1,8 +1,10 @@
 /**
- * `GET /metrics`: Prometheus text format (`app/metrics/exposition.ts`).
+ * `GET /metrics`: Prometheus text format (`app/metrics/exposition.ts`), built
+ * at most once a second and shared by every scraper (`app/answer-cache.ts`).
  * @module
  */
 import { Hono } from 'hono';
+import { AnswerCache, answerResponse, textAnswer } from '../app/answer-cache.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { EXPOSITION_CONTENT_TYPE } from '../app/metrics/exposition-format.ts';
 import { processFigures, renderMetrics } from '../app/metrics/exposition.ts';
@@ -13,6 +15,7 @@ export function metricsRoutes(deps: Pick<AppDeps, 'observer' | 'table' | 'states
   const routes = new Hono();
   const observer = metricsOf(deps);
   const inputs = { table: deps.table, states: deps.states, poolStates: deps.pool?.states, source: deps.source, listeners: deps.listeners, monotonic: deps.monotonic, process: processFigures(deps.now) };
-  routes.get('/metrics', () => new Response(renderMetrics(observer, inputs), { headers: { 'content-type': EXPOSITION_CONTENT_TYPE, 'cache-control': 'no-store' } }));
+  const scrapes = new AnswerCache<''>({ now: deps.monotonic });
+  routes.get('/metrics', () => answerResponse(scrapes.get('', () => textAnswer(renderMetrics(observer, inputs), EXPOSITION_CONTENT_TYPE))));
   return routes;
 }

@@ -191,8 +191,10 @@ export class MetricsObserver implements ProxyObserver {
     const now = this.second();
     for (const [fn, f] of this.functions) {
       const entry = table.get(fn);
+      // A set, not a search of the list per record: with thousands of backends that was quadratic.
+      const listed = entry === undefined ? undefined : new Set(entry.backends.map((x) => x.address));
       for (const [address, b] of f.backends) {
-        if (entry?.backends.some((x) => x.address === address)) continue;
+        if (listed?.has(address)) continue;
         if (b.window.idle(now)) f.backends.delete(address);
       }
       if (entry === undefined && f.backends.size === 0) this.functions.delete(fn);

@@ -10,7 +10,11 @@
  *
  * `functions` adds what fnlb had not: for each function of the table, its
  * backends with their weight, health and requests in flight, and p50/p99
- * latency (seconds) over the minute from the merged histograms.
+ * latency (seconds) over the minute from the merged histograms. A view may
+ * list at most so many backends per function (`maxBackends`): the function's
+ * own figures still cover all of them, and `backendsTotal`, `backendsUp` and
+ * `truncated` say what was left out. A view of one function (`only`) has only
+ * its entries and lists all its backends.
  * @module
  */
 import type { WeightTable } from '../weight-table.ts';
@@ -63,7 +67,14 @@ export interface BackendSummary extends MinuteFigures {
 export interface FunctionSummary extends MinuteFigures {
   func: string;
   strategy: string;
+  /** Its backends in the value's order: the first {@link StatsView.maxBackends} of them. */
   backends: BackendSummary[];
+  /** How many backends the function has. */
+  backendsTotal: number;
+  /** How many of them may take requests. */
+  backendsUp: number;
+  /** True when `backends` lists fewer than `backendsTotal`. */
+  truncated: boolean;
 }
 
 /** The `/1/lb/stats` document. */
@@ -91,6 +102,14 @@ export interface StatsInputs {
   monotonic(): number;
 }
 
+/** What a stats document shows. */
+export interface StatsView {
+  /** Only this function: its entries and its summary (a function not in the table has none). */
+  only?: string;
+  /** Backends listed per function, at most (all by default). */
+  maxBackends?: number;
+}
+
 /** Seconds {@link MinuteFigures.rps} averages over. */
 const RATE_SECONDS = 10;
 
@@ -101,11 +120,14 @@ const round = (x: number, digits: number): number => Math.round(x * 10 ** digits
  * @param sinceSecond only `stats` entries of this Unix second and later (a
  *   poller that has the older ones); `functions` is always whole
  */
-export function buildStats(observer: MetricsObserver, inputs: StatsInputs, sinceSecond = 0): StatsDocument {
+export function buildStats(observer: MetricsObserver, inputs: StatsInputs, sinceSecond = 0, view: StatsView = {}): StatsDocument {
   const nowMs = inputs.now();
   const second = Math.floor(nowMs / 1000);
   const stats: StatEntry[] = [];
+  const only = view.only;
+  const maxBackends = view.maxBackends ?? Infinity;
   for (const f of observer.functions.values()) {
+    if (only !== undefined && f.fn !== only) continue;
     for (const b of f.backends.values()) {
       for (const s of b.window.seconds(second)) {
         if (s.second < sinceSecond) continue;
@@ -124,11 +146,12 @@ export function buildStats(observer: MetricsObserver, inputs: StatsInputs, since
 
   const monotonic = inputs.monotonic();
   const functions: FunctionSummary[] = [];
-  for (const fn of inputs.table.names()) {
+  for (const fn of only === undefined ? inputs.table.names() : [only]) {
     const entry = inputs.table.get(fn);
     if (entry === undefined) continue;
     const record = observer.functions.get(fn);
-    const backends = entry.backends.map((b): BackendSummary => {
+    const listed = entry.backends.length > maxBackends ? entry.backends.slice(0, maxBackends) : entry.backends;
+    const backends = listed.map((b): BackendSummary => {
       const state = inputs.states.peek(b.address) ?? b.state;
       return {
         node: b.address,
@@ -139,8 +162,10 @@ export function buildStats(observer: MetricsObserver, inputs: StatsInputs, since
         ...minute(record, [b.address], second),
       };
     });
+    let up = 0;
+    for (const b of entry.backends) if (isAvailable(inputs.states.peek(b.address) ?? b.state, monotonic)) up++;
     const all = minute(record, entry.backends.map((b) => b.address), second);
-    functions.push({ func: fn, strategy: entry.strategy, ...all, backends });
+    functions.push({ func: fn, strategy: entry.strategy, ...all, backends, backendsTotal: entry.backends.length, backendsUp: up, truncated: listed.length < entry.backends.length });
   }
   return { stats, node: inputs.node, zone: inputs.zone, time: new Date(nowMs).toISOString(), window: WINDOW_SECONDS, functions };
 }

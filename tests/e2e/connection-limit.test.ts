@@ -128,7 +128,11 @@ describe('the connection cap', { concurrency: true }, () => {
       await waitUntil('no traffic connection open', WAIT_MS, async () => ((await metrics()).get(`golb_connections_open{${traffic}}`) === 0 ? true : undefined));
 
       const held = await openIdle(golb.port, CAP, '/function/echo/held');
-      const full = await metrics();
+      // /metrics is built at most once a second: wait for a scrape that saw them.
+      const full = await waitUntil('the held connections counted', WAIT_MS, async () => {
+        const m = await metrics();
+        return m.get(`golb_connections_open{${traffic}}`) === CAP ? m : undefined;
+      });
       assert.equal(full.get(`golb_connections_open{${traffic}}`), CAP);
       assert.equal(full.get(`golb_connections_max{${traffic}}`), CAP);
       const refusedBefore = full.get(`golb_connections_refused_total{${traffic},reason="limit"}`)!;
@@ -156,7 +160,10 @@ describe('the connection cap', { concurrency: true }, () => {
       assert.equal(refused, BURST, 'every connection of the burst is closed at once, with nothing sent');
       assert.ok(cpu < 0.5 * wall, `golb used ${cpu.toFixed(2)} s of CPU in ${wall.toFixed(2)} s while refusing connections`);
 
-      const counted = await metrics();
+      const counted = await waitUntil('the refusals counted', WAIT_MS, async () => {
+        const m = await metrics();
+        return m.get(`golb_connections_refused_total{${traffic},reason="limit"}`) === refusedBefore + 1 + BURST ? m : undefined;
+      });
       assert.equal(counted.get(`golb_connections_refused_total{${traffic},reason="limit"}`), refusedBefore + 1 + BURST);
       assert.equal(counted.get(`golb_connections_open{${traffic}}`), CAP, 'the refused connections were never counted open');
       assert.equal(counted.get('golb_connections_refused_total{listener="management",reason="limit"}'), 0, 'the management listener has its own cap');
@@ -178,9 +185,10 @@ describe('the connection cap', { concurrency: true }, () => {
       assert.equal(await refusedAtOnce(mgmtPort), true, 'the connection past the management cap is closed at once');
       assert.equal((await rawExchange(golb.port, request('/function/echo/during', true), { timeoutMs: WAIT_MS }))?.status, 200, 'traffic is served meanwhile');
       for (const c of mgmtHeld) c.close();
-      const after = await waitUntil('a scrape once the management connections closed', WAIT_MS, async () => {
+      const after = await waitUntil('a scrape that counted the management refusal', WAIT_MS, async () => {
         const r = await rawExchange(mgmtPort, request('/metrics', true));
-        return r?.status === 200 ? samples(r.body.toString()) : undefined;
+        const m = r?.status === 200 ? samples(r.body.toString()) : undefined;
+        return (m?.get('golb_connections_refused_total{listener="management",reason="limit"}') ?? 0) >= 1 ? m : undefined;
       });
       assert.ok((after.get('golb_connections_refused_total{listener="management",reason="limit"}') ?? 0) >= 1, 'the refusal is counted for the management listener');
     });

@@ -1,7 +1,8 @@
 /**
  * `/metrics`, `/1/lb/stats` and the access log end to end on each runtime:
- * the counters match the requests the test sent, `promtool check metrics`
- * accepts the document, and each proxied request writes one access-log line.
+ * the counters match the requests the test sent (a scrape may be up to a
+ * second old), `promtool check metrics` accepts the document, and each
+ * proxied request writes one access-log line.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +26,7 @@ function samples(text: string): Map<string, number> {
 
 interface StatsDoc {
   stats: { timestamp: string; tp: number; node: string; func: string; wait: number }[];
-  functions: { func: string; requests: number; backends: { node: string; weight: number; up: boolean; requests: number; p50: number | null; p99: number | null }[] }[];
+  functions: { func: string; requests: number; backendsTotal: number; truncated: boolean; backends: { node: string; weight: number; up: boolean; requests: number; p50: number | null; p99: number | null }[] }[];
 }
 
 for (const runtime of RUNTIMES) {
@@ -87,7 +88,11 @@ for (const runtime of RUNTIMES) {
         assert.equal(res.status, 200);
         await res.arrayBuffer();
       }
-      const m = samples(await scrape());
+      // A scrape may be up to a second old (built once a second, routes/metrics.ts): wait for one that has these requests.
+      const m = await waitUntil('a scrape that counts the 4 requests', 10_000, async () => {
+        const m = samples(await scrape());
+        return m.get(`golb_requests_total{function="r",backend="${pod.address}",code="2xx"}`) === 4 ? m : undefined;
+      });
       const errors = m.get(`golb_upstream_errors_total{function="r",backend="${dead}",failure="connect"}`) ?? 0;
       assert.ok(errors >= 1, 'the refused connection is counted');
       assert.equal(m.get('golb_retries_total{function="r"}'), errors, 'each failure was retried on the other backend');
@@ -128,6 +133,19 @@ for (const runtime of RUNTIMES) {
       const bad = await fetch(`${golb.url}/1/lb/stats?since=yesterday`);
       assert.equal(bad.status, 400);
       assert.equal(((await bad.json()) as { error: string }).error, 'bad_request');
+    });
+
+    test('/1/lb/stats?function= shows one function, every backend listed; framed by its length; 404 for an unknown one', async () => {
+      const res = await fetch(`${golb.url}/1/lb/stats?function=r`);
+      assert.equal(res.status, 200);
+      const text = await res.text();
+      assert.equal(res.headers.get('content-length'), String(Buffer.byteLength(text)));
+      const doc = JSON.parse(text) as StatsDoc;
+      assert.deepEqual(doc.functions.map((f) => [f.func, f.backends.length, f.backendsTotal, f.truncated]), [['r', 2, 2, false]]);
+      assert.ok(doc.stats.every((s) => s.func === 'r'));
+      const unknown = await fetch(`${golb.url}/1/lb/stats?function=nope`);
+      assert.equal(unknown.status, 404);
+      await unknown.arrayBuffer();
     });
 
     test('access log: one JSON line per proxied request, with client, method, path, function, backend, status, duration', async () => {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MetricsObserver } from '../../../app/metrics/observer.ts';
 import { buildStats } from '../../../app/metrics/stats.ts';
+import { StatsAnswers } from '../../../app/metrics/stats-answer.ts';
 import { parseAddress } from '../../../app/sources/function-value.ts';
 import { WeightTable } from '../../../app/weight-table.ts';
 import { BackendStates } from '../../../strategies/backend-state.ts';
@@ -75,4 +76,36 @@ test('since: only the entries of that second and later; the functions stay whole
   assert.deepEqual(buildStats(observer, inputs, second + 1).stats.map((s) => s.timestamp), ['2026-01-01T12:00:01.000Z', '2026-01-01T12:00:02.000Z']);
   assert.deepEqual(buildStats(observer, inputs, second + 5).stats, []);
   assert.equal(buildStats(observer, inputs, second + 5).functions[0]!.requests, 3);
+});
+
+test('StatsAnswers: the document serialized once answers every since exactly as JSON.stringify would', () => {
+  const { observer, inputs, advance } = setup();
+  const empty = new StatsAnswers(buildStats(observer, inputs));
+  assert.equal(Buffer.from(empty.since(0).body).toString(), JSON.stringify(buildStats(observer, inputs)));
+  for (let i = 0; i < 3; i++) {
+    observer.response('f', '10.0.0.1:80', 200, 10 + i);
+    observer.response('f', '10.0.0.2:80', 200, 5);
+    advance(1000);
+  }
+  const answers = new StatsAnswers(buildStats(observer, inputs));
+  const second = T0 / 1000;
+  for (const since of [0, second - 100, second, second + 1, second + 2, second + 3, second + 1000]) {
+    assert.equal(Buffer.from(answers.since(since).body).toString(), JSON.stringify(buildStats(observer, inputs, since)), `since ${since}`);
+  }
+  assert.equal(answers.since(second + 1), answers.since(second + 1), 'assembled once, then shared');
+  assert.equal(answers.since(0), answers.since(second - 5), 'every since before the window is the whole window');
+  assert.equal(answers.since(0).contentType, 'application/json');
+});
+
+test('a view lists at most maxBackends backends, with the totals; `only` keeps one function', () => {
+  const { observer, inputs, states } = setup();
+  states.get('10.9.9.9:80').healthy = false;
+  observer.response('f', '10.9.9.9:80', 200, 10);
+  const [f] = buildStats(observer, inputs, 0, { maxBackends: 2 }).functions;
+  assert.deepEqual(f!.backends.map((b) => b.node), ['10.0.0.1:80', '10.0.0.2:80']);
+  assert.deepEqual([f!.backendsTotal, f!.backendsUp, f!.truncated, f!.requests], [3, 2, true, 1]);
+  const whole = buildStats(observer, inputs).functions[0]!;
+  assert.deepEqual([whole.backends.length, whole.truncated], [3, false]);
+  assert.deepEqual(buildStats(observer, inputs, 0, { only: 'nope' }), { ...buildStats(observer, inputs), stats: [], functions: [] });
+  assert.equal(buildStats(observer, inputs, 0, { only: 'f' }).stats.length, 1);
 });
