@@ -12,6 +12,8 @@ export const ERROR_STATUS = {
   unknown_function: 404,
   method_not_allowed: 405,
   request_timeout: 408,
+  /** The client went away, or failed its request body, before its answer (nginx's 499): logged and counted, never sent. */
+  client_closed: 499,
   body_too_large: 413,
   expectation_failed: 417,
   headers_too_large: 431,

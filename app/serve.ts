@@ -8,6 +8,8 @@
 import type { RuntimeAdapter } from './deps.ts';
 import type { Transport } from './proxy/transport.ts';
 import { Http1Server } from './server/http1-server.ts';
+import type { ConnectionGate } from './server/connection-gate.ts';
+import { codeOfStatus } from './errors.ts';
 import type { ClientConnection } from './server/connection.ts';
 import { onShutdown, type Golb } from './start.ts';
 
@@ -30,14 +32,21 @@ export async function serveGolb(golb: Golb, transport: Transport): Promise<void>
     origin,
   };
   const { traffic: trafficGate, management: mgmtGate } = golb.gates;
-  const traffic = new Http1Server({ ...common, proxy: golb.proxy, direct: golb.direct, fetch: golb.fetch, admission: trafficGate });
+  /** Counts (and, with the access log on, logs) what a listener's server refused itself. */
+  const refusals = (gate: ConnectionGate) => (status: number, reason: string, client: string): void => {
+    const error = codeOfStatus(status);
+    gate.requestRefused(error);
+    if (config.accessLog) logger.info('access', { client, status, error, reason, listener: gate.listener });
+    else logger.debug('request refused', { client, status, error, reason, listener: gate.listener });
+  };
+  const traffic = new Http1Server({ ...common, proxy: golb.proxy, direct: golb.direct, fetch: golb.fetch, admission: trafficGate, onRefused: refusals(trafficGate) });
   const mgmtApp = golb.managementApp;
   // The management port (eb_go_lb_mgmt_port, --mgmt-listen): management only; the traffic port then serves no /1/lb/.
   // Its own cap: a flood on the traffic port leaves it reachable.
   const mgmt =
     mgmtApp === undefined || mgmtGate === undefined
       ? undefined
-      : new Http1Server({ ...common, proxy: undefined, direct: golb.direct, fetch: mgmtApp.fetch, admission: mgmtGate });
+      : new Http1Server({ ...common, proxy: undefined, direct: golb.direct, fetch: mgmtApp.fetch, admission: mgmtGate, onRefused: refusals(mgmtGate) });
   try {
     const port = await traffic.listen(transport, config.listenHost, config.listenPort);
     logger.info('listening', { address: `${config.listenHost}:${port}` });

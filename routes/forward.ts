@@ -311,8 +311,14 @@ function attemptFields(f: Forwarder, call: ForwardCall, backend: Backend, failur
     : { function: call.label, backend: backend.address, failure, reason };
 }
 
-/** The client's error for a failed attempt: 504 for timeouts, 413 for too large, 502 otherwise. */
+/**
+ * The client's error for a failed attempt: 504 for timeouts, 413 for too
+ * large, 499 when the client went away or its body failed (it is not the
+ * backend's fault, and the client sees no answer, or the server's own, such as
+ * a 408), 502 otherwise.
+ */
 function attemptError(f: Forwarder, err: UpstreamError, backend: Backend, fn: string | undefined): GatewayError {
+  if (err.failure === 'aborted') return new GatewayError('client_closed', `the client went away from ${f.noun} ${backend.address}: ${err.message}`, fn);
   if (err.failure === 'timeout' || isConnectTimeout(err)) return new GatewayError('upstream_timeout', `${f.noun} ${backend.address} timed out`, fn);
   if (err.failure === 'body_too_large') return new GatewayError('body_too_large', `request body over ${f.maxBodySize} bytes`, fn);
   return new GatewayError('upstream_failed', `${f.noun} ${backend.address} failed: ${err.failure}`, fn);

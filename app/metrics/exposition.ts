@@ -29,6 +29,8 @@ export interface ListenerFigures {
   readonly max: number;
   readonly open: number;
   readonly refused: number;
+  /** Requests the server refused before any route, by error code. */
+  readonly refusedRequests: ReadonlyMap<string, number>;
 }
 
 /** What a scrape reads besides the observer. */
@@ -134,6 +136,8 @@ export function renderMetrics(observer: MetricsObserver, inputs: ExpositionInput
     for (const l of listeners) w.sample('golb_connections_max', `listener="${labelValue(l.listener)}"`, l.max);
     w.family('golb_connections_refused_total', 'counter', 'Client connections closed at once when accepted, by listener and reason (limit: the listener held its maximum).');
     for (const l of listeners) w.sample('golb_connections_refused_total', `listener="${labelValue(l.listener)}",reason="limit"`, l.refused);
+    w.family('golb_requests_refused_total', 'counter', 'Requests golb\'s server refused itself before any route (malformed, a head too large, a bad Host, a head or body timed out), by listener and error code.');
+    for (const l of listeners) for (const [code, n] of l.refusedRequests) w.sample('golb_requests_refused_total', `listener="${labelValue(l.listener)}",error="${labelValue(code)}"`, n);
   }
 
   const p = inputs.process();

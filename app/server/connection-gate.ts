@@ -21,6 +21,8 @@ export class ConnectionGate implements Admission {
   open = 0;
   /** Connections closed at once because `max` were open. */
   refused = 0;
+  /** Requests the server refused itself (`Http1ServerOptions.onRefused`), by error code. */
+  readonly refusedRequests = new Map<string, number>();
 
   constructor(listener: string, max: number) {
     this.listener = listener;
@@ -38,6 +40,11 @@ export class ConnectionGate implements Admission {
 
   release(): void {
     this.open--;
+  }
+
+  /** Counts a request the server refused with `code`. */
+  requestRefused(code: string): void {
+    this.refusedRequests.set(code, (this.refusedRequests.get(code) ?? 0) + 1);
   }
 }
 

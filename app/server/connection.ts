@@ -743,6 +743,7 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
       return;
     }
     this.keepAlive = false;
+    this.server.options.onRefused?.(status, reason, this.remoteAddress);
     const body = errorBody(new GatewayError(codeOfStatus(status), reason), this.server.options.origin);
     this.responding = true;
     this.socket.write(

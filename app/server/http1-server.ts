@@ -68,6 +68,12 @@ export interface Http1ServerOptions {
   origin: ErrorOrigin;
   /** Keeps or refuses each accepted connection: the listener's connection cap (`connection-gate.ts`). */
   admission: Admission;
+  /**
+   * A request the server refused itself, before or instead of any route
+   * (malformed, a head too large, a Host that is not host[:port], a timeout):
+   * its status, reason and client, for the metrics and the log.
+   */
+  onRefused?(status: number, reason: string, client: string): void;
 }
 
 /** Longest and shortest time between two sweeps. */

@@ -231,6 +231,24 @@ for (const runtime of RUNTIMES) {
       assert.ok(await c.waitClosed(2000));
     });
 
+    test('what the server refused is counted per listener and error; a stalled upload is not blamed on its pod', async () => {
+      // /metrics is built at most once a second: wait for a scrape that saw the earlier tests' refusals.
+      const deadline = Date.now() + 5000;
+      let text = '';
+      for (;;) {
+        const c = await client();
+        c.write('GET /metrics HTTP/1.1\r\nHost: gw\r\n\r\n');
+        text = (await c.response())?.body.toString() ?? '';
+        if (/golb_requests_refused_total\{listener="traffic",error="request_timeout"\} [2-9]/.test(text) || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const sample = (name: string) => Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      assert.ok(sample('golb_requests_refused_total{listener="traffic",error="bad_request"}') >= badHosts.length * 3, 'every bad Host counted');
+      assert.ok(sample('golb_requests_refused_total{listener="traffic",error="request_timeout"}') >= 2, 'the 408s counted');
+      assert.equal(sample('golb_rejected_total{function="pod",error="upstream_failed"}'), 0, 'the pod is not blamed');
+      assert.equal(sample('golb_rejected_total{function="pod",error="client_closed"}'), 1, 'the stalled upload counts as the client\'s');
+    });
+
     test('a request head dripped a byte at a time is cut at the head deadline with 408', { timeout: 15_000 }, async () => {
       const c = await client();
       c.write('GET /function/echo/drip HTTP/1.1\r\nHost: gw\r\nX-Drip: ');

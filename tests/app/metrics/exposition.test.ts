@@ -87,8 +87,8 @@ test("the listeners' connection caps and counts, when golb serves", () => {
   const { observer, inputs } = setup();
   assert.ok(!renderMetrics(observer, inputs).includes('golb_connections_'), 'no listener, no family');
   const listeners = [
-    { listener: 'traffic', max: 9872, open: 17, refused: 4 },
-    { listener: 'management', max: 9872, open: 1, refused: 0 },
+    { listener: 'traffic', max: 9872, open: 17, refused: 4, refusedRequests: new Map([['request_timeout', 2], ['bad_request', 5]]) },
+    { listener: 'management', max: 9872, open: 1, refused: 0, refusedRequests: new Map() },
   ];
   const lines = new Set(renderMetrics(observer, { ...inputs, listeners }).split('\n'));
   for (const line of [
@@ -100,6 +100,9 @@ test("the listeners' connection caps and counts, when golb serves", () => {
     '# TYPE golb_connections_refused_total counter',
     'golb_connections_refused_total{listener="traffic",reason="limit"} 4',
     'golb_connections_refused_total{listener="management",reason="limit"} 0',
+    '# TYPE golb_requests_refused_total counter',
+    'golb_requests_refused_total{listener="traffic",error="request_timeout"} 2',
+    'golb_requests_refused_total{listener="traffic",error="bad_request"} 5',
   ]) {
     assert.ok(lines.has(line), `missing: ${line}`);
   }
@@ -112,7 +115,7 @@ test('the document passes promtool check metrics', { skip: promtool ? false : 'p
   observer.response('weird', '[::1]:8080', 200, 2);
   observer.upstreamError('weird', 'odd"\\\naddress', 'reset');
   observer.rejected(undefined, 'bad_request');
-  const text = renderMetrics(observer, { ...inputs, listeners: [{ listener: 'traffic', max: 20, open: 20, refused: 3 }] });
+  const text = renderMetrics(observer, { ...inputs, listeners: [{ listener: 'traffic', max: 20, open: 20, refused: 3, refusedRequests: new Map([['headers_too_large', 1]]) }] });
   const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}\n${text}`);
 });
