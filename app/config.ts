@@ -1,6 +1,8 @@
 /**
  * golb's configuration: every setting, its default and its check in one table
- * ({@link SETTINGS}) that the parser, the usage text and the README derive from.
+ * ({@link SETTINGS}) that the parser, the usage text and docs/configuration.md
+ * derive from (`npm run docs:config` rewrites the doc's table; a test fails when
+ * it is stale).
  * Sources, weakest first: defaults, `eb_go_lb_*` variables (the seed's names),
  * flags in order given; fnlb's command line works too, so its users only change
  * the binary name. Pure: env, argv and host name are passed in.
@@ -132,7 +134,7 @@ export interface Setting {
   readonly keys: readonly (keyof Config)[];
   /** Default values of `keys` (empty when another row owns them). */
   readonly defaults: Partial<Config>;
-  /** The default as the usage text and README show it. */
+  /** The default as the usage text and docs/configuration.md show it. */
   readonly defaultText: string;
   /** Placeholder for the value in usage, e.g. `<port>`; empty for booleans. */
   readonly valueHint: string;

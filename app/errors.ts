@@ -1,7 +1,8 @@
 /**
  * The gateway's error family. Every failure a client can see is a `GatewayError`
  * with an HTTP status and a stable `code`; one `onError` turns it into the JSON
- * body of SPEC.md's Routing section. Messages never carry raw client input
+ * body that docs/routing.md describes (`error`, `message`, `function` when
+ * known, `zone`, `node`). Messages never carry raw client input
  * unescaped into HTML: they are only ever sent as JSON.
  * @module
  */

@@ -1,6 +1,5 @@
 /**
- * The function name grammar, `[A-Za-z0-9][A-Za-z0-9._-]{0,252}` (SPEC.md,
- * Routing). Checked with a character loop rather than a regex: it runs on every
+ * The function name grammar, `[A-Za-z0-9][A-Za-z0-9._-]{0,252}` (docs/routing.md). Checked with a character loop rather than a regex: it runs on every
  * proxied request, on the raw (undecoded) path, so `%2f` or `%2e` can never
  * slip in as a `/` or `.` after decoding.
  * @module

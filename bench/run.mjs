@@ -2,8 +2,8 @@
 /**
  * `npm run bench`: golb on Bun, Deno and Node against nginx and HAProxy as
  * reverse proxies, all in front of the same nginx upstream, loaded in turn by
- * the same wrk command (research/perf-anchors.md describes the method and the
- * reference numbers on this machine).
+ * the same wrk command (docs/performance.md describes the method and has the
+ * latest results).
  *
  *   1. install nginx, haproxy and wrk from Debian when missing;
  *   2. start the upstream and every target on free loopback ports, with their

@@ -2,8 +2,8 @@
  * `/function/<fn>/<rest>`: pick a backend of `<fn>` and proxy the call.
  *
  * The name is read from the raw request URL, never from a decoded parameter,
- * so `%2f` or `%2e` cannot turn into path structure (research/pitfalls.md
- * §1.i). A pod receives `/<rest>?<query>`; another zone's gateway receives the
+ * so `%2f` or `%2e` cannot turn into path structure (a router that decodes
+ * first would read `/function/a%2f..%2fb` as another path than the pod does). A pod receives `/<rest>?<query>`; another zone's gateway receives the
  * original path. Bodies stream both ways through the engine.
  *
  * The route checks the request and picks the first backend; sending it, and
@@ -69,7 +69,7 @@ export function functionProxy(deps: AppDeps): ProxyHandler {
     const lengthHeader = req.headers.get('content-length');
     const bodyLength = lengthHeader === null ? undefined : Number(lengthHeader);
     // The framing headers tell whether a body came: fetch-style servers hand
-    // GET and HEAD requests a null body whatever followed them (pitfalls.md §1.g).
+    // GET and HEAD requests a null body whatever followed them.
     // `req.body` is touched only to forward it: making the stream starts reading
     // the body, which a refused request never needs (golb's server drops it).
     const hasBody = bodyLength === undefined ? req.headers.has('transfer-encoding') : bodyLength > 0;

@@ -1,5 +1,5 @@
 /**
- * The management surface (SPEC.md "Management"): liveness and readiness, and
+ * The management surface (docs/management.md): liveness and readiness, and
  * the `/1/lb/...` API, metrics, stats and dashboard. Served on the traffic port,
  * or alone on the management port when one is set (`createManagementApp`).
  * Each part is its own module mounted here; writes are authorised by the

@@ -1,5 +1,5 @@
 /**
- * Requests for fnlb's node pool (SPEC.md "The node pool"): every path that is
+ * Requests for fnlb's node pool (docs/management.md): every path that is
  * not golb's own (`/function/…`, `/1/lb/…`, `/healthz`, `/readyz`, `/metrics`)
  * — the Fn API's `/r/<app>/<route>`, `/v1/...` — keyed by its path, and every
  * `/function/<fn>` whose function has no weights entry, keyed by the function

@@ -5,8 +5,7 @@
  * this checkout.
  *
  * Why not the plain CLI: a compiled binary bakes in each bundled CommonJS
- * module's `__dirname` as the build machine's absolute path (pitfalls.md
- * §2.10), and etcd3 reads `${__dirname}/../proto/rpc.proto` when it is
+ * module's `__dirname` as the build machine's absolute path, and etcd3 reads `${__dirname}/../proto/rpc.proto` when it is
  * imported, so the binary failed at start anywhere else. The plugin below:
  * - replaces etcd3's `loadSync(<rpc.proto path>, opts)` by `fromJSON(<the same
  *   protos as a protobufjs JSON descriptor, made here at build time>, opts)`;

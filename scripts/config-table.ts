@@ -1,11 +1,15 @@
-// Prints the README's configuration table from app/config.ts's SETTINGS, so the
-// documentation is derived from the one table the parser uses:
-//   node --import tsx scripts/config-table.ts
-import { SETTINGS } from '../app/config.ts';
+// Writes the settings table of docs/configuration.md from app/config.ts's
+// SETTINGS (`npm run docs:config`); with --print, prints the table only.
+//   node --import tsx scripts/config-table.ts [--print]
+import { readFileSync, writeFileSync } from 'node:fs';
+import { settingsTable, withSettingsTable } from './config-doc.ts';
 
-const rows = SETTINGS.map((s) => {
-  const env = s.env === undefined ? '–' : `\`${s.env}\``;
-  const flags = s.flags.map((f) => `\`--${f}\``).join(', ');
-  return `| ${env} | ${flags} | ${s.defaultText.replace(/\|/g, '\\|')} | ${s.doc.replace(/\|/g, '\\|')} |`;
-});
-console.log(['| variable | flag | default | meaning |', '| --- | --- | --- | --- |', ...rows].join('\n'));
+const docPath = new URL('../docs/configuration.md', import.meta.url);
+if (process.argv.includes('--print')) {
+  console.log(settingsTable());
+} else {
+  const before = readFileSync(docPath, 'utf8');
+  const after = withSettingsTable(before);
+  if (after !== before) writeFileSync(docPath, after);
+  console.log(after === before ? 'docs/configuration.md: up to date' : 'docs/configuration.md: settings table rewritten');
+}

@@ -1,10 +1,10 @@
 /**
- * When a failed request may be sent to another backend (SPEC.md "Health").
+ * When a failed request may be sent to another backend (docs/health-and-retries.md, "Retries").
  *
  * Only a failure before any response byte is retried: once the response has
  * begun, part of it may have been relayed and the backend did answer. Then:
- * - an idempotent method (RFC 9110 §9.2.2; the spec's list: GET, HEAD,
- *   OPTIONS, PUT, DELETE) may be sent again whatever reached the backend;
+ * - an idempotent method (RFC 9110 §9.2.2, less TRACE, which golb never
+ *   retries: GET, HEAD, OPTIONS, PUT, DELETE) may be sent again whatever reached the backend;
  * - any other method only when the backend cannot have acted on it: the
  *   connection was never established (`connect`: not a byte left golb), or the
  *   request had a body and none of it was handed to the socket (the backend

@@ -1,5 +1,5 @@
 /**
- * Authorisation of the management API (SPEC.md "Management").
+ * Authorisation of the management API (docs/management.md, "Authorization").
  *
  * Every write (any method but GET, HEAD and OPTIONS) needs
  * `Authorization: Bearer <eb_go_lb_admin_token>`. With no token configured,

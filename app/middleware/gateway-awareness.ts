@@ -1,6 +1,6 @@
 /**
  * Gateway awareness: how golb tells a request another golb forwarded from a
- * client's, and refuses loops (SPEC.md, "Gateways in a chain").
+ * client's, and refuses loops (docs/routing.md, "Gateways in a chain").
  *
  * A golb that forwards to another zone's gateway marks the request with
  * `X-Golb-Forwarded-By: <node>` (appended, comma separated). Only that mark

@@ -1,5 +1,5 @@
 /**
- * fnlb's node pool (SPEC.md "The node pool"): a set of `host:port` nodes,
+ * fnlb's node pool (docs/management.md): a set of `host:port` nodes,
  * health-checked, that serves every request whose path is not golb's own and
  * every function without a weights entry of its own, by consistent hashing on
  * the request path (or the function name).

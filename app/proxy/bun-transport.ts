@@ -177,9 +177,9 @@ function ignore(): void {}
 /**
  * While bodies stream, Bun hands each read over in a buffer of its own, up to
  * 512 KiB, and its collector frees them late: a 1 GiB download grew golb's RSS
- * by 29–32 MB. A full collection after every {@link COLLECT_EVERY_BYTES} read in
- * large reads keeps it at 13–23 MB, for about 9 ms each (some 150 ms per GiB
- * streamed). Reads of small requests (under {@link LARGE_READ}) do not count,
+ * by about 30 MB. A full collection after every {@link COLLECT_EVERY_BYTES} read
+ * in large reads keeps it well under that, for about 9 ms each (some 150 ms per
+ * GiB streamed; docs/performance.md has the figures). Reads of small requests (under {@link LARGE_READ}) do not count,
  * so request traffic never pays the pause.
  */
 const COLLECT_EVERY_BYTES = 64 * 1024 * 1024;

@@ -8,10 +8,9 @@
  * buffer of its own, allocated natively, outside the memory V8 counts; every
  * other read is copied out of golb's read buffer into one of its size.
  * While a large body streams through, V8 sees little other garbage and frees
- * those buffers late: measured with a 1 GiB download, before upstream reads
- * were copied, golb's RSS grew by about 200 MB on Deno and by 26–40 MB on Node;
- * with the collection, by 17–31 MB on Deno and 3–31 MB on Node (over the full
- * bench runs of two days).
+ * those buffers late: without the collection a 1 GiB download grew golb's RSS
+ * by about 200 MB on Deno and by tens of MB on Node; with it, the growth stays
+ * under the 32 MB target (docs/performance.md has the latest figures).
  * A minor collection costs about a millisecond on Node; on Deno, while a body
  * streams, far more (collecting every 4 MiB instead of 16 doubled the CPU of a
  * 1 GiB download), hence the interval. Ordinary requests, a few hundred bytes

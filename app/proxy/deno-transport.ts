@@ -2,8 +2,8 @@
  * golb's server sockets on Deno: clients accepted with `Deno.listen` and read
  * with `conn.read` into a buffer per connection, each read copied out.
  * Deno's `node:net` sockets read each chunk into a fresh 64 KiB buffer and push
- * it through a readable stream; in a proxy sketch, serving clients this way
- * used 33.3 against 36.9 µs of CPU per request (five alternating runs), and an
+ * it through a readable stream; serving clients this way costs less CPU per
+ * request (docs/performance.md, "Choices the measurements made"), and an
  * upload no longer leaves a trail of 64 KiB buffers for the collector.
  * Upstream connections stay on `node:net` (`node-transport.ts`), whose reads
  * already go into golb's buffers and whose writes are synchronous.

@@ -4,8 +4,8 @@
  * HTTP/1.1 on all three runtimes over a small socket interface
  * (`transport.ts`: `node:net` on Node and Deno, `Bun.connect` on Bun), so
  * framing, header handling and retries behave the same on Bun, Deno and Node (their `fetch`
- * implementations differ in decoding, Host handling and silent retries:
- * research/pitfalls.md §1–4).
+ * implementations decode gzip behind the caller's back, drop or rewrite Host,
+ * refuse `Expect` and retry on their own: docs/architecture.md).
  * @module
  */
 import type { ResponseHead } from './response-parser.ts';

@@ -62,9 +62,9 @@ export function headEndByLoop(buf: Buffer, from: number): number {
 /**
  * Where the CRLFCRLF that ends a head starts in `buf`, searching from `from`;
  * -1 when none. Deno's `Buffer.indexOf` is written in JavaScript over generic
- * paths: on a 150-byte head it took 670–700 ns against 225 ns for the loop, while
- * on Bun the native search wins (32–60 against 86–143 ns) and on Node the two
- * are even (180–200 against 177–225 ns).
+ * paths and is about three times slower than the loop on a short head, while
+ * on Bun the native search wins and on Node the two are even
+ * (docs/performance.md has the figures).
  */
 export const headEnd: (buf: Buffer, from: number) => number = 'Deno' in globalThis ? headEndByLoop : headEndBySearch;
 

@@ -19,9 +19,8 @@ const STRING_HEAD_MAX = 16 * 1024;
  * Upstream sockets read into a buffer of golb's (`onread`), and each read is
  * copied out at once ({@link NodeSocket.received}). A read then skips the
  * readable stream (`push`, `addChunk`, the `data` event) and the runtime's
- * fresh 64 KiB buffer per read. In a proxy sketch over alternating runs:
- * Node 43.1 against 46.2 µs of CPU per request (four runs each), Deno 41.9
- * against 45.9 (five).
+ * fresh 64 KiB buffer per read, which costs less CPU per proxied request on
+ * both Node and Deno (docs/performance.md, "Choices the measurements made").
  *
  * On Node one buffer serves every socket: Node reads and calls back in one
  * step. Deno's layer keeps a read in flight on each socket and calls back
@@ -35,8 +34,8 @@ const DENO_READ_BYTES = 16 * 1024;
 /**
  * The first `length` bytes of `buf`, copied into a Buffer of their own. The
  * copy goes through a plain view: on Deno, whose Buffer methods are
- * JavaScript, `Buffer.from(buf.subarray(…))` took 1,230 ns for 170 bytes and
- * `buf.copy` 385, this 200 (Node: 187, 173 and 159).
+ * JavaScript, it is several times cheaper than `Buffer.from(buf.subarray(…))`
+ * or `buf.copy`, and on Node no dearer (docs/performance.md).
  */
 export function copyOf(buf: Uint8Array, length: number): Buffer {
   const copy = Buffer.allocUnsafe(length);
@@ -103,9 +102,8 @@ class NodeSocket implements TransportSocket {
   writeCopy(buf: Uint8Array, length: number): boolean {
     // node:net keeps what it is handed until it is sent: a copy. On Node a head
     // goes as a latin1 string, which Node writes straight from the string with
-    // no Buffer made (six alternating runs each: 75 against 82 µs of CPU per
-    // proxied request on average, within this machine's noise, the profile
-    // without the Buffer's allocation). Deno's layer would encode the string
+    // no Buffer made (the profile loses the Buffer's allocation; the CPU per
+    // request is no worse: docs/performance.md). Deno's layer would encode the string
     // into a new buffer: a Buffer there.
     if (STRING_HEADS && length <= STRING_HEAD_MAX) return this.socket.write(Buffer.prototype.toString.call(buf, 'latin1', 0, length), 'latin1');
     return this.socket.write(copyOf(buf, length));

@@ -5,8 +5,8 @@
  *
  * Why not the runtimes' servers: each builds a `Request`, `Headers`,
  * `AbortSignal` and body streams per request and wants a `Response` back,
- * which cost more than everything golb does per request (research notes on
- * Bun's profile in the README); and each parses differently, so golb behaved
+ * which cost more than everything golb does per request (docs/performance.md,
+ * "Where the time goes"); and each parses differently, so golb behaved
  * differently per runtime on bad input. Here a `/function/` request is parsed
  * once (`request-parser.ts`, strict), handed to the proxy route as a plain
  * {@link ClientRequest}, and the upstream's answer is written straight to the

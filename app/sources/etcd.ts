@@ -15,7 +15,7 @@
  * Any failure waits an exponential backoff with jitter and tries again,
  * forever; the table keeps serving what it has.
  *
- * The etcd3 client's own watch recovery is not relied on (pitfalls.md §5):
+ * The etcd3 client's own watch recovery is not relied on:
  * after a compaction cancel its watcher is dead for good, its
  * `lastRevision()` has already skipped to the current revision, and the
  * first error after `create()` is swallowed. So the watcher is made with
@@ -247,7 +247,7 @@ export class EtcdSource implements WeightSource {
         const current = Number(res.header.revision);
         if (current < this.revision) {
           // etcd was restored from an older snapshot or wiped: the revisions golb
-          // knows mean nothing there (pitfalls.md §5.5).
+          // knows mean nothing there: watching from one could miss or replay events.
           logger.warn('etcd revision went back; reading the zone again', { had: this.revision, etcd: current });
           this.renewClient = true;
           finish('resync');

@@ -3,7 +3,7 @@
  * `bun build --compile`; copied alone into an empty directory, far from this
  * checkout, it starts, reads its weights file and proxies. It must not carry
  * the build machine's project path: a bundled `__dirname` is baked in as that
- * absolute path and breaks the binary anywhere else (pitfalls.md §2.10).
+ * absolute path and breaks the binary anywhere else (see scripts/build.ts).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

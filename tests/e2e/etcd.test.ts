@@ -244,7 +244,7 @@ describe('the compiled binary (bun build --compile) with etcd', () => {
       const binary = join(dir, 'golb');
       await promisify(execFile)(join(ROOT, 'node_modules/.bin/bun'), ['scripts/build.ts', binary], { cwd: ROOT });
       // etcd3 loads its protos from `${__dirname}/..` at import: a baked build path
-      // works here and fails on any other machine (pitfalls.md §2.10).
+      // works here and fails on any other machine (see scripts/build.ts).
       assert.equal(readFileSync(binary).includes(ROOT), false, `the binary contains ${ROOT}`);
       const zone = uniqueZone('binary');
       await putKey(etcd.etcdctl, `golb/function/${zone}/first`, value([a], [1]));

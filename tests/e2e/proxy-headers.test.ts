@@ -56,7 +56,7 @@ function upload(agent: Agent, port: number, path: string, body: Buffer, chunked:
   });
 }
 
-/** Checks an error body: JSON with every field of SPEC.md's Routing section. */
+/** Checks an error body: JSON with every field docs/routing.md lists. */
 function assertErrorBody(contentType: string | undefined, text: string, error: string, fn: string, runtime: string): void {
   assert.match(contentType ?? '', /^application\/json/);
   const body = JSON.parse(text) as Record<string, unknown>;

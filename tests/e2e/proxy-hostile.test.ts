@@ -1,7 +1,7 @@
 /**
  * Hostile peers on each runtime, over raw TCP: clients sending ambiguous or
- * malformed framing (research/pitfalls.md §6.1) never get a 2xx for it and
- * never smuggle a second request to the backend; upstreams sending cut,
+ * malformed framing (RFC 9112 §6.1 and §11.2, request smuggling) never get a
+ * 2xx for it and never smuggle a second request to the backend; upstreams sending cut,
  * overlong or malformed responses never hand the client a clean response with
  * wrong bytes, and never poison the next response. HEAD, 204 and 304 keep the
  * client connection usable.

@@ -1,4 +1,4 @@
-/** Per-address state: what a finished or failed request teaches (SPEC.md "Strategies", ewma). */
+/** Per-address state: what a finished or failed request teaches (docs/strategies.md, ewma). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BackendState, BackendStates, inFlightAt, requestEnded, requestFailed, requestStarted } from '../../strategies/backend-state.ts';

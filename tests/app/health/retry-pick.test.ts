@@ -1,4 +1,4 @@
-/** Where a retry may go (SPEC.md "Health", retries): never to a backend tried or marked down. */
+/** Where a retry may go (docs/health-and-retries.md, "Retries"): never to a backend tried or marked down. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { retryPick } from '../../../routes/forward.ts';

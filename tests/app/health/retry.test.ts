@@ -1,4 +1,4 @@
-/** Which failed requests may go to another backend (SPEC.md "Health", retries). */
+/** Which failed requests may go to another backend (docs/health-and-retries.md, "Retries"). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isConnectTimeout, isIdempotent, maySendAgain } from '../../../app/health/retry.ts';
