@@ -146,8 +146,10 @@ class BunSocket implements TransportSocket {
   }
 
   destroy(): void {
-    if (this.closed) return;
+    // Also after end() with bytes still queued: they are dropped and the socket released.
+    if (this.closed && !this.ending) return;
     this.closed = true;
+    this.ending = false;
     this.queue = undefined;
     const socket = this.socket;
     this.socket = undefined;

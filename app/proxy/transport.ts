@@ -20,7 +20,9 @@
  *   `onEnd` and the server still answers; it closes the socket itself;
  * - after `end()` the socket is released within {@link LINGER_MS} of its last
  *   byte going out, whether or not the peer closes its side: a client that
- *   never closes must not hold a descriptor for ever.
+ *   never closes must not hold a descriptor for ever; `destroy()` after
+ *   `end()` drops what is still queued and releases it at once (a peer that
+ *   reads nothing would otherwise keep it until its bytes went out).
  * @module
  */
 

@@ -43,6 +43,7 @@ import { fieldContentOk, putBytes } from '../proxy/http-syntax.ts';
 import { RequestParser, type RequestHead, type RequestHeaders, type RequestSink } from './request-parser.ts';
 import type { Http1Server, JsonAnswer } from './http1-server.ts';
 import { isIPv4Address } from '../ip-address.ts';
+import { ByteBuffer } from './byte-buffer.ts';
 
 /** Most request body bytes dropped after an early response before the connection is closed instead. */
 const DISCARD_LIMIT = 16 * 1024 * 1024;
@@ -215,6 +216,10 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
   private bodyTick = 0;
   /** Bytes after the current request (pipelined), kept unparsed until its response is out and the client reads. */
   private pending: Buffer | undefined = undefined;
+  /** The buffer behind `pending` once more than one read is held. */
+  private held: ByteBuffer | undefined = undefined;
+  /** A buffered body's bytes once more than one piece came (`requestBufferBytes`). */
+  private bodyBuffer: ByteBuffer | undefined = undefined;
   /** {@link advance} is running: a response finished inside it lets the loop go on rather than recurse. */
   private advancing = false;
   /** The current request's body was read whole. */
@@ -292,12 +297,28 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     if (this.pending !== undefined || (this.current === undefined ? this.blocked : this.requestDone)) {
       // Pipelined, or the client reads nothing of what it was sent: the next
       // request waits, unparsed, for this response to go out (advance).
-      this.pending = this.pending === undefined ? data : Buffer.concat([this.pending, data]);
-      if (this.pending.length >= PIPELINE_LIMIT) this.pauseRead(PAUSED_HOLD);
+      this.hold(data);
+      if (this.pending!.length >= PIPELINE_LIMIT) this.pauseRead(PAUSED_HOLD);
       return;
     }
-    if (this.phase === Phase.Idle && this.parser.idle) this.lastTick = this.server.tick; // a head starts: its deadline
+    const idle = this.phase === Phase.Idle && this.parser.idle;
     this.parse(data);
+    // A head started in this read: its deadline runs from now. (Empty lines before a request line start none.)
+    if (idle && !this.parser.idle && this.phase === Phase.Idle) this.lastTick = this.server.tick;
+  }
+
+  /** Keeps `data` after the bytes held (one growing buffer, not a copy of all per read). */
+  private hold(data: Buffer): void {
+    if (this.pending === undefined) {
+      this.pending = data; // the common case: no copy
+      return;
+    }
+    if (this.held === undefined) {
+      this.held = new ByteBuffer(this.pending.length + data.length);
+      this.held.append(this.pending);
+    }
+    this.held.append(data);
+    this.pending = this.held.view();
   }
 
   /** Feeds `data` to the parser; the bytes after a complete request are held; a request ready for its route goes there. */
@@ -327,6 +348,7 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
       while (!this.closed && this.current === undefined && this.pending !== undefined && !this.blocked) {
         const data = this.pending;
         this.pending = undefined;
+        this.held = undefined;
         this.lastTick = this.server.tick;
         this.parse(data);
       }
@@ -373,6 +395,7 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     this.continueSent = false;
     this.dispatched = false;
     this.earlyBytes = 0;
+    this.bodyBuffer = undefined;
     this.bodyTick = this.server.tick;
     this.keepAlive = head.keepAlive && !this.closing && !this.server.draining;
     const buffer = this.server.options.requestBufferBytes;
@@ -401,17 +424,43 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     } else if (this.bodySource === undefined) {
       // Not read yet (or never: the response may go out first).
       this.earlyBytes += chunk.length;
-      if (this.early === undefined) this.early = [chunk];
-      else this.early.push(chunk);
       if (this.buffering) {
+        this.collect(chunk);
         if (this.earlyBytes > this.server.options.requestBufferBytes) {
           // Longer than the buffer (chunked): dispatched after this read, the rest streams.
           this.buffering = false;
           this.undispatched = true;
+          this.collected();
         }
-      } else if (this.early.length >= BODY_CHUNKS) this.pauseRead(PAUSED_BODY);
+      } else if (this.early === undefined) this.early = [chunk];
+      else if (this.early.push(chunk) >= BODY_CHUNKS) this.pauseRead(PAUSED_BODY);
     }
     // A cancelled body: dropped.
+  }
+
+  /**
+   * A piece of a body being buffered: the first is kept as it is (usually the
+   * whole body), the next ones are copied into one buffer — a view per read
+   * would let a body sent a byte at a time hold megabytes of views.
+   */
+  private collect(chunk: Uint8Array): void {
+    if (this.early === undefined) {
+      this.early = [chunk];
+      return;
+    }
+    if (this.bodyBuffer === undefined) {
+      const length = this.current!.head.contentLength;
+      this.bodyBuffer = new ByteBuffer(length > 0 ? length : 2 * (this.early[0]!.length + chunk.length));
+      this.bodyBuffer.append(this.early[0]!);
+    }
+    this.bodyBuffer.append(chunk);
+  }
+
+  /** The buffered body as the one piece the route reads first. */
+  private collected(): void {
+    if (this.bodyBuffer === undefined) return;
+    this.early = [this.bodyBuffer.view()];
+    this.bodyBuffer = undefined;
   }
 
   end(): void {
@@ -420,6 +469,7 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
       // The whole body is in: now the request goes to its route (after this read).
       this.buffering = false;
       this.undispatched = true;
+      this.collected();
     }
     this.bodySource?.close();
   }
@@ -458,6 +508,11 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     // A Host that may not form a URL goes the web way, which refuses it with 400.
     if (direct !== undefined && isPlainHost(req.headers.get('host'))) {
       this.writeJson(direct);
+      return;
+    }
+    if (!plainPath(req.target)) {
+      // The URL parser would resolve it into another path than the one an ingress rule saw.
+      this.writeRefusal(400, 'dot segments or backslashes in the path');
       return;
     }
     let web: Request;
@@ -764,6 +819,7 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
       this.phase = Phase.Discarding;
       this.lastTick = this.server.tick;
       this.early = undefined;
+      this.bodyBuffer = undefined;
       // Whoever still reads the body (the engine dropping it) stops.
       this.bodySource?.fail('the response went out before the request body was read');
       this.resumeRead(PAUSED_BODY);
@@ -782,6 +838,7 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     this.responding = false;
     this.refusal = undefined;
     this.early = undefined;
+    this.bodyBuffer = undefined;
     this.bodySource = undefined;
     this.replyBody = undefined;
     this.discarded = 0;
@@ -837,6 +894,8 @@ export class ClientConnection implements TransportEvents, RequestSink, AbortLike
     if (this.closed) return;
     this.markClosed();
     this.socket.end();
+    // A client reading nothing would keep an ended socket (and its slot) until its bytes went out.
+    if (this.blocked) this.server.endsWhenSent(this.socket);
   }
 
   /** Closes at once. */
@@ -884,6 +943,40 @@ export function isPlainHost(host: string | null): boolean {
   const last = labels[labels.length - 1]!;
   if (!/^[A-Za-z]/.test(last)) return false;
   return labels.every((label) => HOST_LABEL.test(label) && !/^xn--/i.test(label));
+}
+
+/**
+ * True when the path of `target` (before any query) is the path the web app's
+ * URL will have: no backslash and no `.` or `..` segment, plain or
+ * percent-encoded. The WHATWG URL parser resolves both (`/x/../metrics` and
+ * `/x\\..\\metrics` become `/metrics`), so such a path would be routed
+ * elsewhere than a rule in front of golb read it; it is refused instead.
+ */
+export function plainPath(target: string): boolean {
+  let end = target.indexOf('?');
+  if (end < 0) end = target.length;
+  let segment = 0; // where the current segment starts
+  for (let i = 0; i <= end; i++) {
+    const c = i < end ? target.charCodeAt(i) : 47;
+    if (c === 92) return false;
+    if (c !== 47) continue;
+    const dots = dotCount(target, segment, i);
+    if (dots === 1 || dots === 2) return false;
+    segment = i + 1;
+  }
+  return true;
+}
+
+/** 1 or 2 when `text[from, to)` is `.` or `..` (a dot plain or as `%2e`), else 0. */
+function dotCount(text: string, from: number, to: number): number {
+  let dots = 0;
+  for (let i = from; i < to; dots++) {
+    if (text.charCodeAt(i) === 46) i++;
+    else if (text.charCodeAt(i) === 37 && text.charCodeAt(i + 1) === 50 && (text.charCodeAt(i + 2) | 32) === 101) i += 3;
+    else return 0;
+    if (dots > 2) return 0;
+  }
+  return dots;
 }
 
 /**

@@ -96,6 +96,12 @@ export class Http1Server {
   /** Sweeps between two refreshes of `date`. */
   private readonly dateTicks: number;
   private readonly live = new Set<ClientConnection>();
+  /**
+   * Sockets ended with bytes still queued (their client read too little), by
+   * the tick they ended at: destroyed if still there after the idle timeout,
+   * since an ended socket waits for its bytes to go out before it lingers.
+   */
+  private readonly ending = new Map<TransportSocket, number>();
   private listener: Listener | undefined = undefined;
   private readonly sweeper: ReturnType<typeof setInterval>;
   private drained: (() => void) | undefined = undefined;
@@ -130,10 +136,20 @@ export class Http1Server {
     if (this.live.size === 0 && this.drained !== undefined) this.drained();
   }
 
+  /** A connection ended its socket with a write still queued: it goes at the latest after the idle timeout. */
+  endsWhenSent(socket: TransportSocket): void {
+    this.ending.set(socket, this.tick);
+  }
+
   private sweep(): void {
     const tick = ++this.tick;
     if (tick % this.dateTicks === 0) this.date = new Date().toUTCString();
     for (const conn of this.live) conn.check(tick);
+    for (const [socket, since] of this.ending) {
+      if (tick - since <= this.idleTicks) continue;
+      this.ending.delete(socket);
+      socket.destroy(); // a no-op when its bytes went out and it closed meanwhile
+    }
   }
 
   /**
@@ -159,6 +175,8 @@ export class Http1Server {
     this.draining = true;
     this.listener?.close();
     for (const conn of [...this.live]) conn.destroy();
+    for (const socket of this.ending.keys()) socket.destroy();
+    this.ending.clear();
     clearInterval(this.sweeper);
   }
 }

@@ -191,6 +191,18 @@ for (const runtime of RUNTIMES) {
       }
     });
 
+    test('a path the URL parser would resolve elsewhere (dot segments, backslashes) is 400, never another route', async () => {
+      const seen = echo.seen.length;
+      for (const target of ['/x/../metrics', '/x/%2e%2e/metrics', '/.%2E/metrics', '/x\\..\\metrics', '/%2e%2e\\1/lb/stats', '/x/%2e%2e/healthz', '/x/../function/echo/p']) {
+        const c = await client();
+        c.write(`GET ${target} HTTP/1.1\r\nHost: gw\r\n\r\n`);
+        const r = await c.response();
+        assert.equal(r?.status, 400, target);
+        assert.equal(JSON.parse(r.body.toString()).error, 'bad_request', target);
+      }
+      assert.equal(echo.seen.length, seen, 'no request reached the pod');
+    });
+
     test('absolute-form: its own authority must be host[:port]; the route is its path', async () => {
       const ok = await client();
       ok.write('GET http://gw:8080/function/echo/abs HTTP/1.1\r\nHost: other\r\n\r\n');
