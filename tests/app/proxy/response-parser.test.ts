@@ -158,8 +158,20 @@ test('early close: before the head and mid-body are errors', () => {
 
 test('chunk size parsing', () => {
   assert.equal(parseChunkSize('1a\r\n'), 26);
-  assert.equal(parseChunkSize('FF; name=value\r\n'), 255);
+  assert.equal(parseChunkSize('FF;name=value\r\n'), 255);
+  assert.equal(parseChunkSize('FF;a;b="x \\" y";c=d\r\n'), 255);
   assert.equal(parseChunkSize('\r\n'), -1);
   assert.equal(parseChunkSize('-1\r\n'), -1);
   assert.equal(parseChunkSize('1 2\r\n'), -1);
+});
+
+// Found by the differential fuzz (tests/support/fuzz): Node's llhttp refuses
+// these chunk lines, so golb, in front of or behind it, must refuse them too.
+test('chunk extensions: whitespace, an empty one and a malformed value are refused, as llhttp does', () => {
+  for (const line of ['5 ;a=b', '5\t;a', '5;', '5; a', '5;a =b', '5;a= b', '5;a=b ', '5;a=b"', '5;a="x"y', '5;a="x', '5;a=\x80', '5;a=\rb']) {
+    assert.equal(parseChunkSize(`${line}\r\n`), -1, JSON.stringify(line));
+    const t = parse([`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${line}\r\nhello\r\n0\r\n\r\n`]);
+    assert.match(t.error ?? '', /bad chunk size/, JSON.stringify(line));
+  }
+  for (const line of ['5;a', '5;a=b;c=d', '5;a="x y"', '5;a="\t\x80"', '5;a="\\""']) assert.equal(parseChunkSize(`${line}\r\n`), 5, JSON.stringify(line));
 });

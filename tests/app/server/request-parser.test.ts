@@ -424,3 +424,17 @@ test('a partial head is kept as a copy: the caller may reuse its read buffer', (
   assert.equal(t.t.error, undefined);
   assert.equal(t.t.head?.target, '/first');
 });
+
+// Found by the differential fuzz (tests/support/fuzz): Node's llhttp refuses
+// these, so golb must not take them (golb may be stricter than llhttp, never looser).
+const refusedAsLlhttp: [string, number, string][] = [
+  ['a space between a chunk size and its extension', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0 ;a=b\r\n\r\n'],
+  ['an HTAB between a chunk size and its extension', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n9\t;a\r\nsome data\r\n0\r\n\r\n'],
+  ['a chunk extension with spaces around =', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nc; a = b\r\noshmroae\nels\r\n0\r\n\r\n'],
+  ['an empty chunk extension', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4;\r\n\r hl\r\n0\r\n\r\n'],
+];
+for (const [name, status, msg] of refusedAsLlhttp) {
+  test(`refused as llhttp refuses it: ${name} -> ${status}`, () => {
+    for (const parts of splits(msg)) assert.equal(parse(parts).error?.[0], status, JSON.stringify(parts));
+  });
+}
