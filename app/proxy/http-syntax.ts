@@ -81,6 +81,12 @@ function quotedEnd(line: string, from: number, to: number): number {
   return -1;
 }
 
+/** True when `buf[from, to)` holds an HTAB. */
+export function hasHtab(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] === 9) return true;
+  return false;
+}
+
 /** The blank line that ends a head, as bytes: `Buffer.indexOf` with a byte needle is the runtime's fast search (a string needle is converted on every call). */
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 

@@ -12,7 +12,7 @@
  * stray CR that a server behind it was allowed to send.
  * @module
  */
-import { bytesAre, dropOws, headEnd, isTchar, parseChunkSize, sameBytes, skipOws } from './http-syntax.ts';
+import { bytesAre, dropOws, hasHtab, headEnd, isTchar, parseChunkSize, sameBytes, skipOws } from './http-syntax.ts';
 
 export { parseChunkSize };
 
@@ -341,6 +341,11 @@ export class ResponseParser {
       const vs = skipOws(buf, colon + 1, eol);
       const ve = dropOws(buf, vs, eol);
       let kind = kindOf(buf, pos, colon);
+      // llhttp reads `chunked<HTAB>` as another coding and refuses `5<HTAB>` (where OWS allows them): refused, not framed one way or the other.
+      if ((kind === Kind.Length || kind === Kind.TransferEncoding) && hasHtab(buf, vs, eol)) {
+        this.fail('HTAB in Content-Length or Transfer-Encoding');
+        return false;
+      }
       if (kind === Kind.Length) {
         const n = digitsAt(buf, vs, ve);
         if (n < 0 || (contentLength >= 0 && contentLength !== n)) {

@@ -21,7 +21,7 @@
  * which feeds it again after `reset()`.
  * @module
  */
-import { digits, dropOws, fieldContentOk, headEnd, isOws, isTchar, listHasToken, parseChunkSize, sameBytes, sameTokenAt, skipOws } from '../proxy/http-syntax.ts';
+import { digits, dropOws, fieldContentOk, hasHtab, headEnd, isOws, isTchar, listHasToken, parseChunkSize, sameBytes, sameTokenAt, skipOws } from '../proxy/http-syntax.ts';
 import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind, requestKindOf } from './request-headers.ts';
 import { authorityOk, authorityTextOk } from './authority.ts';
 
@@ -257,6 +257,8 @@ export class RequestParser {
         if (!authorityOk(buf, fields[at + 2]!, fields[at + 3]!)) return void this.fail(400, 'malformed Host (expected host[:port])');
         this.hosts++;
       }
+      // An HTAB after the value's start: llhttp refuses `chunked<HTAB>` and `5<HTAB>` (where OWS allows it), so golb does too.
+      else if ((kind === RequestKind.ContentLength || kind === RequestKind.TransferEncoding) && hasHtab(buf, fields[at + 2]!, fields[at + 4]!)) return void this.fail(400, 'HTAB in Content-Length or Transfer-Encoding');
       else if (kind >= RequestKind.ContentLength && kind <= RequestKind.Expect && !this.noteField(kind, buf.toString('latin1', fields[at + 2]!, fields[at + 3]!))) return;
       at += REQUEST_FIELD_INTS;
     }

@@ -175,3 +175,9 @@ test('chunk extensions: whitespace, an empty one and a malformed value are refus
   }
   for (const line of ['5;a', '5;a=b;c=d', '5;a="x y"', '5;a="\t\x80"', '5;a="\\""']) assert.equal(parseChunkSize(`${line}\r\n`), 5, JSON.stringify(line));
 });
+
+test('an HTAB in Content-Length or Transfer-Encoding after the value starts is refused (llhttp reads chunked<HTAB> as another coding)', () => {
+  assert.match(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t\r\n\r\n0\r\n\r\n']).error ?? '', /HTAB/);
+  assert.match(parse(['HTTP/1.1 200 OK\r\nContent-Length: 2\t\r\n\r\nok']).error ?? '', /HTAB/);
+  assert.equal(parse(['HTTP/1.1 200 OK\r\nContent-Length:\t2\r\n\r\nok']).body, 'ok');
+});

@@ -431,6 +431,8 @@ const refusedAsLlhttp: [string, number, string][] = [
   ['a space between a chunk size and its extension', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0 ;a=b\r\n\r\n'],
   ['an HTAB between a chunk size and its extension', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n9\t;a\r\nsome data\r\n0\r\n\r\n'],
   ['a chunk extension with spaces around =', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nc; a = b\r\noshmroae\nels\r\n0\r\n\r\n'],
+  ['an HTAB after chunked', 400, 'PUT /f HTTP/1.1\r\nTransfer-Encoding: chunked\t\r\nHost: a\r\n\r\n0\r\n\r\n'],
+  ['an HTAB after a Content-Length', 400, 'PUT /f HTTP/1.1\r\nContent-Length: 3\t\r\nHost: a\r\n\r\nabc'],
   ['an empty chunk extension', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4;\r\n\r hl\r\n0\r\n\r\n'],
 ];
 for (const [name, status, msg] of refusedAsLlhttp) {
