@@ -87,6 +87,24 @@ export function hasHtab(buf: Uint8Array, from: number, to: number): boolean {
   return false;
 }
 
+/**
+ * True when the trailer line `text[0, eol)` is a well-formed `name: value`
+ * field that may come after a body: not one that frames a message or governs
+ * the connection (Content-Length, Transfer-Encoding, Connection; RFC 9110
+ * §6.5.1), which llhttp acts on where golb would drop it.
+ */
+export function trailerFieldOk(text: string, eol: number): boolean {
+  let colon = 0;
+  for (; colon < eol; colon++) {
+    const c = text.charCodeAt(colon);
+    if (c === 58) break;
+    if (!isTchar(c)) return false;
+  }
+  if (colon === 0 || colon === eol) return false;
+  if (sameTokenAt(text, 0, colon, 'content-length') || sameTokenAt(text, 0, colon, 'transfer-encoding') || sameTokenAt(text, 0, colon, 'connection')) return false;
+  return fieldContentOk(text, colon + 1, eol);
+}
+
 /** The blank line that ends a head, as bytes: `Buffer.indexOf` with a byte needle is the runtime's fast search (a string needle is converted on every call). */
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
 

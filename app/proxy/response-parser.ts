@@ -12,7 +12,7 @@
  * stray CR that a server behind it was allowed to send.
  * @module
  */
-import { bytesAre, dropOws, hasHtab, headEnd, isTchar, parseChunkSize, sameBytes, skipOws } from './http-syntax.ts';
+import { bytesAre, dropOws, hasHtab, headEnd, isTchar, parseChunkSize, sameBytes, skipOws, trailerFieldOk } from './http-syntax.ts';
 
 export { parseChunkSize };
 
@@ -228,6 +228,8 @@ export class ResponseParser {
             if (line === '\r\n') return this.finish(buf.length > 0);
             this.trailerBytes += line.length;
             if (this.trailerBytes > MAX_HEAD_BYTES) return this.fail('trailers too large');
+            // Dropped, but checked as llhttp checks them: a client behind golb never parses them, a proxy beside it may.
+            if (!trailerFieldOk(line, line.length - 2)) return this.fail('malformed or framing trailer field');
             continue;
           }
           const size = parseChunkSize(line);

@@ -21,7 +21,7 @@
  * which feeds it again after `reset()`.
  * @module
  */
-import { digits, dropOws, fieldContentOk, hasHtab, headEnd, isOws, isTchar, listHasToken, parseChunkSize, sameBytes, sameTokenAt, skipOws } from '../proxy/http-syntax.ts';
+import { digits, dropOws, fieldContentOk, hasHtab, headEnd, isOws, isTchar, listHasToken, parseChunkSize, sameBytes, sameTokenAt, skipOws, trailerFieldOk } from '../proxy/http-syntax.ts';
 import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind, requestKindOf } from './request-headers.ts';
 import { authorityOk, authorityTextOk } from './authority.ts';
 
@@ -432,11 +432,11 @@ export class RequestParser {
     return buf.subarray(take);
   }
 
-  /** A trailer field is checked and dropped; the empty line ends the request. False after failing. */
+  /** A trailer field is checked and dropped (one that frames or governs the connection is refused); the empty line ends the request. False after failing. */
   private trailerLine(line: string): boolean {
     this.trailerBytes += line.length;
     if (line.length === 2) this.finish();
-    else if (!fieldLineOk(line, line.length - 2)) return this.refuse(400, 'malformed trailer field');
+    else if (!trailerFieldOk(line, line.length - 2)) return this.refuse(400, 'malformed or framing trailer field');
     return true;
   }
 
@@ -522,18 +522,6 @@ function fieldAt(buf: Buffer, pos: number, eol: number, fields: Int32Array, at: 
   fields[at + 4] = eol;
   fields[at + 5] = requestKindOf(buf, pos, colon);
   return true;
-}
-
-/** True when the trailer line `text[0, eol)` is a well-formed `name: value` field. */
-function fieldLineOk(text: string, eol: number): boolean {
-  let colon = 0;
-  for (; colon < eol; colon++) {
-    const c = text.charCodeAt(colon);
-    if (c === 58) break;
-    if (!isTchar(c)) return false;
-  }
-  if (colon === 0 || colon === eol) return false;
-  return fieldContentOk(text, colon + 1, eol);
 }
 
 /** Where the line starting at `from` ends: its CRLF, or `end`. A bare CR stays inside the line (and fails its checks). */

@@ -181,3 +181,11 @@ test('an HTAB in Content-Length or Transfer-Encoding after the value starts is r
   assert.match(parse(['HTTP/1.1 200 OK\r\nContent-Length: 2\t\r\n\r\nok']).error ?? '', /HTAB/);
   assert.equal(parse(['HTTP/1.1 200 OK\r\nContent-Length:\t2\r\n\r\nok']).body, 'ok');
 });
+
+test('trailer lines are checked as fields; Content-Length, Transfer-Encoding and Connection trailers are refused (as llhttp refuses or acts on them)', () => {
+  const chunked = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n';
+  assert.equal(parse([`${chunked}X-T: 1\r\n\r\n`]).body, 'ok');
+  for (const line of ['Content-Length: 5', 'transfer-encoding: chunked', 'Connection: close', 'no colon', ' folded', 'X-T: a\x00b', ': x']) {
+    assert.match(parse([`${chunked}X-T: 1\r\n${line}\r\n\r\n`]).error ?? '', /trailer/, JSON.stringify(line));
+  }
+});

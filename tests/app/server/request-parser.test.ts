@@ -433,6 +433,9 @@ const refusedAsLlhttp: [string, number, string][] = [
   ['a chunk extension with spaces around =', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nc; a = b\r\noshmroae\nels\r\n0\r\n\r\n'],
   ['an HTAB after chunked', 400, 'PUT /f HTTP/1.1\r\nTransfer-Encoding: chunked\t\r\nHost: a\r\n\r\n0\r\n\r\n'],
   ['an HTAB after a Content-Length', 400, 'PUT /f HTTP/1.1\r\nContent-Length: 3\t\r\nHost: a\r\n\r\nabc'],
+  ['a Content-Length trailer', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n9;a\r\n\r\r0\r\n\r\n l\r\n0;a=b;c\r\nContent-Length: 5\r\n\r\n'],
+  ['a Transfer-Encoding trailer', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n'],
+  ['a Connection trailer (llhttp closes on it, golb would read on)', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n'],
   ['an empty chunk extension', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4;\r\n\r hl\r\n0\r\n\r\n'],
 ];
 for (const [name, status, msg] of refusedAsLlhttp) {
