@@ -357,6 +357,11 @@ export class ResponseParser {
         }
         contentLength = n;
       } else if (kind === Kind.TransferEncoding) {
+        // An empty field or element: llhttp keeps an earlier `chunked` for it, where the last element would say "read to the close".
+        if (emptyElement(buf, vs, ve)) {
+          this.fail('bad Transfer-Encoding');
+          return false;
+        }
         transferEncoding = true;
         chunked = lastTokenIs(buf, vs, ve, CHUNKED);
       } else if (kind === Kind.Connection) {
@@ -472,6 +477,17 @@ function lastTokenIs(buf: Buffer, from: number, to: number, lower: string): bool
   while (start > from && buf[start - 1] !== 44) start--;
   const a = skipOws(buf, start, to);
   return bytesAre(buf, a, dropOws(buf, a, to), lower);
+}
+
+/** True when the comma-separated list `buf[from, to)` is empty or has an empty element. */
+function emptyElement(buf: Buffer, from: number, to: number): boolean {
+  for (let start = from; ; ) {
+    let comma = start;
+    while (comma < to && buf[comma] !== 44) comma++;
+    if (skipOws(buf, start, comma) === comma) return true;
+    if (comma === to) return false;
+    start = comma + 1;
+  }
 }
 
 /** The {@link Kind} of the header name in `buf[from, to)` (token characters, checked); by length first, so most names cost one switch. */

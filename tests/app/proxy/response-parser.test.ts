@@ -198,3 +198,12 @@ test('trailer lines are checked as fields; Content-Length, Transfer-Encoding and
     assert.match(parse([`${chunked}X-T: 1\r\n${line}\r\n\r\n`]).error ?? '', /trailer/, JSON.stringify(line));
   }
 });
+
+test('an empty Transfer-Encoding field or element is refused (llhttp keeps an earlier chunked for it)', () => {
+  const bad = 'HTTP/1.1 200 \r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: \r\n\r\n4\r\n0GET\r\n0;a=\u0000\n\r\n';
+  assert.match(parse([bad]).error ?? '', /bad Transfer-Encoding/);
+  for (const te of ['chunked,', ', chunked', 'gzip,,chunked', ' ']) {
+    assert.match(parse([`HTTP/1.1 200 OK\r\nTransfer-Encoding: ${te}\r\n\r\n0\r\n\r\n`]).error ?? '', /bad Transfer-Encoding/, te);
+  }
+  assert.equal(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n']).body, 'ok');
+});
