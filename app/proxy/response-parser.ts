@@ -373,7 +373,8 @@ export class ResponseParser {
           const b = dropOws(buf, a, comma);
           if (bytesAre(buf, a, b, CLOSE)) close = true;
           else if (bytesAre(buf, a, b, KEEP_ALIVE)) {
-            if (http10) close = false;
+            // Not in a field with an HTAB, which llhttp does not read as keep-alive: such an HTTP/1.0 connection is not reused.
+            if (http10 && !hasHtab(buf, vs, eol)) close = false;
           } else if (b > a) (connectionNames ??= []).push(buf.toString('latin1', a, b).toLowerCase());
           t = comma + 1;
         }

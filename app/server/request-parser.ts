@@ -259,7 +259,8 @@ export class RequestParser {
       }
       // An HTAB after the value's start: llhttp refuses `chunked<HTAB>` and `5<HTAB>` (where OWS allows it), so golb does too.
       else if ((kind === RequestKind.ContentLength || kind === RequestKind.TransferEncoding) && hasHtab(buf, fields[at + 2]!, fields[at + 4]!)) return void this.fail(400, 'HTAB in Content-Length or Transfer-Encoding');
-      else if (kind >= RequestKind.ContentLength && kind <= RequestKind.Expect && !this.noteField(kind, buf.toString('latin1', fields[at + 2]!, fields[at + 3]!))) return;
+      // (Connection with its trailing OWS: an HTAB there matters, below.)
+      else if (kind >= RequestKind.ContentLength && kind <= RequestKind.Expect && !this.noteField(kind, buf.toString('latin1', fields[at + 2]!, fields[at + (kind === RequestKind.Connection ? 4 : 3)]!))) return;
       at += REQUEST_FIELD_INTS;
     }
     if (!this.checkFacts()) return;
@@ -339,7 +340,8 @@ export class RequestParser {
         break;
       case RequestKind.Connection:
         if (listHasToken(value, 'close')) this.close = true;
-        if (listHasToken(value, 'keep-alive')) this.keepAliveToken = true;
+        // llhttp does not see `keep-alive` in a field with an HTAB (which OWS allows): neither does golb, so such an HTTP/1.0 connection closes.
+        if (listHasToken(value, 'keep-alive') && value.indexOf('\t') < 0) this.keepAliveToken = true;
         break;
       case RequestKind.ContentLength: {
         // One field with one value, or 400. RFC 9112 §6.3 lets a recipient take

@@ -207,3 +207,8 @@ test('an empty Transfer-Encoding field or element is refused (llhttp keeps an ea
   }
   assert.equal(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n']).body, 'ok');
 });
+
+test('an HTTP/1.0 response is not reused on a Connection: keep-alive with an HTAB, as llhttp does not take it', () => {
+  assert.equal(parse(['HTTP/1.0 200 OK\r\nConnection: keep-alive\t\r\nContent-Length: 0\r\n\r\n']).head?.keepAlive, false);
+  assert.equal(parse(['HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n']).head?.keepAlive, true);
+});

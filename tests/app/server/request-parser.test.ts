@@ -443,3 +443,11 @@ for (const [name, status, msg] of refusedAsLlhttp) {
     for (const parts of splits(msg)) assert.equal(parse(parts).error?.[0], status, JSON.stringify(parts));
   });
 }
+
+test('HTTP/1.0 keep-alive is not taken from a Connection field with an HTAB, as llhttp does not take it', () => {
+  for (const value of ['keep-alive\t', 'x,\tkeep-alive']) {
+    assert.equal(parse([`GET / HTTP/1.0\r\nConnection: ${value}\r\n\r\n`]).head?.keepAlive, false, JSON.stringify(value));
+  }
+  assert.equal(parse(['GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n']).head?.keepAlive, true);
+  assert.equal(parse(['GET / HTTP/1.1\r\nHost: h\r\nConnection: close\t\r\n\r\n']).head?.keepAlive, false);
+});
