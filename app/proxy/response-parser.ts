@@ -403,6 +403,11 @@ export class ResponseParser {
         this.fail('upstream switched protocols without an upgrade request');
         return false;
       }
+      // An interim response that closes the connection (Connection: close, or HTTP/1.0 without keep-alive): llhttp reads nothing after it.
+      if (close) {
+        this.fail('interim response that closes the connection');
+        return false;
+      }
       return true; // 1xx interim response: skip it, keep reading heads.
     }
     // A 204 has no CL (RFC 9110 §8.6); a 304 may have one, but a client that

@@ -212,3 +212,11 @@ test('an HTTP/1.0 response is not reused on a Connection: keep-alive with an HTA
   assert.equal(parse(['HTTP/1.0 200 OK\r\nConnection: keep-alive\t\r\nContent-Length: 0\r\n\r\n']).head?.keepAlive, false);
   assert.equal(parse(['HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n']).head?.keepAlive, true);
 });
+
+test('a 1xx that closes the connection is refused (llhttp reads no final response after it); one that keeps it is skipped', () => {
+  const final = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+  assert.match(parse([`HTTP/1.0 102 Processing\r\nContent-Length: 2\r\n\r\n${final}`]).error ?? '', /interim/);
+  assert.match(parse([`HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\n${final}`]).error ?? '', /interim/);
+  assert.equal(parse([`HTTP/1.0 100 Continue\r\nConnection: keep-alive\r\n\r\n${final}`]).body, 'ok');
+  assert.equal(parse([`HTTP/1.1 100 Continue\r\n\r\n${final}`]).body, 'ok');
+});
