@@ -90,4 +90,10 @@ export const REGRESSIONS: Regression[] = [
     what: 'golb took any trailer line unchecked (llhttp: HPE_INVALID_CONTENT_LENGTH for this one); trailers are checked as fields now',
     bytes: 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nContent-Length: 5\r\n\r\n',
   },
+  {
+    target: 'response',
+    what: 'golb read a final response after an HTTP/1.0 1xx, after which llhttp reads nothing (HPE_CLOSED_CONNECTION); refused now',
+    bytes: 'HTTP/1.0 102 Processing\r\nContent-Length: 2\r\n\r\nHTTP/1.1 404 Not Found\r\nContent-Legth: 0\r\n\r\n',
+    eof: true,
+  },
 ];
