@@ -25,7 +25,12 @@ export function digits(value: string): number {
   return n;
 }
 
-/** Parses `1a;ext=1\r\n`; -1 when malformed. Up to 13 hex digits (below 2^53). */
+/**
+ * Parses `1a;ext=1\r\n`; -1 when malformed. Up to 13 hex digits (below 2^53).
+ * The extensions are ignored, but must be well-formed, without whitespace
+ * (the BWS RFC 9112 §7.1.1 allows, which Node's llhttp refuses): a parser
+ * behind golb may read a line golb took apart differently.
+ */
 export function parseChunkSize(line: string): number {
   let i = 0;
   let n = 0;
@@ -37,9 +42,67 @@ export function parseChunkSize(line: string): number {
     n = n * 16 + d;
   }
   if (i === 0) return -1;
-  const rest = line.slice(i, -2);
-  if (rest !== '' && !/^[ \t]*;/.test(rest)) return -1;
-  return n;
+  return chunkExtensionsOk(line, i, line.length - 2) ? n : -1;
+}
+
+/** True when `line[from, to)` is `*( ";" token [ "=" ( token / quoted-string ) ] )`, nothing else. */
+export function chunkExtensionsOk(line: string, from: number, to: number): boolean {
+  let i = from;
+  while (i < to) {
+    if (line.charCodeAt(i) !== 59) return false; // ;
+    const name = ++i;
+    while (i < to && isTchar(line.charCodeAt(i))) i++;
+    if (i === name) return false;
+    if (i === to || line.charCodeAt(i) !== 61) continue; // =
+    i++;
+    if (line.charCodeAt(i) === 34) {
+      i = quotedEnd(line, i, to);
+      if (i < 0) return false;
+    } else {
+      const value = i;
+      while (i < to && isTchar(line.charCodeAt(i))) i++;
+      if (i === value) return false;
+    }
+  }
+  return true;
+}
+
+/** Where the quoted-string opening at `line[from]` ends (after its closing quote), or -1 (RFC 9110 §5.6.4). */
+function quotedEnd(line: string, from: number, to: number): number {
+  for (let i = from + 1; i < to; i++) {
+    const c = line.charCodeAt(i);
+    if (c === 34) return i + 1;
+    if (c === 92) {
+      // quoted-pair: HTAB, SP, VCHAR or obs-text after the backslash.
+      const q = line.charCodeAt(++i);
+      if (!(q === 9 || (q >= 32 && q !== 127 && q <= 255)) || i >= to) return -1;
+    } else if (!(c === 9 || (c >= 32 && c !== 127 && c <= 255))) return -1;
+  }
+  return -1;
+}
+
+/** True when `buf[from, to)` holds an HTAB. */
+export function hasHtab(buf: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (buf[i] === 9) return true;
+  return false;
+}
+
+/**
+ * True when the trailer line `text[0, eol)` is a well-formed `name: value`
+ * field that may come after a body: not one that frames a message or governs
+ * the connection (Content-Length, Transfer-Encoding, Connection; RFC 9110
+ * §6.5.1), which llhttp acts on where golb would drop it.
+ */
+export function trailerFieldOk(text: string, eol: number): boolean {
+  let colon = 0;
+  for (; colon < eol; colon++) {
+    const c = text.charCodeAt(colon);
+    if (c === 58) break;
+    if (!isTchar(c)) return false;
+  }
+  if (colon === 0 || colon === eol) return false;
+  if (sameTokenAt(text, 0, colon, 'content-length') || sameTokenAt(text, 0, colon, 'transfer-encoding') || sameTokenAt(text, 0, colon, 'connection')) return false;
+  return fieldContentOk(text, colon + 1, eol);
 }
 
 /** The blank line that ends a head, as bytes: `Buffer.indexOf` with a byte needle is the runtime's fast search (a string needle is converted on every call). */

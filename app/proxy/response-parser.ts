@@ -12,7 +12,7 @@
  * stray CR that a server behind it was allowed to send.
  * @module
  */
-import { bytesAre, dropOws, headEnd, isTchar, parseChunkSize, sameBytes, skipOws } from './http-syntax.ts';
+import { bytesAre, dropOws, hasHtab, headEnd, isTchar, parseChunkSize, sameBytes, skipOws, trailerFieldOk } from './http-syntax.ts';
 
 export { parseChunkSize };
 
@@ -35,7 +35,7 @@ export const enum Kind {
   Via,
   /** `X-Final-Host`, which golb sets itself. */
   FinalHost,
-  /** A Content-Length the client must not get: next to Transfer-Encoding, a repeat, or on a 204 or 304. */
+  /** A Content-Length the client must not get: on a 204 or 304. */
   Removed,
 }
 
@@ -228,6 +228,8 @@ export class ResponseParser {
             if (line === '\r\n') return this.finish(buf.length > 0);
             this.trailerBytes += line.length;
             if (this.trailerBytes > MAX_HEAD_BYTES) return this.fail('trailers too large');
+            // Dropped, but checked as llhttp checks them: a client behind golb never parses them, a proxy beside it may.
+            if (!trailerFieldOk(line, line.length - 2)) return this.fail('malformed or framing trailer field');
             continue;
           }
           const size = parseChunkSize(line);
@@ -340,18 +342,26 @@ export class ResponseParser {
       }
       const vs = skipOws(buf, colon + 1, eol);
       const ve = dropOws(buf, vs, eol);
-      let kind = kindOf(buf, pos, colon);
+      const kind = kindOf(buf, pos, colon);
+      // llhttp reads `chunked<HTAB>` as another coding and refuses `5<HTAB>` (where OWS allows them): refused, not framed one way or the other.
+      if ((kind === Kind.Length || kind === Kind.TransferEncoding) && hasHtab(buf, vs, eol)) {
+        this.fail('HTAB in Content-Length or Transfer-Encoding');
+        return false;
+      }
       if (kind === Kind.Length) {
         const n = digitsAt(buf, vs, ve);
-        if (n < 0 || (contentLength >= 0 && contentLength !== n)) {
-          this.fail('bad or conflicting Content-Length');
+        // One field with one value: llhttp refuses even an identical repeat (which RFC 9112 §6.3 lets a recipient take).
+        if (n < 0 || contentLength >= 0) {
+          this.fail('bad or repeated Content-Length');
           return false;
         }
-        // An identical repeat frames the same (RFC 9112 §6.3) but goes out once: a
-        // client that reads two Content-Length lines may take them as a conflict.
-        if (contentLength >= 0) kind = Kind.Removed;
         contentLength = n;
       } else if (kind === Kind.TransferEncoding) {
+        // An empty field or element: llhttp keeps an earlier `chunked` for it, where the last element would say "read to the close".
+        if (emptyElement(buf, vs, ve)) {
+          this.fail('bad Transfer-Encoding');
+          return false;
+        }
         transferEncoding = true;
         chunked = lastTokenIs(buf, vs, ve, CHUNKED);
       } else if (kind === Kind.Connection) {
@@ -363,7 +373,8 @@ export class ResponseParser {
           const b = dropOws(buf, a, comma);
           if (bytesAre(buf, a, b, CLOSE)) close = true;
           else if (bytesAre(buf, a, b, KEEP_ALIVE)) {
-            if (http10) close = false;
+            // Not in a field with an HTAB, which llhttp does not read as keep-alive: such an HTTP/1.0 connection is not reused.
+            if (http10 && !hasHtab(buf, vs, eol)) close = false;
           } else if (b > a) (connectionNames ??= []).push(buf.toString('latin1', a, b).toLowerCase());
           t = comma + 1;
         }
@@ -382,27 +393,38 @@ export class ResponseParser {
       at += FIELD_INTS;
       pos = eol + 2;
     }
+    // Both: a smuggling signature (RFC 9112 §6.1), refused as llhttp refuses it.
+    if (transferEncoding && contentLength >= 0) {
+      this.fail('both Transfer-Encoding and Content-Length');
+      return false;
+    }
     if (status < 200) {
       if (status === 101) {
         this.fail('upstream switched protocols without an upgrade request');
         return false;
       }
+      // An interim response that closes the connection (Connection: close, or HTTP/1.0 without keep-alive): llhttp reads nothing after it.
+      if (close) {
+        this.fail('interim response that closes the connection');
+        return false;
+      }
       return true; // 1xx interim response: skip it, keep reading heads.
     }
-    // TE overrides CL, and a proxy must drop the received CL before forwarding
-    // (RFC 9112 §6.3): relayed next to a re-framed body it would cut it short.
     // A 204 has no CL (RFC 9110 §8.6); a 304 may have one, but a client that
     // takes it for a body would read the next response as it: neither goes out.
-    if (contentLength >= 0 && (transferEncoding || status === 204 || status === 304)) {
+    if (contentLength >= 0 && (status === 204 || status === 304)) {
       for (let i = 5; i < at; i += FIELD_INTS) if (fields[i] === Kind.Length) fields[i] = Kind.Removed;
     }
     let framing: Framing;
-    if (this.noBody || status === 204 || status === 304) framing = 'none';
+    if (status === 204 || status === 304) framing = 'none';
     else if (transferEncoding) framing = chunked ? 'chunked' : 'close';
     else if (contentLength >= 0) framing = contentLength === 0 ? 'none' : 'length';
     else framing = 'close';
-    // TE with CL is a smuggling signature (RFC 9112 §6.1): frame by TE, never reuse.
-    const keepAlive = !close && framing !== 'close' && !(transferEncoding && contentLength >= 0);
+    // An answer to HEAD has no body; but one whose headers say "read to the
+    // close" is not reused, as Node's client (llhttp) does not reuse it: a
+    // sender that means it may still send a body, late, into the next response.
+    const keepAlive = !close && framing !== 'close';
+    if (this.noBody) framing = 'none';
     const head = new ResponseHead(buf, status, statusEnd, fields, at / FIELD_INTS, connectionNames, framing, contentLength, keepAlive);
     this.state = framing === 'length' ? State.Length : framing === 'chunked' ? State.ChunkSize : framing === 'close' ? State.Close : State.Done;
     this.remaining = contentLength;
@@ -461,6 +483,17 @@ function lastTokenIs(buf: Buffer, from: number, to: number, lower: string): bool
   while (start > from && buf[start - 1] !== 44) start--;
   const a = skipOws(buf, start, to);
   return bytesAre(buf, a, dropOws(buf, a, to), lower);
+}
+
+/** True when the comma-separated list `buf[from, to)` is empty or has an empty element. */
+function emptyElement(buf: Buffer, from: number, to: number): boolean {
+  for (let start = from; ; ) {
+    let comma = start;
+    while (comma < to && buf[comma] !== 44) comma++;
+    if (skipOws(buf, start, comma) === comma) return true;
+    if (comma === to) return false;
+    start = comma + 1;
+  }
 }
 
 /** The {@link Kind} of the header name in `buf[from, to)` (token characters, checked); by length first, so most names cost one switch. */

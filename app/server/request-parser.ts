@@ -21,7 +21,7 @@
  * which feeds it again after `reset()`.
  * @module
  */
-import { digits, dropOws, fieldContentOk, headEnd, isOws, isTchar, listHasToken, parseChunkSize, sameBytes, sameTokenAt, skipOws } from '../proxy/http-syntax.ts';
+import { digits, dropOws, fieldContentOk, hasHtab, headEnd, isOws, isTchar, listHasToken, parseChunkSize, sameBytes, sameTokenAt, skipOws, trailerFieldOk } from '../proxy/http-syntax.ts';
 import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind, requestKindOf } from './request-headers.ts';
 import { authorityOk, authorityTextOk } from './authority.ts';
 
@@ -257,7 +257,10 @@ export class RequestParser {
         if (!authorityOk(buf, fields[at + 2]!, fields[at + 3]!)) return void this.fail(400, 'malformed Host (expected host[:port])');
         this.hosts++;
       }
-      else if (kind >= RequestKind.ContentLength && kind <= RequestKind.Expect && !this.noteField(kind, buf.toString('latin1', fields[at + 2]!, fields[at + 3]!))) return;
+      // An HTAB after the value's start: llhttp refuses `chunked<HTAB>` and `5<HTAB>` (where OWS allows it), so golb does too.
+      else if ((kind === RequestKind.ContentLength || kind === RequestKind.TransferEncoding) && hasHtab(buf, fields[at + 2]!, fields[at + 4]!)) return void this.fail(400, 'HTAB in Content-Length or Transfer-Encoding');
+      // (Connection with its trailing OWS: an HTAB there matters, below.)
+      else if (kind >= RequestKind.ContentLength && kind <= RequestKind.Expect && !this.noteField(kind, buf.toString('latin1', fields[at + 2]!, fields[at + (kind === RequestKind.Connection ? 4 : 3)]!))) return;
       at += REQUEST_FIELD_INTS;
     }
     if (!this.checkFacts()) return;
@@ -337,7 +340,8 @@ export class RequestParser {
         break;
       case RequestKind.Connection:
         if (listHasToken(value, 'close')) this.close = true;
-        if (listHasToken(value, 'keep-alive')) this.keepAliveToken = true;
+        // llhttp does not see `keep-alive` in a field with an HTAB (which OWS allows): neither does golb, so such an HTTP/1.0 connection closes.
+        if (listHasToken(value, 'keep-alive') && value.indexOf('\t') < 0) this.keepAliveToken = true;
         break;
       case RequestKind.ContentLength: {
         // One field with one value, or 400. RFC 9112 §6.3 lets a recipient take
@@ -430,11 +434,11 @@ export class RequestParser {
     return buf.subarray(take);
   }
 
-  /** A trailer field is checked and dropped; the empty line ends the request. False after failing. */
+  /** A trailer field is checked and dropped (one that frames or governs the connection is refused); the empty line ends the request. False after failing. */
   private trailerLine(line: string): boolean {
     this.trailerBytes += line.length;
     if (line.length === 2) this.finish();
-    else if (!fieldLineOk(line, line.length - 2)) return this.refuse(400, 'malformed trailer field');
+    else if (!trailerFieldOk(line, line.length - 2)) return this.refuse(400, 'malformed or framing trailer field');
     return true;
   }
 
@@ -520,18 +524,6 @@ function fieldAt(buf: Buffer, pos: number, eol: number, fields: Int32Array, at: 
   fields[at + 4] = eol;
   fields[at + 5] = requestKindOf(buf, pos, colon);
   return true;
-}
-
-/** True when the trailer line `text[0, eol)` is a well-formed `name: value` field. */
-function fieldLineOk(text: string, eol: number): boolean {
-  let colon = 0;
-  for (; colon < eol; colon++) {
-    const c = text.charCodeAt(colon);
-    if (c === 58) break;
-    if (!isTchar(c)) return false;
-  }
-  if (colon === 0 || colon === eol) return false;
-  return fieldContentOk(text, colon + 1, eol);
 }
 
 /** Where the line starting at `from` ends: its CRLF, or `end`. A bare CR stays inside the line (and fails its checks). */

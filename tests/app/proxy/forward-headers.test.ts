@@ -184,16 +184,13 @@ test('response: the status line goes out as HTTP/1.1, an empty reason phrase wit
   assert.equal(rendered(clientResponseHeaders(upstreamHeadWith('HTTP/1.0 204'), ctx)), `##HTTP/1.1 204 \r\n${own}##`);
 });
 
-test('response: a Content-Length next to Transfer-Encoding is not relayed, and Connection cannot name Content-Length or Host', () => {
-  const te = clientResponseHeaders(upstreamHead('Content-Length: 9', 'Transfer-Encoding: chunked', 'X-A: 1'), ctx);
-  assert.deepEqual(te.pairs()[0], ['x-a', '1']);
+test('response: Connection cannot name Content-Length or Host (a Content-Length next to Transfer-Encoding never gets here: the parser refuses it)', () => {
   const named = clientResponseHeaders(upstreamHead('Connection: content-length, host', 'Content-Length: 0', 'Host: h'), ctx);
   assert.deepEqual(named.pairs().slice(0, 2), [['content-length', '0'], ['host', 'h']]);
 });
 
-test('response: one Content-Length line for an identical repeat, none on a 204 or 304', () => {
+test('response: no Content-Length line on a 204 or 304 (a repeated one never gets here: the parser refuses it)', () => {
   const own = 'via: 1.1 node-a\r\nx-forwarded-host-node-a: 1700000000.0000000\r\nx-final-host: 10.0.0.1:8080\r\n';
-  assert.equal(rendered(clientResponseHeaders(upstreamHead('Content-Length: 2', 'X-A: 1', 'Content-Length: 2'), ctx)), `##HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\n${own}##`);
   assert.equal(rendered(clientResponseHeaders(upstreamHeadWith('HTTP/1.1 204 No Content', 'Content-Length: 0', 'X-A: 1'), ctx)), `##HTTP/1.1 204 No Content\r\nX-A: 1\r\n${own}##`);
   const notModified = clientResponseHeaders(upstreamHeadWith('HTTP/1.1 304 Not Modified', 'ETag: "v"', 'Content-Length: 7'), ctx);
   assert.equal(rendered(notModified), `##HTTP/1.1 304 Not Modified\r\nETag: "v"\r\n${own}##`);

@@ -88,18 +88,27 @@ test('bytes after a complete response are reported, so the connection is dropped
   assert.equal(t.extra, true);
 });
 
-test('TE and CL together: framed by chunked, never reused', () => {
-  const t = parse(['HTTP/1.1 200 OK\r\nContent-Length: 30\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n']);
-  assert.equal(t.body, 'ok');
-  assert.equal(t.head?.keepAlive, false);
+// Found by the differential fuzz: golb framed these, llhttp (Node's client) refuses them.
+test('TE and CL together are refused, in either order, on any status', () => {
+  for (const status of ['200 OK', '204 No Content', '103 Early Hints']) {
+    assert.match(parse([`HTTP/1.1 ${status}\r\nContent-Length: 30\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n`]).error ?? '', /both/, status);
+    assert.match(parse([`HTTP/1.1 ${status}\r\nTransfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n0\r\n\r\n`]).error ?? '', /both/, status);
+  }
 });
 
-test('an identical repeated Content-Length frames the body and is kept once', () => {
+test('an identical repeated Content-Length is refused', () => {
   const t = parse(['HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-A: 1\r\ncontent-length:  2\r\n\r\nok']);
-  assert.equal(t.error, undefined);
-  assert.equal(t.body, 'ok');
-  assert.equal(t.head?.keepAlive, true);
-  assert.deepEqual(t.head?.headers, [['content-length', '2'], ['x-a', '1']]);
+  assert.match(t.error ?? '', /repeated Content-Length/);
+  assert.equal(t.head, undefined);
+});
+
+test('an answer to HEAD with no length is not reused (its sender may send a body late), one with a length or chunked is', () => {
+  assert.equal(parse(['HTTP/1.1 200 OK\r\n\r\n'], true).head?.keepAlive, false);
+  assert.equal(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n'], true).head?.keepAlive, false);
+  assert.equal(parse(['HTTP/1.1 200 OK\r\nContent-Length: 1234\r\n\r\n'], true).head?.keepAlive, true);
+  assert.equal(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'], true).head?.keepAlive, true);
+  assert.equal(parse(['HTTP/1.1 204 No Content\r\n\r\n'], true).head?.keepAlive, true);
+  assert.equal(parse(['HTTP/1.1 200 OK\r\n\r\n'], true).end, true);
 });
 
 test('a Content-Length on a 204 or a 304 is dropped; on a HEAD response it stays', () => {
@@ -158,8 +167,56 @@ test('early close: before the head and mid-body are errors', () => {
 
 test('chunk size parsing', () => {
   assert.equal(parseChunkSize('1a\r\n'), 26);
-  assert.equal(parseChunkSize('FF; name=value\r\n'), 255);
+  assert.equal(parseChunkSize('FF;name=value\r\n'), 255);
+  assert.equal(parseChunkSize('FF;a;b="x \\" y";c=d\r\n'), 255);
   assert.equal(parseChunkSize('\r\n'), -1);
   assert.equal(parseChunkSize('-1\r\n'), -1);
   assert.equal(parseChunkSize('1 2\r\n'), -1);
+});
+
+// Found by the differential fuzz (tests/support/fuzz): Node's llhttp refuses
+// these chunk lines, so golb, in front of or behind it, must refuse them too.
+test('chunk extensions: whitespace, an empty one and a malformed value are refused, as llhttp does', () => {
+  for (const line of ['5 ;a=b', '5\t;a', '5;', '5; a', '5;a =b', '5;a= b', '5;a=b ', '5;a=b"', '5;a="x"y', '5;a="x', '5;a=\x80', '5;a=\rb']) {
+    assert.equal(parseChunkSize(`${line}\r\n`), -1, JSON.stringify(line));
+    const t = parse([`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${line}\r\nhello\r\n0\r\n\r\n`]);
+    assert.match(t.error ?? '', /bad chunk size/, JSON.stringify(line));
+  }
+  for (const line of ['5;a', '5;a=b;c=d', '5;a="x y"', '5;a="\t\x80"', '5;a="\\""']) assert.equal(parseChunkSize(`${line}\r\n`), 5, JSON.stringify(line));
+});
+
+test('an HTAB in Content-Length or Transfer-Encoding after the value starts is refused (llhttp reads chunked<HTAB> as another coding)', () => {
+  assert.match(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t\r\n\r\n0\r\n\r\n']).error ?? '', /HTAB/);
+  assert.match(parse(['HTTP/1.1 200 OK\r\nContent-Length: 2\t\r\n\r\nok']).error ?? '', /HTAB/);
+  assert.equal(parse(['HTTP/1.1 200 OK\r\nContent-Length:\t2\r\n\r\nok']).body, 'ok');
+});
+
+test('trailer lines are checked as fields; Content-Length, Transfer-Encoding and Connection trailers are refused (as llhttp refuses or acts on them)', () => {
+  const chunked = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n';
+  assert.equal(parse([`${chunked}X-T: 1\r\n\r\n`]).body, 'ok');
+  for (const line of ['Content-Length: 5', 'transfer-encoding: chunked', 'Connection: close', 'no colon', ' folded', 'X-T: a\x00b', ': x']) {
+    assert.match(parse([`${chunked}X-T: 1\r\n${line}\r\n\r\n`]).error ?? '', /trailer/, JSON.stringify(line));
+  }
+});
+
+test('an empty Transfer-Encoding field or element is refused (llhttp keeps an earlier chunked for it)', () => {
+  const bad = 'HTTP/1.1 200 \r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: \r\n\r\n4\r\n0GET\r\n0;a=\u0000\n\r\n';
+  assert.match(parse([bad]).error ?? '', /bad Transfer-Encoding/);
+  for (const te of ['chunked,', ', chunked', 'gzip,,chunked', ' ']) {
+    assert.match(parse([`HTTP/1.1 200 OK\r\nTransfer-Encoding: ${te}\r\n\r\n0\r\n\r\n`]).error ?? '', /bad Transfer-Encoding/, te);
+  }
+  assert.equal(parse(['HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n']).body, 'ok');
+});
+
+test('an HTTP/1.0 response is not reused on a Connection: keep-alive with an HTAB, as llhttp does not take it', () => {
+  assert.equal(parse(['HTTP/1.0 200 OK\r\nConnection: keep-alive\t\r\nContent-Length: 0\r\n\r\n']).head?.keepAlive, false);
+  assert.equal(parse(['HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n']).head?.keepAlive, true);
+});
+
+test('a 1xx that closes the connection is refused (llhttp reads no final response after it); one that keeps it is skipped', () => {
+  const final = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
+  assert.match(parse([`HTTP/1.0 102 Processing\r\nContent-Length: 2\r\n\r\n${final}`]).error ?? '', /interim/);
+  assert.match(parse([`HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\n${final}`]).error ?? '', /interim/);
+  assert.equal(parse([`HTTP/1.0 100 Continue\r\nConnection: keep-alive\r\n\r\n${final}`]).body, 'ok');
+  assert.equal(parse([`HTTP/1.1 100 Continue\r\n\r\n${final}`]).body, 'ok');
 });

@@ -424,3 +424,30 @@ test('a partial head is kept as a copy: the caller may reuse its read buffer', (
   assert.equal(t.t.error, undefined);
   assert.equal(t.t.head?.target, '/first');
 });
+
+// Found by the differential fuzz (tests/support/fuzz): Node's llhttp refuses
+// these, so golb must not take them (golb may be stricter than llhttp, never looser).
+const refusedAsLlhttp: [string, number, string][] = [
+  ['a space between a chunk size and its extension', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0 ;a=b\r\n\r\n'],
+  ['an HTAB between a chunk size and its extension', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n9\t;a\r\nsome data\r\n0\r\n\r\n'],
+  ['a chunk extension with spaces around =', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\nc; a = b\r\noshmroae\nels\r\n0\r\n\r\n'],
+  ['an HTAB after chunked', 400, 'PUT /f HTTP/1.1\r\nTransfer-Encoding: chunked\t\r\nHost: a\r\n\r\n0\r\n\r\n'],
+  ['an HTAB after a Content-Length', 400, 'PUT /f HTTP/1.1\r\nContent-Length: 3\t\r\nHost: a\r\n\r\nabc'],
+  ['a Content-Length trailer', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n9;a\r\n\r\r0\r\n\r\n l\r\n0;a=b;c\r\nContent-Length: 5\r\n\r\n'],
+  ['a Transfer-Encoding trailer', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n'],
+  ['a Connection trailer (llhttp closes on it, golb would read on)', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n'],
+  ['an empty chunk extension', 400, 'POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n4;\r\n\r hl\r\n0\r\n\r\n'],
+];
+for (const [name, status, msg] of refusedAsLlhttp) {
+  test(`refused as llhttp refuses it: ${name} -> ${status}`, () => {
+    for (const parts of splits(msg)) assert.equal(parse(parts).error?.[0], status, JSON.stringify(parts));
+  });
+}
+
+test('HTTP/1.0 keep-alive is not taken from a Connection field with an HTAB, as llhttp does not take it', () => {
+  for (const value of ['keep-alive\t', 'x,\tkeep-alive']) {
+    assert.equal(parse([`GET / HTTP/1.0\r\nConnection: ${value}\r\n\r\n`]).head?.keepAlive, false, JSON.stringify(value));
+  }
+  assert.equal(parse(['GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n']).head?.keepAlive, true);
+  assert.equal(parse(['GET / HTTP/1.1\r\nHost: h\r\nConnection: close\t\r\n\r\n']).head?.keepAlive, false);
+});
