@@ -20,10 +20,12 @@
  */
 import { Etcd3, type IWatchResponse } from 'etcd3';
 import type { Logger } from '../logger.ts';
-import { GRPC_OPTIONS, CALL_TIMEOUT_MS, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from '../sources/etcd.ts';
-import { hostBreaker } from '../sources/etcd-host-breaker.ts';
+import { SYSTEM_TIMERS } from '../deps.ts';
+import { GRPC_OPTIONS, CALL_TIMEOUT_MS } from '../etcd/client.ts';
+import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from '../etcd/prefix-follower.ts';
+import { hostBreaker } from '../etcd/host-breaker.ts';
 import { parseNode, type NodeStore } from './node-pool.ts';
-import { WakeableSleep, jitteredBackoff } from '../sources/retry-wait.ts';
+import { WakeableSleep, jitteredBackoff } from '../etcd/backoff.ts';
 
 /** The key prefix of a zone's pool nodes. */
 export function nodesPrefix(zone: string): string {
@@ -56,7 +58,7 @@ export class EtcdNodeStore implements NodeStore {
   private closed = false;
   private seeded = false;
   private loop: Promise<void> | undefined;
-  private readonly sleeper = new WakeableSleep();
+  private readonly sleeper = new WakeableSleep(SYSTEM_TIMERS);
   private endWatch: (() => void) | undefined;
 
   constructor(opts: EtcdNodeStoreOptions) {

@@ -29,27 +29,13 @@ import type { Logger } from '../logger.ts';
 import type { WeightTable } from '../weight-table.ts';
 import type { FunctionSpec } from './function-value.ts';
 import { toStoreValue } from './embedded-file.ts';
-import { hostBreaker } from './etcd-host-breaker.ts';
+import { CALL_TIMEOUT_MS, GRPC_OPTIONS } from '../etcd/client.ts';
+import { hostBreaker } from '../etcd/host-breaker.ts';
+import { DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS, READ_PAGE_SIZE } from '../etcd/prefix-follower.ts';
+import { SYSTEM_TIMERS } from '../deps.ts';
 import { EtcdZoneSync, zonePrefix } from './etcd-sync.ts';
 import type { WeightSource } from './source.ts';
-import { WakeableSleep, jitteredBackoff } from './retry-wait.ts';
-
-/** First retry delay. */ export const DEFAULT_BACKOFF_BASE_MS = 100;
-/** Longest retry delay. */ export const DEFAULT_BACKOFF_MAX_MS = 5_000;
-/** Keys per page of the full read (a page's raw answer is dropped once decoded). */ export const READ_PAGE_SIZE = 1_000;
-/** Time a read or write may take before it counts as failed. */ export const CALL_TIMEOUT_MS = 10_000;
-
-/**
- * gRPC channel options: keepalive pings notice a half-open connection within
- * about 15 s (the interval stays above etcd's 5 s `--grpc-keepalive-min-time`);
- * pages of a big zone may exceed grpc-js's 4 MiB default message limit.
- */
-export const GRPC_OPTIONS = {
-  'grpc.keepalive_time_ms': 10_000,
-  'grpc.keepalive_timeout_ms': 5_000,
-  'grpc.keepalive_permit_without_calls': 1,
-  'grpc.max_receive_message_length': 256 * 1024 * 1024,
-};
+import { WakeableSleep, jitteredBackoff } from '../etcd/backoff.ts';
 
 /** Options of {@link EtcdSource}. */
 export interface EtcdSourceOptions {
@@ -89,7 +75,7 @@ export class EtcdSource implements WeightSource {
   private started: Promise<void> | undefined;
   private loaded!: () => void;
   private readonly firstLoad = new Promise<void>((resolve) => (this.loaded = resolve));
-  private readonly sleeper = new WakeableSleep();
+  private readonly sleeper = new WakeableSleep(SYSTEM_TIMERS);
   private endWatch: ((end: WatchEnd) => void) | undefined;
   private watcher: Watcher | undefined;
   /** Whether the current watch has delivered an event. */
