@@ -3,26 +3,21 @@
  * `app/start.ts` wires them, follow their prefixes and write through one
  * etcd3 client, and leave it open for its owner when they close.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BackendStates } from '../../../strategies/backend-state.ts';
 import { silentLogger } from '../../../app/logger.ts';
 import { EtcdSource } from '../../../app/sources/etcd.ts';
 import { EtcdNodeStore, nodesPrefix } from '../../../app/pool/etcd-nodes.ts';
 import { WeightTable } from '../../../app/weight-table.ts';
-import { putKey, sharedEtcd, uniqueZone, value } from '../../e2e/etcd-harness.ts';
+import { putKey, uniqueZone, value } from '../../e2e/etcd-harness.ts';
 import { waitUntil } from '../../e2e/wait.ts';
-import { countedClient, world } from './follower-fixture.ts';
+import { countedClient, useSharedEtcd, world } from './follower-fixture.ts';
 
-let etcd: Awaited<ReturnType<typeof sharedEtcd>>;
-before(async () => {
-  etcd = await sharedEtcd();
-});
-after(async () => {
-  await etcd.release();
-});
+const shared = useSharedEtcd();
 
 test('the weight source and the node pool share one etcd3 client', async () => {
+  const etcd = shared();
   const zone = uniqueZone('one-client');
   await putKey(etcd.etcdctl, `golb/function/${zone}/f`, value([{ address: '10.0.0.1:80' }], [1]));
   const { client, made } = countedClient(etcd.endpoints);

@@ -3,11 +3,28 @@
  * the way the weight source and the node pool do, a logger that keeps its
  * lines, and an etcd client whose etcd3 clients are counted.
  */
+import { after, before } from 'node:test';
 import { Etcd3, type IOptions } from 'etcd3';
 import { SYSTEM_TIMERS, type LoopWorld } from '../../../app/deps.ts';
 import type { Logger } from '../../../app/logger.ts';
 import { EtcdClient } from '../../../app/etcd/client.ts';
 import type { PrefixListener } from '../../../app/etcd/prefix-follower.ts';
+import { sharedEtcd } from '../../e2e/etcd-harness.ts';
+
+/** The run's shared etcd, taken before the suite (or file) this is called in and released after it. */
+export function useSharedEtcd(): () => Awaited<ReturnType<typeof sharedEtcd>> {
+  let etcd: Awaited<ReturnType<typeof sharedEtcd>> | undefined;
+  before(async () => {
+    etcd = await sharedEtcd();
+  });
+  after(async () => {
+    await etcd?.release();
+  });
+  return () => {
+    if (etcd === undefined) throw new Error('the shared etcd is taken in before()');
+    return etcd;
+  };
+}
 
 /** The real clock and timers, a fixed jitter. */
 export const world: LoopWorld = { now: () => Date.now(), random: () => 0.5, timers: SYSTEM_TIMERS };

@@ -8,9 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PrefixFollower } from '../../../app/etcd/prefix-follower.ts';
 import type { EtcdClient } from '../../../app/etcd/client.ts';
-import { deleteKey, putKey, sharedEtcd, startEtcd, startRelay, uniqueZone, type Etcd, type Relay } from '../../e2e/etcd-harness.ts';
+import { deleteKey, putKey, startEtcd, startRelay, uniqueZone, type Etcd, type Relay } from '../../e2e/etcd-harness.ts';
 import { waitUntil } from '../../e2e/wait.ts';
-import { copyOf, countedClient, keptLogger, lines, world, type Copy } from './follower-fixture.ts';
+import { copyOf, countedClient, keptLogger, lines, useSharedEtcd, world, type Copy } from './follower-fixture.ts';
 
 /** Generous: 2 cores, other suites running beside. */
 const FOLLOW_MS = 10_000;
@@ -26,15 +26,10 @@ function until(copy: Copy, want: string[]): Promise<true> {
 }
 
 describe('on the shared etcd', () => {
-  let etcd: Awaited<ReturnType<typeof sharedEtcd>>;
-  before(async () => {
-    etcd = await sharedEtcd();
-  });
-  after(async () => {
-    await etcd.release();
-  });
+  const shared = useSharedEtcd();
 
   test('the first read makes the copy and readiness; other prefixes are not read; writes are followed', async () => {
+    const etcd = shared();
     const prefix = `${uniqueZone('follow')}/`;
     await putKey(etcd.etcdctl, `${prefix}a`, '1');
     await putKey(etcd.etcdctl, `${prefix.slice(0, -1)}x/b`, 'elsewhere');
@@ -60,6 +55,7 @@ describe('on the shared etcd', () => {
   });
 
   test('a put made between the read and the watch is not lost', async () => {
+    const etcd = shared();
     const prefix = `${uniqueZone('gap')}/`;
     await putKey(etcd.etcdctl, `${prefix}before`, '1');
     const { client } = countedClient(etcd.endpoints);
@@ -83,6 +79,7 @@ describe('on the shared etcd', () => {
   });
 
   test('two followers share one client; closing them leaves it open for its owner', async () => {
+    const etcd = shared();
     const zone = uniqueZone('two');
     const { client, made } = countedClient(etcd.endpoints);
     const [one, two] = [copyOf(), copyOf()];
@@ -144,6 +141,39 @@ describe('cut off from etcd (its own etcd behind a relay)', () => {
     }
   });
 
+  test("while etcd is out of reach the backoff runs on the world's timers and jitter, and close() ends it at once", async () => {
+    relay.cut();
+    const { client } = countedClient([relay.endpoint]);
+    const sleeps: number[] = [];
+    let jitters = 0;
+    const timers = {
+      setTimeout: (run: () => void, ms: number) => {
+        sleeps.push(ms);
+        return world.timers.setTimeout(run, ms);
+      },
+      clearTimeout: (handle: unknown) => world.timers.clearTimeout(handle),
+    };
+    const random = () => {
+      jitters++;
+      return 0;
+    };
+    const f = new PrefixFollower({ client, prefix: `${uniqueZone('down')}/`, listener: copyOf(), logger: keptLogger().logger, world: { ...world, random, timers }, words, backoffBaseMs: 40, backoffMaxMs: 160 });
+    try {
+      void f.start();
+      await waitUntil('four backoffs slept', FOLLOW_MS, () => (jitters >= 4 ? true : undefined));
+      // Jitter 0 leaves half of each step: 20, 40, 80, then the cap's 80.
+      assert.deepEqual(sleeps.slice(0, 4), [20, 40, 80, 80]);
+      const closing = Date.now();
+      await f.close();
+      assert.ok(Date.now() - closing < 1_500, 'close() does not wait out a backoff or a call deadline');
+      assert.equal(f.ready, false);
+    } finally {
+      relay.restore();
+      await f.close();
+      client.close();
+    }
+  });
+
   test('a compaction while cut off: a fresh read applies the delete and the puts made meanwhile, then the watch goes on', async () => {
     const zone = uniqueZone('compact');
     const prefix = `${zone}/`;
@@ -153,7 +183,7 @@ describe('cut off from etcd (its own etcd behind a relay)', () => {
     const copy = copyOf();
     const { logger, text } = keptLogger();
     const f = follower(client, prefix, copy, logger);
-    // A second follower on the same client: the first one's resync must not disturb it.
+    // A second follower on the same client, cut off and compacted past too: each resyncs on its own watch stream.
     const other = copyOf();
     const g = follower(client, `${zone}-other/`, other);
     try {
