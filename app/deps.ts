@@ -45,3 +45,28 @@ export interface AppDeps {
   /** golb's listeners' connection caps and counts, for `/metrics`; absent in tests that serve no listener. */
   listeners?: readonly ListenerFigures[];
 }
+
+/**
+ * Timers as the world hands them: the runtime's in production
+ * ({@link SYSTEM_TIMERS}), a test's own elsewhere. A handle is whatever
+ * `setTimeout` returned; it goes back to `clearTimeout` only.
+ */
+export interface Timers {
+  setTimeout(run: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** The runtime's timers. */
+export const SYSTEM_TIMERS: Timers = {
+  setTimeout: (run, ms) => setTimeout(run, ms),
+  clearTimeout: (handle) => clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
+};
+
+/** What a background loop (an etcd follower) takes from the world. */
+export interface LoopWorld {
+  /** Wall-clock milliseconds (call deadlines, the endpoint breaker). */
+  now(): number;
+  /** Jitter source in [0, 1). */
+  random(): number;
+  timers: Timers;
+}

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Hono } from 'hono';
 import { ConfigError, parseConfig, type Config } from './config.ts';
-import type { AppDeps, RuntimeAdapter } from './deps.ts';
+import { SYSTEM_TIMERS, type AppDeps, type RuntimeAdapter } from './deps.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Http1Client } from './proxy/http1-client.ts';
 import type { Transport } from './proxy/transport.ts';
@@ -129,10 +129,13 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   const states = new BackendStates();
   const table = new WeightTable({ defaultStrategy: config.handlerType === 'dummy' ? 'wrr' : config.handlerType, gateways: config.gateways, deps: strategyDeps, states });
   const knownStrategies = new Set(STRATEGIES.keys());
+  // One etcd client for the process: the weight source and the node pool share it.
+  // Loaded only when used: etcd3, gRPC and the parsed protos cost about 30 MB of memory.
+  const etcd =
+    config.etcdHosts.length > 0 ? new (await import('./etcd/client.ts')).EtcdClient({ hosts: config.etcdHosts, world: { now, random: Math.random, timers: SYSTEM_TIMERS } }) : undefined;
   const source: WeightSource =
-    config.etcdHosts.length > 0
-      ? // Loaded only when used: etcd3, gRPC and the parsed protos cost about 30 MB of memory.
-        new (await import('./sources/etcd.ts')).EtcdSource({ hosts: config.etcdHosts, zone: config.zone, table, logger, knownStrategies, random: Math.random, now })
+    etcd !== undefined
+      ? new (await import('./sources/etcd.ts')).EtcdSource({ client: etcd, zone: config.zone, table, logger, knownStrategies, random: Math.random, now })
       : new EmbeddedFileSource({ path: config.weightsFile, table, logger, knownStrategies });
   const engine = new Http1Client({
     connectTimeoutMs: config.connectTimeoutMs,
@@ -145,7 +148,7 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   const observer = new MetricsObserver({ table, now, secondTimer: true });
   const listeners = gates.management === undefined ? [gates.traffic] : [gates.traffic, gates.management];
   const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, listeners };
-  const pool = await startPool(config, logger, engine, strategyDeps, now);
+  const pool = await startPool(config, logger, engine, strategyDeps, now, etcd);
   deps.pool = pool.pool;
   const served = withPoolFallback(functionProxy(deps), deps);
   // Decided once: with the access log off the handler is not wrapped at all.
@@ -190,6 +193,7 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
       observer.close();
       await pool.close();
       await source.close();
+      etcd?.close();
       engine.close();
     },
   };

@@ -11,19 +11,15 @@
  * through the API is gone for the whole zone until a gateway started with it
  * in `--nodes` starts again.
  *
- * The loop: put the seeds (once), read the prefix (revision R), watch from
- * R+1. Any trouble — the watch lost, cancelled (compaction), a failed call —
- * drops the client, waits a backoff with jitter, and starts again with a
- * fresh read: a pool is a handful of keys, so a full read is cheap and
- * sidesteps every question of which revision to resume from.
+ * The I/O is the process's etcd layer (`app/etcd/`): the one client, and a
+ * prefix follower that puts the seeds (once), reads the prefix, watches it
+ * from the read's revision, reads it again after a compaction and retries
+ * with backoff; a full read makes the pool exactly what etcd holds.
  * @module
  */
-import { Etcd3, type IWatchResponse } from 'etcd3';
-import type { Logger } from '../logger.ts';
-import { GRPC_OPTIONS, CALL_TIMEOUT_MS, DEFAULT_BACKOFF_BASE_MS, DEFAULT_BACKOFF_MAX_MS } from '../sources/etcd.ts';
-import { hostBreaker } from '../sources/etcd-host-breaker.ts';
+import type { PrefixListener } from '../etcd/prefix-follower.ts';
+import { followPrefix, type EtcdUserOptions, type PrefixUse } from '../etcd/prefix-user.ts';
 import { parseNode, type NodeStore } from './node-pool.ts';
-import { WakeableSleep, jitteredBackoff } from '../sources/retry-wait.ts';
 
 /** The key prefix of a zone's pool nodes. */
 export function nodesPrefix(zone: string): string {
@@ -31,18 +27,14 @@ export function nodesPrefix(zone: string): string {
 }
 
 /** Options of {@link EtcdNodeStore}. */
-export interface EtcdNodeStoreOptions {
-  hosts: readonly string[];
+export interface EtcdNodeStoreOptions extends EtcdUserOptions {
   zone: string;
   /** `--nodes`, canonical `host:port`: put into etcd at the first contact. */
   seeds: readonly string[];
-  logger: Logger;
   /** Jitter source in [0, 1). */
   random: () => number;
   /** Wall-clock milliseconds (call deadlines). */
   now: () => number;
-  backoffBaseMs?: number;
-  backoffMaxMs?: number;
 }
 
 /** A {@link NodeStore} in etcd. */
@@ -50,28 +42,20 @@ export class EtcdNodeStore implements NodeStore {
   readonly kind = 'etcd';
   private readonly opts: EtcdNodeStoreOptions;
   private readonly prefix: string;
-  private client: Etcd3;
+  private readonly etcd: PrefixUse;
   private nodes = new Set<string>();
   private apply: (nodes: ReadonlySet<string>) => void = () => undefined;
-  private closed = false;
-  private seeded = false;
-  private loop: Promise<void> | undefined;
-  private readonly sleeper = new WakeableSleep();
-  private endWatch: (() => void) | undefined;
 
   constructor(opts: EtcdNodeStoreOptions) {
     this.opts = opts;
     this.prefix = nodesPrefix(opts.zone);
-    this.client = this.newClient();
-  }
-
-  private newClient(): Etcd3 {
-    const now = this.opts.now;
-    return new Etcd3({
-      hosts: this.opts.hosts.map((h) => `http://${h}`),
-      grpcOptions: GRPC_OPTIONS,
-      faultHandling: { host: (host) => hostBreaker(host, now) },
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: now() + CALL_TIMEOUT_MS }),
+    this.etcd = followPrefix(opts, {
+      prefix: this.prefix,
+      listener: this.listener(),
+      words: { name: 'etcd node pool', what: 'the pool', kept: 'pool' },
+      prepare: async () => {
+        for (const node of opts.seeds) await this.etcd.client.etcd3.put(this.prefix + node).value(node).exec();
+      },
     });
   }
 
@@ -79,39 +63,35 @@ export class EtcdNodeStore implements NodeStore {
     this.apply = apply;
     this.nodes = new Set(this.opts.seeds);
     apply(this.nodes);
-    this.loop ??= this.follow();
+    void this.etcd.follower.start();
   }
 
-  private async follow(): Promise<void> {
-    const { logger } = this.opts;
-    let failures = 0;
-    while (!this.closed) {
-      try {
-        if (!this.seeded) {
-          for (const node of this.opts.seeds) await this.client.put(this.prefix + node).value(node).exec();
-          this.seeded = true;
-        }
-        const res = await this.client.getAll().prefix(this.prefix).exec();
-        if (this.closed) break;
-        const nodes = new Set<string>();
-        for (const kv of res.kvs) {
+  /** The follower's reports applied to the set: a read replaces it, events change it. */
+  private listener(): PrefixListener {
+    let next = new Set<string>();
+    return {
+      readStarted: () => (next = new Set()),
+      readPage: (kvs) => {
+        for (const kv of kvs) {
           const node = this.nodeOf(kv.key.toString('utf8'));
-          if (node !== undefined) nodes.add(node);
+          if (node !== undefined) next.add(node);
         }
-        this.nodes = nodes;
-        this.apply(nodes);
-        if (failures > 0) logger.info('etcd node pool read again', { nodes: nodes.size });
-        failures = 0;
-        await this.watch(Number(res.header.revision) + 1);
-      } catch (err) {
-        if (this.closed) break;
-        if (failures === 0) logger.warn('etcd node pool read failed; keeping the current pool and retrying', { reason: String((err as Error)?.message ?? err) });
-      }
-      if (this.closed) break;
-      this.client.close();
-      this.client = this.newClient();
-      await this.sleep(this.backoff(failures++));
-    }
+      },
+      resynced: () => {
+        this.nodes = next;
+        next = new Set();
+        this.apply(this.nodes);
+      },
+      changes: (events) => {
+        for (const ev of events) {
+          const node = this.nodeOf(ev.kv.key.toString('utf8'));
+          if (node === undefined) continue;
+          if (String(ev.type).toUpperCase() === 'DELETE') this.nodes.delete(node);
+          else this.nodes.add(node);
+        }
+        this.apply(new Set(this.nodes));
+      },
+    };
   }
 
   /** The node a key names, or undefined (logged) when it names none. */
@@ -121,68 +101,22 @@ export class EtcdNodeStore implements NodeStore {
     return node;
   }
 
-  /** Watches from `from` until the watch ends for any reason. */
-  private watch(from: number): Promise<void> {
-    const watcher = this.client.watch().prefix(this.prefix).startRevision(String(from)).watcher();
-    return new Promise<void>((resolve) => {
-      let done = false;
-      const finish = (): void => {
-        if (done) return;
-        done = true;
-        this.endWatch = undefined;
-        void watcher.cancel().catch(() => undefined);
-        resolve();
-      };
-      this.endWatch = finish;
-      watcher.on('data', (res: IWatchResponse) => {
-        if (done) return;
-        for (const ev of res.events) {
-          const node = this.nodeOf(ev.kv.key.toString('utf8'));
-          if (node === undefined) continue;
-          if (String(ev.type).toUpperCase() === 'DELETE') this.nodes.delete(node);
-          else this.nodes.add(node);
-        }
-        this.apply(new Set(this.nodes));
-      });
-      watcher.on('connected', () => this.opts.logger.debug('etcd node pool watch attached', { prefix: this.prefix, fromRevision: from }));
-      watcher.on('disconnected', finish);
-      watcher.on('error', (err: unknown) => {
-        this.opts.logger.warn('etcd node pool watch ended; reading the pool again', { reason: String((err as Error)?.message ?? err) });
-        finish();
-      });
-      watcher.on('end', finish);
-    });
-  }
-
-  private backoff(failures: number): number {
-    return jitteredBackoff(failures, this.opts.backoffBaseMs ?? DEFAULT_BACKOFF_BASE_MS, this.opts.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS, this.opts.random);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return this.sleeper.sleep(ms);
-  }
-
   /** Puts the node's key; applied here at once, and at every gateway of the zone through its watch. */
   async add(node: string): Promise<void> {
-    await this.client.put(this.prefix + node).value(node).exec();
+    await this.etcd.client.etcd3.put(this.prefix + node).value(node).exec();
     this.nodes.add(node);
     this.apply(new Set(this.nodes));
   }
 
   /** Deletes the node's key; applied here at once, and everywhere through the watch. */
   async remove(node: string): Promise<void> {
-    await this.client.delete().key(this.prefix + node).exec();
+    await this.etcd.client.etcd3.delete().key(this.prefix + node).exec();
     this.nodes.delete(node);
     this.apply(new Set(this.nodes));
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.sleeper.wake();
-    this.endWatch?.();
-    this.client.close();
-    // A call in flight to an unreachable etcd may wait for its deadline: shutdown does not.
-    await Promise.race([this.loop?.catch(() => undefined), new Promise<void>((r) => setTimeout(r, 1000).unref?.())]);
+  /** Stops following; closes the client when it is this store's own. */
+  close(): Promise<void> {
+    return this.etcd.close();
   }
 }

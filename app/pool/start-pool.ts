@@ -1,6 +1,7 @@
 /**
- * Builds and starts fnlb's node pool for a golb: the store (etcd when etcd is
- * the weight source, else memory seeded by `--nodes`) and the active prober of
+ * Builds and starts fnlb's node pool for a golb: the store (etcd, through the
+ * process's one etcd client, when etcd is the weight source; else memory
+ * seeded by `--nodes`) and the active prober of
  * its nodes, with fnlb's health settings (`--hc-path`, default `/version`;
  * `--hc-interval`, `--hc-timeout`, `--hc-unhealthy`; `eb_go_lb_health_healthy`).
  * @module
@@ -10,6 +11,7 @@ import type { Logger } from '../logger.ts';
 import type { ProxyEngine } from '../proxy/engine.ts';
 import { ActiveHealth } from '../health/active.ts';
 import type { StrategyDeps } from '../../strategies/strategy.ts';
+import type { EtcdClient } from '../etcd/client.ts';
 import { MemoryNodeStore } from './memory-store.ts';
 import { DEFAULT_POOL_HEALTH_PATH, NodePool, parseNode } from './node-pool.ts';
 
@@ -21,10 +23,10 @@ export interface StartedPool {
 
 /**
  * Builds the pool from the configuration, starts its store and its prober. The
- * etcd store (and with it the etcd client, about 30 MB) is loaded only when etcd
- * is configured.
+ * etcd store is loaded only when etcd is configured.
+ * @param etcd the process's etcd client when etcd is configured (its owner closes it)
  */
-export async function startPool(config: Config, logger: Logger, engine: ProxyEngine, deps: StrategyDeps, now: () => number): Promise<StartedPool> {
+export async function startPool(config: Config, logger: Logger, engine: ProxyEngine, deps: StrategyDeps, now: () => number, etcd?: EtcdClient): Promise<StartedPool> {
   const seeds: string[] = [];
   for (const raw of config.nodes) {
     const node = parseNode(raw);
@@ -32,8 +34,8 @@ export async function startPool(config: Config, logger: Logger, engine: ProxyEng
     else seeds.push(node);
   }
   const store =
-    config.etcdHosts.length > 0
-      ? new (await import('./etcd-nodes.ts')).EtcdNodeStore({ hosts: config.etcdHosts, zone: config.zone, seeds, logger, random: deps.random, now })
+    etcd !== undefined
+      ? new (await import('./etcd-nodes.ts')).EtcdNodeStore({ client: etcd, zone: config.zone, seeds, logger, random: deps.random, now })
       : new MemoryNodeStore(seeds);
   const pool = new NodePool({ store, logger, deps });
   pool.start();

@@ -1,8 +1,9 @@
 /**
- * How the etcd loops (weights, node pool) wait between attempts: an
- * exponential backoff with equal jitter, slept in a way `close()` can cut short.
+ * How an etcd follower waits between attempts: an exponential backoff with
+ * equal jitter, slept on the world's timers in a way `close()` can cut short.
  * @module
  */
+import type { Timers } from '../deps.ts';
 
 /** Exponential backoff with equal jitter: half the step fixed, half random. */
 export function jitteredBackoff(failures: number, baseMs: number, maxMs: number, random: () => number): number {
@@ -12,17 +13,22 @@ export function jitteredBackoff(failures: number, baseMs: number, maxMs: number,
 
 /** A sleep that `wake()` ends at once (on close). */
 export class WakeableSleep {
+  private readonly timers: Timers;
   private waking: (() => void) | undefined;
+
+  constructor(timers: Timers) {
+    this.timers = timers;
+  }
 
   /** Resolves after `ms`, or at once when woken. */
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      const timer = this.timers.setTimeout(() => {
         this.waking = undefined;
         resolve();
       }, ms);
       this.waking = () => {
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         resolve();
       };
     });
