@@ -11,7 +11,8 @@ import type { ProxyEngine } from '../proxy/engine.ts';
 import { ActiveHealth } from '../health/active.ts';
 import type { StrategyDeps } from '../../strategies/strategy.ts';
 import { MemoryNodeStore } from './memory-store.ts';
-import { DEFAULT_POOL_HEALTH_PATH, NodePool, parseNode } from './node-pool.ts';
+import { DEFAULT_POOL_HEALTH_PATH, NodePool, parseNode, type NodeStore } from './node-pool.ts';
+import { KubernetesNodeStore, type PodFeed } from './kubernetes-nodes.ts';
 
 /** A started pool and how to stop it. */
 export interface StartedPool {
@@ -22,17 +23,20 @@ export interface StartedPool {
 /**
  * Builds the pool from the configuration, starts its store and its prober. The
  * etcd store (and with it the etcd client, about 30 MB) is loaded only when etcd
- * is configured.
+ * is configured. With `pods` (`--db k8s`) the members are the selected pods, and `--nodes` is ignored.
  */
-export async function startPool(config: Config, logger: Logger, engine: ProxyEngine, deps: StrategyDeps, now: () => number): Promise<StartedPool> {
+export async function startPool(config: Config, logger: Logger, engine: ProxyEngine, deps: StrategyDeps, now: () => number, pods?: PodFeed): Promise<StartedPool> {
   const seeds: string[] = [];
   for (const raw of config.nodes) {
     const node = parseNode(raw);
     if (node === undefined) logger.warn('--nodes entry ignored: not host:port', { node: raw });
     else seeds.push(node);
   }
-  const store =
-    config.etcdHosts.length > 0
+  if (pods !== undefined && seeds.length > 0) logger.warn('--nodes ignored: with --db k8s the node pool is the selected pods', { nodes: seeds });
+  const store: NodeStore =
+    pods !== undefined
+      ? new KubernetesNodeStore(pods, config.k8sTargetPort)
+      : config.etcdHosts.length > 0
       ? new (await import('./etcd-nodes.ts')).EtcdNodeStore({ hosts: config.etcdHosts, zone: config.zone, seeds, logger, random: deps.random, now })
       : new MemoryNodeStore(seeds);
   const pool = new NodePool({ store, logger, deps });
