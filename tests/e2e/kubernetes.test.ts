@@ -6,6 +6,8 @@
  * is a loopback address (127.0.<runtime>.<n>) where a small HTTP server
  * answers with that IP, on the one target port.
  *
+ * The compiled binary (`npm run build`, dist/golb) is the fourth side.
+ *
  * golb reaches the apiserver through a relay the test can cut (the
  * compaction case), with a service-account token from the TokenRequest API
  * and a Role allowing get, list and watch on pods.
@@ -63,9 +65,12 @@ async function waitIps(golb: GolbProcess, ips: string[]): Promise<void> {
   });
 }
 
+/** Where golb runs: the three runtimes and the compiled binary. */
+const SIDES = [...RUNTIMES, 'binary'] as const;
+
 /** One runtime's world: its namespace, pod servers, golb. */
 interface Side {
-  runtime: Runtime;
+  runtime: (typeof SIDES)[number];
   ns: string;
   /** 127.0.<n>. */
   net: string;
@@ -117,10 +122,12 @@ describe('Kubernetes discovery against a real kube-apiserver', { skip }, () => {
     const started = Date.now();
     kube = await startKube();
     console.log(`# kube-apiserver ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+    assert.equal(build.status, 0, `npm run build failed:\n${build.stdout}\n${build.stderr}`);
     relay = await startCutProxy(kube.port);
     targetPort = await freePort();
     await Promise.all(
-      RUNTIMES.map(async (runtime, r) => {
+      SIDES.map(async (runtime, r) => {
         const ns = `golb-${runtime}`;
         await api('POST', '/api/v1/namespaces', { metadata: { name: ns } });
         const side = { runtime, ns, net: `127.0.${20 + r}`, servers: [] as Server[] } as Side;
@@ -132,7 +139,7 @@ describe('Kubernetes discovery against a real kube-apiserver', { skip }, () => {
         // Through the relay: the serving certificate is for 127.0.0.1, any port.
         const viaRelay = kube.kubeconfig(`golb-${runtime}`, { token }, undefined, relay.port);
         const port = await freePort();
-        side.golb = await startGolb(runtime, {
+        side.golb = await startGolb(runtime as Runtime, {
           port,
           args: ['-db=k8s', `-label-selector=${FNLB_SELECTOR}`, `-listen=127.0.0.1:${port}`, `-mgmt-listen=127.0.0.1:${port}`, `-namespace=${ns}`, `-target-port=${targetPort}`, `--kubeconfig=${viaRelay}`, '--hc-interval', '0.2'],
         });
@@ -216,7 +223,7 @@ describe('Kubernetes discovery against a real kube-apiserver', { skip }, () => {
       const token = await account(s.ns, 'late', false);
       const port = await freePort();
       const config = kube.kubeconfig(`late-${s.runtime}`, { token });
-      const golb = await startGolb(s.runtime, { port, args: ['--db', 'k8s', '--label-selector', FNLB_SELECTOR, '--namespace', s.ns, '--target-port', String(targetPort), '--kubeconfig', config, '--hc-interval', '0.2'] });
+      const golb = await startGolb(s.runtime as Runtime, { port, args: ['--db', 'k8s', '--label-selector', FNLB_SELECTOR, '--namespace', s.ns, '--target-port', String(targetPort), '--kubeconfig', config, '--hc-interval', '0.2'] });
       try {
         await waitUntil('the 403 logged', FOLLOW_MS, () => (/forbidden \(403\).*get, list and watch on pods in namespace/.test(golb.output()) ? true : undefined));
         await bindRole(s.ns, 'late');
@@ -236,8 +243,8 @@ describe('Kubernetes discovery against a real kube-apiserver', { skip }, () => {
       const zone = `k8s-${s.runtime}`;
       const [p1, p2] = [await freePort(), await freePort()];
       const common = ['--label-selector', 'fnpods=yes', '--kubeconfig', config, '--target-port', String(targetPort)];
-      const byLabel = await startGolb(s.runtime, { port: p1, args: [...common, '--k8s-functions', '--k8s-function-label', 'fn'] });
-      const byImage = await startGolb(s.runtime, {
+      const byLabel = await startGolb(s.runtime as Runtime, { port: p1, args: [...common, '--k8s-functions', '--k8s-function-label', 'fn'] });
+      const byImage = await startGolb(s.runtime as Runtime, {
         port: p2,
         args: [...common, '--k8s-functions'],
         env: { eb_go_lb_etcd_host: kube.etcdEndpoint, eb_go_lb_zone: zone },
