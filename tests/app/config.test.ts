@@ -114,6 +114,7 @@ const READS: [string, string, Partial<Config>][] = [
   ['access_log', 'OFF', { accessLog: false }],
   ['protect_reads', '1', { readsNeedToken: true, adminToken: 't0ken' }],
   ['db', 'k8s', { db: 'k8s' }],
+  ['db', 'sqlite3://:memory:', { db: 'sqlite3://:memory:' }],
   ['k8s_label_selector', 'app=fn,role=fn-service', { k8sLabelSelector: 'app=fn,role=fn-service' }],
   ['k8s_namespace', 'fn-system', { k8sNamespace: 'fn-system' }],
   ['k8s_target_port', '9090', { k8sTargetPort: 9090 }],

@@ -230,7 +230,7 @@ describe('Kubernetes discovery against a real kube-apiserver', { skip }, () => {
         await waitIps(golb, [ip(s, 1), ip(s, 5)]);
         assert.equal(golb.output().match(/forbidden \(403\)/g)?.length, 1, golb.output());
       } finally {
-        await golb.stop();
+        assert.equal(await golb.stop(), 0, 'a clean exit on SIGTERM while following');
       }
     }));
   });
@@ -279,5 +279,23 @@ describe('Kubernetes discovery against a real kube-apiserver', { skip }, () => {
     const r = spawnSync('kubectl', ['--kubeconfig', config, 'apply', '--dry-run=server', '-f', join(ROOT, 'deploy/kubernetes')], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /daemonset.apps\/fn-lb created \(server dry run\)/);
+  });
+
+  test('a clear start error without credentials or without a namespace (exit 2)', async () => {
+    const exit = async (args: string[]) => {
+      const golb = await startGolb('bun', { args, waitReady: false });
+      const code = await new Promise<number | null>((resolve) => (golb.proc.exitCode !== null ? resolve(golb.proc.exitCode) : golb.proc.on('exit', resolve)));
+      return [code, golb.output()] as const;
+    };
+    const [code, out] = await exit(['-db=k8s', `-label-selector=${FNLB_SELECTOR}`]);
+    assert.equal(code, 2, out);
+    assert.match(out, /no Kubernetes credentials: not in a cluster \(KUBERNETES_SERVICE_HOST is unset\) and no --kubeconfig or KUBECONFIG/);
+    const [code2, out2] = await exit(['-db=k8s', '--kubeconfig', kube.kubeconfig('no-namespace', 'admin')]);
+    assert.equal(code2, 2, out2);
+    assert.match(out2, /eb_go_lb_k8s_namespace \(--namespace\): needed here/);
+    // fnlb's SQL stores: accepted with a warning, the pool stays in memory.
+    const sql = await startGolb('bun', { args: ['-db=sqlite3://:memory:'] });
+    assert.match(sql.output(), /fnlb's SQL store is not used/);
+    assert.equal(await sql.stop(), 0);
   });
 });
