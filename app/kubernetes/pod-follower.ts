@@ -27,6 +27,8 @@ export const LIST_PAGE = 500;
 export const WATCH_TIMEOUT_S: readonly [number, number] = [240, 300];
 /** The idle watchdog allows this long past the server timeout, ms. */
 export const WATCH_IDLE_GRACE_MS = 30_000;
+/** A list page that has not arrived whole after this is given up (a half-open connection), ms. */
+export const LIST_TIMEOUT_MS = 60_000;
 /** Backoff between failed attempts: first step and ceiling, ms. */
 export const BACKOFF_BASE_MS = 500;
 export const BACKOFF_MAX_MS = 30_000;
@@ -185,10 +187,16 @@ export class PodFollower {
     const fresh = new Map<string, PodView>();
     let cont = '';
     let rv: string | undefined;
-    this.abort = new AbortController();
     do {
-      const res = await this.get(this.url({ limit: String(LIST_PAGE), ...(cont === '' ? {} : { continue: cont }) }), this.abort.signal);
-      const page = (await res.json()) as { items?: PodObject[]; metadata?: { resourceVersion?: string; continue?: string } };
+      const abort = (this.abort = new AbortController());
+      const timer = setTimeout(() => abort.abort(new Error(`list page not received in ${LIST_TIMEOUT_MS} ms`)), LIST_TIMEOUT_MS);
+      let page: { items?: PodObject[]; metadata?: { resourceVersion?: string; continue?: string } };
+      try {
+        const res = await this.get(this.url({ limit: String(LIST_PAGE), ...(cont === '' ? {} : { continue: cont }) }), abort.signal);
+        page = (await res.json()) as typeof page;
+      } finally {
+        clearTimeout(timer);
+      }
       for (const item of page.items ?? []) {
         const view = viewPod(item, this.o.naming);
         if (view !== undefined) fresh.set(view.uid, view);
