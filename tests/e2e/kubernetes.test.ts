@@ -28,10 +28,28 @@ const FOLLOW_MS = 20_000;
 const FNLB_SELECTOR = 'app=fn,role=fn-service';
 const FNLB_LABELS = { app: 'fn', role: 'fn-service' };
 
+/** Requests for `/held/…` each pod IP has received; they are answered once their side's gate opens. */
+const heldSeen = new Map<string, number>();
+/** Per side (`127.0.<n>`): the gate `/held/` requests wait for, and how to open it. */
+const gates = new Map<string, { open: Promise<void>; release: () => void }>();
+const gateOf = (net: string) => {
+  let gate = gates.get(net);
+  if (gate === undefined) {
+    let release: () => void = () => undefined;
+    const open = new Promise<void>((resolve) => (release = resolve));
+    gates.set(net, (gate = { open, release }));
+  }
+  return gate;
+};
+
 /** A pod's HTTP server on its loopback IP. */
 async function podServer(ip: string, port: number): Promise<Server> {
-  const srv = createServer((req, res) => {
+  const srv = createServer(async (req, res) => {
     req.resume();
+    if (req.url?.includes('/held/')) {
+      heldSeen.set(ip, (heldSeen.get(ip) ?? 0) + 1);
+      await gateOf(ip.split('.').slice(0, 3).join('.')).open;
+    }
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ ip, url: req.url }));
   });
@@ -171,12 +189,17 @@ describe('Kubernetes discovery against a real kube-apiserver', { skip }, () => {
     }));
   });
 
-  test('a terminating pod gets no new requests; deleted it is gone; a new ready pod gets them', async () => {
+  test('a terminating pod gets no new requests and finishes those it holds; deleted it is gone; a new ready pod gets them', async () => {
     await Promise.all(sides.map(async (s) => {
+      // Requests fn-2 holds when it starts terminating finish there.
+      const inFlight = Array.from({ length: 20 }, (_, i) => fetch(`${s.golb.url}/r/app/held/${i}`).then(async (r) => [r.status, await r.text()] as const));
+      await waitUntil('fn-2 holds requests', FOLLOW_MS, () => ((heldSeen.get(ip(s, 2)) ?? 0) > 0 ? true : undefined));
       await deletePod(s, 'fn-2', 300);
       const pod = await api('GET', `/api/v1/namespaces/${s.ns}/pods/fn-2`);
       assert.ok((pod as { metadata: { deletionTimestamp?: string } }).metadata.deletionTimestamp, 'fn-2 is terminating');
       await waitIps(s.golb, [ip(s, 1)]);
+      gateOf(s.net).release();
+      for (const [status, body] of await Promise.all(inFlight)) assert.equal(status, 200, body);
       await deletePod(s, 'fn-2', 0);
       await createPod(s, 'fn-4', 4, true);
       await waitIps(s.golb, [ip(s, 1), ip(s, 4)]);
