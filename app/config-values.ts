@@ -191,3 +191,11 @@ export function hostPortList(allowHttp: boolean): ValueParser<string[]> {
     return ok(entries);
   };
 }
+
+/** A Kubernetes label selector: printable, no spaces inside terms (`app=fn,role=fn-service`, `tier in (a,b)`). */
+export const labelSelector: ValueParser<string> = (raw) =>
+  /^[\x21-\x7e ]*$/.test(raw) && raw.length <= 1024 ? ok(raw.trim()) : fail('a label selector (app=fn,role=fn-service)');
+
+/** A Kubernetes namespace name (RFC 1123 label). */
+export const dnsLabel: ValueParser<string> = (raw) =>
+  /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(raw) ? ok(raw) : fail('a namespace name: lowercase letters, digits and -, at most 63');

@@ -81,6 +81,20 @@ export interface Config {
   accessLog: boolean;
   /** Management reads need the admin token too. */
   readsNeedToken: boolean;
+  /** fnlb's `-db`: `k8s` makes the node pool the pods a selector picks; any other value is fnlb's SQL store, accepted with a warning. */
+  db: string | undefined;
+  /** Kubernetes: the label selector picking the pods; empty: every pod of the namespace. */
+  k8sLabelSelector: string;
+  /** Kubernetes: the namespace; undefined: the service account's. */
+  k8sNamespace: string | undefined;
+  /** Kubernetes: the port golb sends to on each pod (fnlb's `-target-port`). */
+  k8sTargetPort: number;
+  /** Kubernetes: also make function backends of the selected pods. */
+  k8sFunctions: boolean;
+  /** Kubernetes: the label naming a pod's function; undefined: its first container's image name. */
+  k8sFunctionLabel: string | undefined;
+  /** Kubernetes: a kubeconfig file (outside a cluster); undefined: `KUBECONFIG`, else the service account. */
+  kubeconfig: string | undefined;
 }
 
 /** Default zone without etcd. */ export const DEFAULT_ZONE = 'local';
@@ -109,6 +123,7 @@ export const DEFAULT_MAX_IDLE_PER_UPSTREAM = 1024;
 /** Default probe timeout (fnlb's). */ export const DEFAULT_HEALTH_TIMEOUT_MS = 5_000;
 /** Default failures before unhealthy (fnlb's). */ export const DEFAULT_HEALTH_UNHEALTHY = 2;
 /** Default successes before healthy (fnlb's). */ export const DEFAULT_HEALTH_HEALTHY = 1;
+/** Default pod port (fnlb's `-target-port`). */ export const DEFAULT_K8S_TARGET_PORT = 8080;
 
 /** Thrown by {@link parseConfig}: every problem found, one line each, naming the variable or flag. */
 export class ConfigError extends Error {
@@ -231,6 +246,13 @@ export const SETTINGS: readonly Setting[] = [
   address('mgmt-listen', 'mgmtHost', 'mgmtPort', 'unset', "fnlb's management address: :port, host:port or [v6]:port"),
   field('nodes', 'nodes', v.hostPortList(false), [], "fnlb's node pool: host:port, comma separated", { hint: '<host:port,...>' }),
   field('accessLog', 'access_log', v.boolean, false, 'log one line per request'),
+  field('db', 'db', v.optional(v.nonEmpty), undefined, "fnlb's -db: k8s follows the pods --label-selector picks as the node pool; fnlb's SQL URLs are accepted with a warning (the pool lives in etcd or memory)", { hint: '<k8s>' }),
+  field('k8sLabelSelector', 'k8s_label_selector', v.labelSelector, '', 'Kubernetes: the label selector picking the pods', { aliases: ['label-selector'], hint: '<selector>', defaultText: 'every pod' }),
+  field('k8sNamespace', 'k8s_namespace', v.optional(v.dnsLabel), undefined, "Kubernetes: the pods' namespace", { aliases: ['namespace'], hint: '<name>', defaultText: "the service account's" }),
+  field('k8sTargetPort', 'k8s_target_port', port, DEFAULT_K8S_TARGET_PORT, "Kubernetes: the pods' port", { aliases: ['target-port'], hint: '<port>' }),
+  field('k8sFunctions', 'k8s_functions', v.boolean, false, 'Kubernetes: every ready selected pod is also a backend of a function (--k8s-function-label, else its image name); etcd or file weights win'),
+  field('k8sFunctionLabel', 'k8s_function_label', v.optional(v.nonEmpty), undefined, "Kubernetes: the label whose value names a pod's function", { hint: '<label>', defaultText: "the first container's image name" }),
+  field('kubeconfig', 'kubeconfig', v.optional(v.nonEmpty), undefined, 'Kubernetes: a kubeconfig outside a cluster (also KUBECONFIG); in a pod the service account is used', { hint: '<path>' }),
 ];
 
 const BY_FLAG = new Map(SETTINGS.flatMap((s) => s.flags.map((f) => [f, s] as const)));

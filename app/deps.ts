@@ -14,6 +14,7 @@ import type { WeightTable } from './weight-table.ts';
 import type { BackendStates } from '../strategies/backend-state.ts';
 import type { NodePool } from './pool/node-pool.ts';
 import type { ListenerFigures } from './metrics/exposition.ts';
+import type { DiscoveryStats } from './kubernetes/pod-follower.ts';
 
 /**
  * What the app needs of the server that handed it a web `Request`: golb's own
@@ -44,6 +45,8 @@ export interface AppDeps {
   pool?: NodePool;
   /** golb's listeners' connection caps and counts, for `/metrics`; absent in tests that serve no listener. */
   listeners?: readonly ListenerFigures[];
+  /** Kubernetes discovery (`--db k8s`, `--k8s-functions`), for /metrics and /1/lb/stats; absent without it. */
+  discovery?: { stats(): DiscoveryStats };
 }
 
 /**

@@ -6,6 +6,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { Hono } from 'hono';
 import { ConfigError, parseConfig, type Config } from './config.ts';
@@ -29,6 +30,10 @@ import type { JsonAnswer, WebHandler } from './server/http1-server.ts';
 import { probeAnswers } from '../routes/probes.ts';
 import { connectionGates, type ConnectionGates } from './server/connection-gate.ts';
 import { parseOpenFilesLimit, type OpenFilesLimit } from './server/connection-limit.ts';
+import { startDiscovery, wantsDiscovery, type Discovery } from './kubernetes/discovery.ts';
+import { KubeCredentialsError } from './kubernetes/credentials.ts';
+import { functionsOfPods, PodFunctionTable } from './kubernetes/pod-functions.ts';
+import type { ApiRuntime } from './kubernetes/api-fetch.ts';
 
 /** How often per-address state of addresses no function lists any more is dropped, ms. */
 export const STATE_PRUNE_MS = 60_000;
@@ -127,7 +132,15 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   const monotonic = () => performance.now();
   const strategyDeps = { random: Math.random, now: monotonic };
   const states = new BackendStates();
-  const table = new WeightTable({ defaultStrategy: config.handlerType === 'dummy' ? 'wrr' : config.handlerType, gateways: config.gateways, deps: strategyDeps, states });
+  const tableOptions = { defaultStrategy: config.handlerType === 'dummy' ? 'wrr' : config.handlerType, gateways: config.gateways, deps: strategyDeps, states };
+  const table = config.k8sFunctions ? new PodFunctionTable(tableOptions) : new WeightTable(tableOptions);
+  if (config.db !== undefined && config.db !== 'k8s') {
+    logger.warn("eb_go_lb_db: fnlb's SQL store is not used; the node pool lives in etcd when eb_go_lb_etcd_host is set, else in memory", { db: config.db });
+  }
+  const discovery = wantsDiscovery(config) ? await startDiscoveryOrExit(config, runtimeName, logger, now) : undefined;
+  if (discovery !== undefined && table instanceof PodFunctionTable) {
+    discovery.subscribe((pods) => table.setDiscovered(functionsOfPods(pods.values(), config.k8sTargetPort)));
+  }
   const knownStrategies = new Set(STRATEGIES.keys());
   // One etcd client for the process: the weight source and the node pool share it.
   // Loaded only when used: etcd3, gRPC and the parsed protos cost about 30 MB of memory.
@@ -147,8 +160,8 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   }, transport);
   const observer = new MetricsObserver({ table, now, secondTimer: true });
   const listeners = gates.management === undefined ? [gates.traffic] : [gates.traffic, gates.management];
-  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, listeners };
-  const pool = await startPool(config, logger, engine, strategyDeps, now, etcd);
+  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, listeners, discovery };
+  const pool = await startPool(config, logger, engine, strategyDeps, now, etcd, config.db === 'k8s' ? discovery : undefined);
   deps.pool = pool.pool;
   const served = withPoolFallback(functionProxy(deps), deps);
   // Decided once: with the access log off the handler is not wrapped at all.
@@ -192,11 +205,24 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
       health?.close();
       observer.close();
       await pool.close();
+      await discovery?.close();
       await source.close();
       etcd?.close();
       engine.close();
     },
   };
+}
+
+/** Starts Kubernetes discovery, or exits 2 naming what is missing (no credentials, no namespace). */
+async function startDiscoveryOrExit(config: Config, runtimeName: string, logger: Logger, now: () => number): Promise<Discovery> {
+  try {
+    const runtime: ApiRuntime = runtimeName === 'deno' || runtimeName === 'node' ? runtimeName : 'bun';
+    return await startDiscovery(config, { env: process.env, readFile: (p) => readFile(p, 'utf8'), runtime, logger, random: Math.random, now });
+  } catch (err) {
+    if (!(err instanceof KubeCredentialsError)) throw err;
+    process.stderr.write(`golb: ${err.message}\n`);
+    process.exit(2);
+  }
 }
 
 /**

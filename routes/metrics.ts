@@ -11,10 +11,10 @@ import { processFigures, renderMetrics } from '../app/metrics/exposition.ts';
 import { metricsOf } from '../app/metrics/observer.ts';
 
 /** The `/metrics` route. */
-export function metricsRoutes(deps: Pick<AppDeps, 'observer' | 'table' | 'states' | 'source' | 'now' | 'monotonic' | 'pool' | 'listeners'>): Hono {
+export function metricsRoutes(deps: Pick<AppDeps, 'observer' | 'table' | 'states' | 'source' | 'now' | 'monotonic' | 'pool' | 'listeners' | 'discovery'>): Hono {
   const routes = new Hono();
   const observer = metricsOf(deps);
-  const inputs = { table: deps.table, states: deps.states, poolStates: deps.pool?.states, source: deps.source, listeners: deps.listeners, monotonic: deps.monotonic, process: processFigures(deps.now) };
+  const inputs = { table: deps.table, states: deps.states, poolStates: deps.pool?.states, source: deps.source, listeners: deps.listeners, discovery: deps.discovery, now: deps.now, monotonic: deps.monotonic, process: processFigures(deps.now) };
   const scrapes = new AnswerCache<''>({ now: deps.monotonic });
   routes.get('/metrics', () => answerResponse(scrapes.get('', () => textAnswer(renderMetrics(observer, inputs), EXPOSITION_CONTENT_TYPE))));
   return routes;

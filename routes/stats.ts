@@ -26,10 +26,10 @@ import { functionParam } from './functions-api.ts';
 export const STATS_MAX_BACKENDS = 100;
 
 /** The `/1/lb/stats` route. */
-export function statsRoutes(deps: Pick<AppDeps, 'config' | 'observer' | 'table' | 'states' | 'now' | 'monotonic'>): Hono {
+export function statsRoutes(deps: Pick<AppDeps, 'config' | 'observer' | 'table' | 'states' | 'now' | 'monotonic' | 'discovery'>): Hono {
   const routes = new Hono();
   const observer = metricsOf(deps);
-  const inputs = { table: deps.table, states: deps.states, node: deps.config.nodeName, zone: deps.config.zone, now: deps.now, monotonic: deps.monotonic };
+  const inputs = { table: deps.table, states: deps.states, node: deps.config.nodeName, zone: deps.config.zone, now: deps.now, monotonic: deps.monotonic, discovery: deps.discovery === undefined ? undefined : () => deps.discovery!.stats() };
   // By view: '' for every function, else the function's name ('' is no function name).
   const views = new AnswerCache<string, StatsAnswers>({ now: deps.monotonic });
   routes.get('/1/lb/stats', (c) => {

@@ -18,6 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEtcd } from './etcd-process.mjs';
+import { ensureApiserver, haveGo } from './kube-apiserver.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const bin = (name) => join(root, 'node_modules/.bin', name);
@@ -44,11 +45,30 @@ const files = only.length > 0 ? only : testFiles(join(root, 'tests')).sort();
 ensureEtcd();
 ensureTool('promtool', ['--version'], 'prometheus');
 ensureTool('chromium', ['--version'], 'chromium');
+if (files.some((f) => f.includes('kubernetes'))) await prepareKube();
 const etcd = await startSharedEtcd();
 console.log(`== tests (${files.length} files; etcd ${etcd.endpoint})`);
 const status = run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { GOLB_TEST_ETCD: etcd.endpoint });
 await etcd.stop();
 process.exit(status);
+
+/**
+ * The Kubernetes suites need a kube-apiserver, built from Go modules once per
+ * machine (scripts/kube-apiserver.mjs, minutes the first time), and kubectl
+ * (Debian's kubernetes-client). Without Go they skip and say so.
+ */
+async function prepareKube() {
+  if (!haveGo()) {
+    console.log('== Go is not installed: the Kubernetes suites will skip (no kube-apiserver)');
+    return;
+  }
+  ensureTool('kubectl', ['version', '--client'], 'kubernetes-client');
+  try {
+    await ensureApiserver();
+  } catch (err) {
+    console.error(`npm test: kube-apiserver could not be built: ${err.message}`);
+  }
+}
 
 /** True when a command runs and exits 0. */
 function works(cmd, args) {

@@ -27,7 +27,7 @@
 import { Range, type IEvent, type IKeyValue } from 'etcd3';
 import type { LoopWorld } from '../deps.ts';
 import type { Logger } from '../logger.ts';
-import { WakeableSleep, jitteredBackoff } from './backoff.ts';
+import { WakeableSleep, jitteredBackoff } from '../backoff.ts';
 import { CANCEL_WAIT_MS, errorText, watchOnce, type FollowerWords, type WatchEnd } from './watch-once.ts';
 import type { EtcdClient, WatchScope } from './client.ts';
 

@@ -9,6 +9,7 @@ import type { WeightTable } from '../weight-table.ts';
 import process from 'node:process';
 import { isAvailable, type BackendStates } from '../../strategies/backend-state.ts';
 import { ExpositionWriter, labelValue } from './exposition-format.ts';
+import type { DiscoveryStats } from '../kubernetes/pod-follower.ts';
 import { DURATION_BUCKETS, FAILURES, type MetricsObserver } from './observer.ts';
 
 /** The status classes of `golb_requests_total`, in `BackendRecord.codes` order. */
@@ -45,6 +46,10 @@ export interface ExpositionInputs {
   /** Monotonic ms (the clock of the backends' passive marks). */
   monotonic(): number;
   process(): ProcessFigures;
+  /** Kubernetes discovery, when golb follows pods. */
+  discovery?: { stats(): DiscoveryStats } | undefined;
+  /** Wall-clock ms (the discovery's last event age); needed with `discovery`. */
+  now?: (() => number) | undefined;
 }
 
 /** The weight source's figures: etcd's connection and revision when it has them. */
@@ -127,6 +132,7 @@ export function renderMetrics(observer: MetricsObserver, inputs: ExpositionInput
   }
   w.family('golb_source_values_refused_total', 'counter', 'Function values the source refused as invalid since start.').sample('golb_source_values_refused_total', kind, source.refused);
   w.family('golb_functions', 'gauge', 'Functions in the weights table.').sample('golb_functions', '', table.size);
+  if (inputs.discovery !== undefined) writeDiscovery(w, inputs.discovery.stats(), inputs.now?.());
 
   const listeners = inputs.listeners ?? [];
   if (listeners.length > 0) {
@@ -159,4 +165,17 @@ export function processFigures(now: () => number): () => ProcessFigures {
     const cpu = process.cpuUsage();
     return { residentBytes: memory.rss, heapBytes: memory.heapUsed, cpuSeconds: (cpu.user + cpu.system) / 1e6, startTimeSeconds };
   };
+}
+
+/** Kubernetes discovery's families: pods seen and ready, the last event's age, relists, watches, errors. */
+function writeDiscovery(w: ExpositionWriter, d: DiscoveryStats, nowMs: number | undefined): void {
+  const ns = `namespace="${labelValue(d.namespace)}"`;
+  w.family('golb_kubernetes_pods', 'gauge', 'Pods the label selector picks, as last listed or watched.').sample('golb_kubernetes_pods', ns, d.podsSeen);
+  w.family('golb_kubernetes_pods_ready', 'gauge', 'Of those, pods taking new requests: Ready, with an IP, not terminating.').sample('golb_kubernetes_pods_ready', ns, d.podsReady);
+  if (d.lastEventAt !== undefined && nowMs !== undefined) {
+    w.family('golb_kubernetes_last_event_age_seconds', 'gauge', 'Seconds since the last list or watch event (bookmarks included).').sample('golb_kubernetes_last_event_age_seconds', ns, Math.max(0, (nowMs - d.lastEventAt) / 1000));
+  }
+  w.family('golb_kubernetes_relists_total', 'counter', 'Lists after the first (a 410 Gone: the watch history was compacted).').sample('golb_kubernetes_relists_total', ns, d.relists);
+  w.family('golb_kubernetes_watches_total', 'counter', 'Watches opened.').sample('golb_kubernetes_watches_total', ns, d.watches);
+  w.family('golb_kubernetes_errors_total', 'counter', 'Failed list or watch attempts (network, HTTP errors, 401/403).').sample('golb_kubernetes_errors_total', ns, d.errors);
 }

@@ -21,6 +21,7 @@ import type { WeightTable } from '../weight-table.ts';
 import { isAvailable, type BackendStates } from '../../strategies/backend-state.ts';
 import { WINDOW_SECONDS, emptyHistogram, quantileMs } from './latency-window.ts';
 import type { FunctionRecord, MetricsObserver } from './observer.ts';
+import type { DiscoveryStats } from '../kubernetes/pod-follower.ts';
 
 /** One second of one function's requests to one backend (fnlb's entry). */
 export interface StatEntry {
@@ -88,6 +89,21 @@ export interface StatsDocument {
   /** Seconds the figures cover. */
   window: number;
   functions: FunctionSummary[];
+  /** Kubernetes discovery, when golb follows pods (`--db k8s`, `--k8s-functions`). */
+  kubernetes?: KubernetesSummary;
+}
+
+/** Kubernetes discovery in the stats: pods seen and taking requests, the last event's age, relists. */
+export interface KubernetesSummary {
+  namespace: string;
+  label_selector: string;
+  pods_seen: number;
+  pods_ready: number;
+  /** Seconds since the last list or watch event; null before the first. */
+  last_event_age: number | null;
+  relists: number;
+  watches: number;
+  errors: number;
 }
 
 /** What a stats read needs besides the observer. */
@@ -100,6 +116,8 @@ export interface StatsInputs {
   now(): number;
   /** Monotonic ms (passive marks). */
   monotonic(): number;
+  /** Kubernetes discovery's figures, when golb follows pods. */
+  discovery?: (() => DiscoveryStats) | undefined;
 }
 
 /** What a stats document shows. */
@@ -167,7 +185,9 @@ export function buildStats(observer: MetricsObserver, inputs: StatsInputs, since
     const all = minute(record, entry.backends.map((b) => b.address), second);
     functions.push({ func: fn, strategy: entry.strategy, ...all, backends, backendsTotal: entry.backends.length, backendsUp: up, truncated: listed.length < entry.backends.length });
   }
-  return { stats, node: inputs.node, zone: inputs.zone, time: new Date(nowMs).toISOString(), window: WINDOW_SECONDS, functions };
+  const doc: StatsDocument = { stats, node: inputs.node, zone: inputs.zone, time: new Date(nowMs).toISOString(), window: WINDOW_SECONDS, functions };
+  if (inputs.discovery !== undefined) doc.kubernetes = kubernetesSummary(inputs.discovery(), nowMs);
+  return doc;
 }
 
 /** The minute's figures of `record`'s requests to `addresses`, together. */
@@ -194,5 +214,19 @@ function minute(record: FunctionRecord | undefined, addresses: readonly string[]
     rps: round(recent / RATE_SECONDS, 2),
     p50: p50 === undefined ? null : round(p50 / 1000, 6),
     p99: p99 === undefined ? null : round(p99 / 1000, 6),
+  };
+}
+
+/** The stats' view of discovery's figures at wall-clock `nowMs`. */
+export function kubernetesSummary(d: DiscoveryStats, nowMs: number): KubernetesSummary {
+  return {
+    namespace: d.namespace,
+    label_selector: d.labelSelector,
+    pods_seen: d.podsSeen,
+    pods_ready: d.podsReady,
+    last_event_age: d.lastEventAt === undefined ? null : Math.max(0, (nowMs - d.lastEventAt) / 1000),
+    relists: d.relists,
+    watches: d.watches,
+    errors: d.errors,
   };
 }

@@ -13,7 +13,8 @@ import { ActiveHealth } from '../health/active.ts';
 import type { StrategyDeps } from '../../strategies/strategy.ts';
 import type { EtcdClient } from '../etcd/client.ts';
 import { MemoryNodeStore } from './memory-store.ts';
-import { DEFAULT_POOL_HEALTH_PATH, NodePool, parseNode } from './node-pool.ts';
+import { DEFAULT_POOL_HEALTH_PATH, NodePool, parseNode, type NodeStore } from './node-pool.ts';
+import { KubernetesNodeStore, type PodFeed } from './kubernetes-nodes.ts';
 
 /** A started pool and how to stop it. */
 export interface StartedPool {
@@ -23,18 +24,22 @@ export interface StartedPool {
 
 /**
  * Builds the pool from the configuration, starts its store and its prober. The
- * etcd store is loaded only when etcd is configured.
+ * etcd store is loaded only when etcd is configured. With `pods` (`--db k8s`)
+ * the members are the selected pods, and `--nodes` is ignored.
  * @param etcd the process's etcd client when etcd is configured (its owner closes it)
  */
-export async function startPool(config: Config, logger: Logger, engine: ProxyEngine, deps: StrategyDeps, now: () => number, etcd?: EtcdClient): Promise<StartedPool> {
+export async function startPool(config: Config, logger: Logger, engine: ProxyEngine, deps: StrategyDeps, now: () => number, etcd?: EtcdClient, pods?: PodFeed): Promise<StartedPool> {
   const seeds: string[] = [];
   for (const raw of config.nodes) {
     const node = parseNode(raw);
     if (node === undefined) logger.warn('--nodes entry ignored: not host:port', { node: raw });
     else seeds.push(node);
   }
-  const store =
-    etcd !== undefined
+  if (pods !== undefined && seeds.length > 0) logger.warn('--nodes ignored: with --db k8s the node pool is the selected pods', { nodes: seeds });
+  const store: NodeStore =
+    pods !== undefined
+      ? new KubernetesNodeStore(pods, config.k8sTargetPort)
+      : etcd !== undefined
       ? new (await import('./etcd-nodes.ts')).EtcdNodeStore({ client: etcd, zone: config.zone, seeds, logger, random: deps.random, now })
       : new MemoryNodeStore(seeds);
   const pool = new NodePool({ store, logger, deps });

@@ -59,6 +59,13 @@ const DEFAULTS: Config = {
   nodes: [],
   accessLog: false,
   readsNeedToken: false,
+  db: undefined,
+  k8sLabelSelector: '',
+  k8sNamespace: undefined,
+  k8sTargetPort: 8080,
+  k8sFunctions: false,
+  k8sFunctionLabel: undefined,
+  kubeconfig: undefined,
 };
 
 test('defaults: every field, nothing extra', () => {
@@ -106,6 +113,14 @@ const READS: [string, string, Partial<Config>][] = [
   ['access_log', 'yes', { accessLog: true }],
   ['access_log', 'OFF', { accessLog: false }],
   ['protect_reads', '1', { readsNeedToken: true, adminToken: 't0ken' }],
+  ['db', 'k8s', { db: 'k8s' }],
+  ['db', 'sqlite3://:memory:', { db: 'sqlite3://:memory:' }],
+  ['k8s_label_selector', 'app=fn,role=fn-service', { k8sLabelSelector: 'app=fn,role=fn-service' }],
+  ['k8s_namespace', 'fn-system', { k8sNamespace: 'fn-system' }],
+  ['k8s_target_port', '9090', { k8sTargetPort: 9090 }],
+  ['k8s_functions', 'true', { k8sFunctions: true }],
+  ['k8s_function_label', 'fn', { k8sFunctionLabel: 'fn' }],
+  ['kubeconfig', '/etc/kube/config', { kubeconfig: '/etc/kube/config' }],
 ];
 /** etcd needs a zone; give it one so the etcd case isolates the etcd variable. */
 const needs = (name: string): Env => (name === 'etcd_host' ? { eb_go_lb_zone: 'z1' } : name === 'protect_reads' ? { eb_go_lb_admin_token: 't0ken' } : {});
@@ -153,6 +168,12 @@ test("fnlb's command line", () => {
     ...DEFAULTS, listenHost: '0.0.0.0', listenPort: 8081, nodes: ['h1:8080', 'h2:8080'], healthIntervalMs: 3_000,
     healthPath: '/version', healthUnhealthy: 4, healthTimeoutMs: 500, mgmtHost: '127.0.0.1', mgmtPort: 8082,
   });
+});
+
+test("fnlb's Kubernetes DaemonSet args, unchanged", () => {
+  const c = configOf({}, ['-db=k8s', '-label-selector=app=fn,role=fn-service', '-listen=:8080', '-mgmt-listen=:8080', '-namespace=fn', '-target-port=8081']);
+  assert.deepEqual([c.db, c.k8sLabelSelector, c.k8sNamespace, c.k8sTargetPort, c.mgmtPort], ['k8s', 'app=fn,role=fn-service', 'fn', 8081, undefined]);
+  problemsOf({}, ['--namespace', 'Not_A_Namespace']);
 });
 
 test("fnlb's flags with a single dash, Go style", () => {

@@ -1,9 +1,9 @@
 /**
- * How an etcd follower waits between attempts: an exponential backoff with
+ * How a follower (etcd, Kubernetes) waits between attempts: an exponential backoff with
  * equal jitter, slept on the world's timers in a way `close()` can cut short.
  * @module
  */
-import type { Timers } from '../deps.ts';
+import type { Timers } from './deps.ts';
 
 /** Exponential backoff with equal jitter: half the step fixed, half random. */
 export function jitteredBackoff(failures: number, baseMs: number, maxMs: number, random: () => number): number {
