@@ -1,11 +1,12 @@
 # golb as one self-contained executable on a slim Debian base.
-# The steps are the project's own commands: `npm install`, then `npm run build`
+# The steps are the project's own commands: `npm ci` (the lock file holds every
+# platform's optional packages, so it installs on amd64 and arm64 alike), then `npm run build`
 # (bun build --compile), the same build tests/e2e/binary.test.ts runs and then
 # starts from an empty directory.
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm install
+RUN npm ci
 COPY . .
 RUN npm run build
 
