@@ -6,7 +6,7 @@
  * @module
  */
 import type { RuntimeAdapter } from './deps.ts';
-import type { Transport } from './proxy/transport.ts';
+import type { Transport } from './net/transport.ts';
 import { Http1Server } from './server/http1-server.ts';
 import type { ClientConnection } from './server/connection.ts';
 import { onShutdown, type Golb } from './start.ts';

@@ -12,7 +12,7 @@ import { ConfigError, parseConfig, type Config } from './config.ts';
 import type { AppDeps, RuntimeAdapter } from './deps.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Http1Client } from './proxy/http1-client.ts';
-import type { Transport } from './proxy/transport.ts';
+import type { Transport } from './net/transport.ts';
 import { EmbeddedFileSource } from './sources/embedded-file.ts';
 import type { WeightSource } from './sources/source.ts';
 import { WeightTable } from './weight-table.ts';

@@ -15,7 +15,7 @@
 import type { ResponseHead, ResponseParser, ResponseSink } from './response-parser.ts';
 import { UpstreamError, isIdempotent, type BodySink, type ExchangeReply, type ResponseBody, type UpstreamFailure, type UpstreamRequest, type UpstreamResponse } from './engine.ts';
 import type { Connection } from './http1-client.ts';
-import { putLatin1 } from './http-syntax.ts';
+import { putLatin1 } from '../http/syntax.ts';
 
 /** Chunks buffered per response body before the upstream socket is paused. */
 const BODY_STRATEGY: QueuingStrategy<Uint8Array> = { highWaterMark: 8 };

@@ -22,7 +22,7 @@
 import type { HeaderLookup, ResponseHeaderBlock } from '../client-request.ts';
 import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind, requestKindOfName } from '../server/request-headers.ts';
 import type { HeaderLines } from './engine.ts';
-import { bytesAre, putBytes, putLatin1 } from './http-syntax.ts';
+import { bytesAre, putBytes, putLatin1 } from '../http/syntax.ts';
 import { FIELD_INTS, Kind, type ResponseHead } from './response-parser.ts';
 
 /** Headers a `Connection` token may not remove: framing and routing stay golb's. */

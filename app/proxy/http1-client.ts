@@ -26,7 +26,7 @@
  */
 import { Exchange } from './exchange.ts';
 import { ResponseParser, type ResponseSink } from './response-parser.ts';
-import type { Transport, TransportEvents, TransportSocket } from './transport.ts';
+import type { Transport, TransportEvents, TransportSocket } from '../net/transport.ts';
 import type { ExchangeReply, ProxyEngine, UpstreamError, UpstreamRequest, UpstreamResponse } from './engine.ts';
 
 /** Options of {@link Http1Client}. */

@@ -12,7 +12,7 @@
  * stray CR that a server behind it was allowed to send.
  * @module
  */
-import { bytesAre, dropOws, headEnd, isTchar, parseChunkSize, sameBytes, skipOws } from './http-syntax.ts';
+import { bytesAre, dropOws, headEnd, isTchar, parseChunkSize, sameBytes, skipOws } from '../http/syntax.ts';
 
 export { parseChunkSize };
 

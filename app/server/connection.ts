@@ -37,9 +37,9 @@
 import type { ClientRequest, ForwardedResponse, ProxyReply, ReplyTarget } from '../client-request.ts';
 import type { AbortLike, BodySink, HeaderLines, ResponseBody } from '../proxy/engine.ts';
 import { textHeaderLines } from '../proxy/forward-headers.ts';
-import type { TransportEvents, TransportSocket } from '../proxy/transport.ts';
+import type { TransportEvents, TransportSocket } from '../net/transport.ts';
 import { ERROR_HEADERS, GatewayError, codeOfStatus, errorBody } from '../errors.ts';
-import { fieldContentOk, putBytes } from '../proxy/http-syntax.ts';
+import { fieldContentOk, putBytes } from '../http/syntax.ts';
 import { RequestParser, type RequestHead, type RequestHeaders, type RequestSink } from './request-parser.ts';
 import type { Http1Server, JsonAnswer } from './http1-server.ts';
 import { isIPv4Address } from '../ip-address.ts';

@@ -31,7 +31,7 @@
  */
 import type { ProxyHandler } from '../client-request.ts';
 import type { ErrorOrigin } from '../errors.ts';
-import type { Admission, Listener, Transport, TransportEvents, TransportSocket } from '../proxy/transport.ts';
+import type { Admission, Listener, Transport, TransportEvents, TransportSocket } from '../net/transport.ts';
 import { ClientConnection } from './connection.ts';
 
 /** A web handler: Hono's `app.fetch`. `env` is the client connection (`serverRuntime.clientAddress` in serve.ts reads it). */

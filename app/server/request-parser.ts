@@ -21,7 +21,7 @@
  * which feeds it again after `reset()`.
  * @module
  */
-import { digits, dropOws, fieldContentOk, headEnd, isOws, isTchar, listHasToken, parseChunkSize, sameBytes, sameTokenAt, skipOws } from '../proxy/http-syntax.ts';
+import { digits, dropOws, fieldContentOk, headEnd, isOws, isTchar, listHasToken, parseChunkSize, sameBytes, sameTokenAt, skipOws } from '../http/syntax.ts';
 import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind, requestKindOf } from './request-headers.ts';
 import { authorityOk, authorityTextOk } from './authority.ts';
 

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { ActiveHealth, type ActiveHealthOptions } from '../../../app/health/active.ts';
 import { createLogger } from '../../../app/logger.ts';
 import { Http1Client } from '../../../app/proxy/http1-client.ts';
-import { nodeTransport } from '../../../app/proxy/node-transport.ts';
+import { nodeTransport } from '../../../app/net/node-transport.ts';
 import { parseAddress, type FunctionSpec } from '../../../app/sources/function-value.ts';
 import { WeightTable } from '../../../app/weight-table.ts';
 import { BackendStates } from '../../../strategies/backend-state.ts';

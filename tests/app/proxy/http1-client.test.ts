@@ -12,7 +12,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Http1Client } from '../../../app/proxy/http1-client.ts';
-import { nodeTransport } from '../../../app/proxy/node-transport.ts';
+import { nodeTransport } from '../../../app/net/node-transport.ts';
 import { UpstreamError, type ResponseBody, type UpstreamRequest } from '../../../app/proxy/engine.ts';
 import { textHeaderLines } from '../../../app/proxy/forward-headers.ts';
 
