@@ -20,7 +20,7 @@
  * @module
  */
 import type { HeaderLookup, ResponseHeaderBlock } from '../client-request.ts';
-import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind, requestKindOfName } from '../server/request-headers.ts';
+import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind, requestKindOfName } from '../http/request-headers.ts';
 import type { HeaderLines } from './engine.ts';
 import { bytesAre, putBytes, putLatin1 } from '../http/syntax.ts';
 import { FIELD_INTS, Kind, type ResponseHead } from './response-parser.ts';

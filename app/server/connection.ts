@@ -40,6 +40,7 @@ import { textHeaderLines } from '../proxy/forward-headers.ts';
 import type { TransportEvents, TransportSocket } from '../net/transport.ts';
 import { ERROR_HEADERS, GatewayError, codeOfStatus, errorBody } from '../errors.ts';
 import { fieldContentOk, putBytes } from '../http/syntax.ts';
+import { REASONS } from '../http/status-reasons.ts';
 import { RequestParser, type RequestHead, type RequestHeaders, type RequestSink } from './request-parser.ts';
 import type { Http1Server, JsonAnswer } from './http1-server.ts';
 import { isIPv4Address } from '../ip-address.ts';
@@ -73,15 +74,6 @@ const HEAD_END_BYTES = ['', 'content-length: 0\r\n', 'transfer-encoding: chunked
  */
 const SCRATCH = Buffer.allocUnsafe(64 * 1024);
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
-
-/** The reason phrases of the statuses golb answers itself when a Response gives none. */
-const REASONS: Record<number, string> = {
-  200: 'OK', 201: 'Created', 204: 'No Content', 301: 'Moved Permanently', 302: 'Found', 304: 'Not Modified',
-  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  408: 'Request Timeout', 413: 'Content Too Large', 417: 'Expectation Failed', 431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error', 501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable',
-  504: 'Gateway Timeout', 505: 'HTTP Version Not Supported', 508: 'Loop Detected',
-};
 
 /** What the connection is doing, and so which timeout applies. */
 const enum Phase {

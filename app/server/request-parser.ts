@@ -22,10 +22,10 @@
  * @module
  */
 import { digits, dropOws, fieldContentOk, headEnd, isOws, isTchar, listHasToken, parseChunkSize, sameBytes, sameTokenAt, skipOws } from '../http/syntax.ts';
-import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind, requestKindOf } from './request-headers.ts';
+import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind, requestKindOf } from '../http/request-headers.ts';
 import { authorityOk, authorityTextOk } from './authority.ts';
 
-export { RequestHeaders } from './request-headers.ts';
+export { RequestHeaders } from '../http/request-headers.ts';
 
 /** Largest request head accepted (request line + headers, up to and including the blank line): larger -> 431. */
 export const MAX_REQUEST_HEAD = 64 * 1024;
