@@ -12,14 +12,13 @@
  * stray CR that a server behind it was allowed to send.
  * @module
  */
+import { ChunkedLines, LINE_FAILED, LINE_PENDING, TRAILERS_END, chunkDataEndOk } from '../http/chunked.ts';
 import { bytesAre, dropOws, headEnd, isTchar, parseChunkSize, sameBytes, skipOws } from '../http/syntax.ts';
 
 export { parseChunkSize };
 
 /** Largest response head accepted. */
 export const MAX_HEAD_BYTES = 64 * 1024;
-/** Longest chunk-size line (with extensions). */
-const MAX_CHUNK_LINE = 4096;
 
 /** How the body of a response is delimited. */
 export type Framing = 'none' | 'length' | 'chunked' | 'close';
@@ -142,8 +141,8 @@ export class ResponseParser {
   private state = State.Head;
   private head: Buffer | undefined = undefined;
   private remaining = 0;
-  private line = '';
-  private trailerBytes = 0;
+  /** The chunk-size and trailer lines of a chunked body. */
+  private readonly chunkLines = new ChunkedLines();
   private sink: ResponseSink;
   private noBody: boolean;
   /**
@@ -167,8 +166,7 @@ export class ResponseParser {
     this.state = State.Head;
     this.head = undefined;
     this.remaining = 0;
-    this.line = '';
-    this.trailerBytes = 0;
+    this.chunkLines.reset();
   }
 
   /** True when a whole response was read and nothing followed it. */
@@ -215,26 +213,19 @@ export class ResponseParser {
         }
         case State.ChunkSize:
         case State.Trailers: {
-          const nl = buf.indexOf(10);
-          const part = buf.toString('latin1', 0, nl < 0 ? buf.length : nl + 1);
-          this.line += part;
-          buf = buf.subarray(part.length);
-          if (this.line.length > MAX_CHUNK_LINE) return this.fail('chunk line too long');
-          if (nl < 0) return;
-          const line = this.line;
-          this.line = '';
-          if (!line.endsWith('\r\n')) return this.fail('bare LF in chunked body');
-          if (this.state === State.Trailers) {
-            if (line === '\r\n') return this.finish(buf.length > 0);
-            this.trailerBytes += line.length;
-            if (this.trailerBytes > MAX_HEAD_BYTES) return this.fail('trailers too large');
+          // One policy for requests and responses (`http/chunked.ts`).
+          const trailers = this.state === State.Trailers;
+          const r = this.chunkLines.read(buf, trailers);
+          if (r === LINE_FAILED) return this.fail(this.chunkLines.failure);
+          if (r === LINE_PENDING) return;
+          buf = buf.subarray(this.chunkLines.taken);
+          if (trailers) {
+            if (r === TRAILERS_END) return this.finish(buf.length > 0);
             continue;
           }
-          const size = parseChunkSize(line);
-          if (size < 0) return this.fail('bad chunk size');
-          if (size === 0) this.state = State.Trailers;
+          if (r === 0) this.state = State.Trailers;
           else {
-            this.remaining = size;
+            this.remaining = r;
             this.state = State.ChunkData;
           }
           continue;
@@ -252,8 +243,7 @@ export class ResponseParser {
         }
         case State.ChunkDataEnd: {
           // Exactly CRLF after the data, possibly split across reads.
-          const expect = this.remaining === 2 ? 13 : 10;
-          if (buf[0] !== expect) return this.fail('missing CRLF after chunk data');
+          if (!chunkDataEndOk(buf[0], this.remaining)) return this.fail('missing CRLF after chunk data');
           buf = buf.subarray(1);
           if (--this.remaining === 0) this.state = State.ChunkSize;
           continue;

@@ -21,7 +21,8 @@
  * which feeds it again after `reset()`.
  * @module
  */
-import { digits, dropOws, fieldContentOk, headEnd, isOws, isTchar, listHasToken, parseChunkSize, sameBytes, sameTokenAt, skipOws } from '../http/syntax.ts';
+import { digits, dropOws, headEnd, isOws, isTchar, listHasToken, sameBytes, sameTokenAt, skipOws } from '../http/syntax.ts';
+import { ChunkedLines, LINE_FAILED, LINE_PENDING, TRAILERS_END, chunkDataEndOk } from '../http/chunked.ts';
 import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind, requestKindOf } from '../http/request-headers.ts';
 import { authorityOk, authorityTextOk } from './authority.ts';
 
@@ -33,10 +34,6 @@ export const MAX_REQUEST_HEAD = 64 * 1024;
 const MAX_HEADER_FIELDS = 100;
 /** Empty lines tolerated before a request line (RFC 9112 §2.2). */
 const MAX_EMPTY_LINES = 4;
-/** Longest chunk-size line, extensions and CRLF included. */
-const MAX_CHUNK_LINE = 4096;
-/** Most trailer bytes (all lines and the final CRLF). */
-const MAX_TRAILER_BYTES = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /** A parsed request head. */
@@ -110,8 +107,8 @@ export class RequestParser {
   private blank = 0;
   /** Body bytes left (length framing), chunk bytes left, or CRLF bytes left after chunk data. */
   private remaining = 0;
-  private line = '';
-  private trailerBytes = 0;
+  /** The chunk-size and trailer lines of a chunked body. */
+  private readonly chunkLines = new ChunkedLines();
   /** The buffer the current `feed` call was given (EMPTY between calls). */
   private fed: Buffer = EMPTY;
   /** The body bytes the current call has read so far: `fed[bodyFrom, bodyTo)`, moved together there. */
@@ -178,8 +175,7 @@ export class RequestParser {
     this.partial = undefined;
     this.blank = 0;
     this.remaining = 0;
-    this.line = '';
-    this.trailerBytes = 0;
+    this.chunkLines.reset();
   }
 
   /** Parses from `buf` in the current state; returns the bytes not consumed yet. */
@@ -195,7 +191,7 @@ export class RequestParser {
         return this.readLine(buf);
       case State.ChunkDataEnd: {
         // Exactly CRLF after the data, possibly split across reads.
-        if (buf[0] !== (this.remaining === 2 ? 13 : 10)) return this.fail(400, 'missing CRLF after chunk data');
+        if (!chunkDataEndOk(buf[0], this.remaining)) return this.fail(400, 'missing CRLF after chunk data');
         if (--this.remaining === 0) this.state = State.ChunkSize;
         return buf.subarray(1);
       }
@@ -407,35 +403,21 @@ export class RequestParser {
     return buf.subarray(n);
   }
 
-  /** A chunk-size line or a trailer line, possibly split across reads. */
+  /** A chunk-size line or a trailer line, possibly split across reads (`http/chunked.ts`). */
   private readLine(buf: Buffer): Buffer {
-    const nl = buf.indexOf(10);
-    const take = nl < 0 ? buf.length : nl + 1;
-    const limit = this.state === State.ChunkSize ? MAX_CHUNK_LINE : MAX_TRAILER_BYTES - this.trailerBytes;
-    if (this.line.length + take > limit) return this.fail(400, this.state === State.ChunkSize ? 'chunk line too long' : 'trailers too large');
-    this.line += buf.toString('latin1', 0, take);
-    if (nl < 0) return EMPTY;
-    const line = this.line;
-    this.line = '';
-    if (line.length < 2 || line.charCodeAt(line.length - 2) !== 13) return this.fail(400, 'bare LF in chunked body');
-    if (this.state === State.Trailers) return this.trailerLine(line) ? buf.subarray(take) : EMPTY;
-    // Extensions are ignored, but a control character in them (a bare CR) is refused.
-    const size = fieldContentOk(line, 0, line.length - 2) ? parseChunkSize(line) : -1;
-    if (size < 0) return this.fail(400, 'bad chunk size');
-    if (size === 0) this.state = State.Trailers;
+    const trailers = this.state === State.Trailers;
+    const r = this.chunkLines.read(buf, trailers);
+    if (r === LINE_FAILED) return this.fail(400, this.chunkLines.failure);
+    if (r === LINE_PENDING) return EMPTY;
+    if (trailers) {
+      // A trailer field is checked and dropped; the empty line ends the request.
+      if (r === TRAILERS_END) this.finish();
+    } else if (r === 0) this.state = State.Trailers;
     else {
-      this.remaining = size;
+      this.remaining = r;
       this.state = State.ChunkData;
     }
-    return buf.subarray(take);
-  }
-
-  /** A trailer field is checked and dropped; the empty line ends the request. False after failing. */
-  private trailerLine(line: string): boolean {
-    this.trailerBytes += line.length;
-    if (line.length === 2) this.finish();
-    else if (!fieldLineOk(line, line.length - 2)) return this.refuse(400, 'malformed trailer field');
-    return true;
+    return buf.subarray(this.chunkLines.taken);
   }
 
   /**
@@ -520,18 +502,6 @@ function fieldAt(buf: Buffer, pos: number, eol: number, fields: Int32Array, at: 
   fields[at + 4] = eol;
   fields[at + 5] = requestKindOf(buf, pos, colon);
   return true;
-}
-
-/** True when the trailer line `text[0, eol)` is a well-formed `name: value` field. */
-function fieldLineOk(text: string, eol: number): boolean {
-  let colon = 0;
-  for (; colon < eol; colon++) {
-    const c = text.charCodeAt(colon);
-    if (c === 58) break;
-    if (!isTchar(c)) return false;
-  }
-  if (colon === 0 || colon === eol) return false;
-  return fieldContentOk(text, colon + 1, eol);
 }
 
 /** Where the line starting at `from` ends: its CRLF, or `end`. A bare CR stays inside the line (and fails its checks). */

@@ -163,3 +163,12 @@ test('chunk size parsing', () => {
   assert.equal(parseChunkSize('-1\r\n'), -1);
   assert.equal(parseChunkSize('1 2\r\n'), -1);
 });
+
+test('chunked framing is held to the request policy: a bare CR in an extension, a malformed trailer, a bare LF are refused', () => {
+  const start = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+  assert.equal(parse([start + '2;a\rb\r\nok\r\n0\r\n\r\n']).error, 'bad chunk size');
+  assert.equal(parse([start + '0\r\nno colon here\r\n\r\n']).error, 'malformed trailer field');
+  assert.equal(parse([start + '2\nok\r\n0\r\n\r\n']).error, 'bare LF in chunked body');
+  assert.equal(parse([start + '1;' + 'e'.repeat(5000) + '\r\na\r\n0\r\n\r\n']).error, 'chunk line too long');
+  assert.equal(parse([start + '0\r\n' + 'X-T: 1\r\n'.repeat(9000) + '\r\n']).error, 'trailers too large');
+});
