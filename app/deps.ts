@@ -14,6 +14,7 @@ import type { WeightTable } from './weight-table.ts';
 import type { BackendStates } from '../strategies/backend-state.ts';
 import type { NodePool } from './pool/node-pool.ts';
 import type { ListenerFigures } from './metrics/exposition.ts';
+import type { Timer } from './http/sweep.ts';
 
 /**
  * What the app needs of the server that handed it a web `Request`: golb's own
@@ -40,6 +41,8 @@ export interface AppDeps {
   now(): number;
   /** Monotonic milliseconds: latency, health backoffs, strategies' clock (`StrategyDeps.now`). */
   monotonic(): number;
+  /** Repeating timers: the server's and the client's timeout sweeps. */
+  timer: Timer;
   /** fnlb's node pool (`--nodes`, `/1/lb/nodes`); absent in tests that do not need it. */
   pool?: NodePool;
   /** golb's listeners' connection caps and counts, for `/metrics`; absent in tests that serve no listener. */

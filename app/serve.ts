@@ -28,6 +28,8 @@ export async function serveGolb(golb: Golb, transport: Transport): Promise<void>
     requestBufferBytes: Math.min(config.requestBufferSize, config.maxBodySize),
     onError,
     origin,
+    timer: golb.deps.timer,
+    now: golb.deps.now,
   };
   const { traffic: trafficGate, management: mgmtGate } = golb.gates;
   const traffic = new Http1Server({ ...common, proxy: golb.proxy, direct: golb.direct, fetch: golb.fetch, admission: trafficGate });

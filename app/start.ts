@@ -13,6 +13,7 @@ import type { AppDeps, RuntimeAdapter } from './deps.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Http1Client } from './proxy/http1-client.ts';
 import type { Transport } from './net/transport.ts';
+import { systemTimer } from './http/sweep.ts';
 import { EmbeddedFileSource } from './sources/embedded-file.ts';
 import type { WeightSource } from './sources/source.ts';
 import { WeightTable } from './weight-table.ts';
@@ -125,6 +126,7 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   const gates = connectionGates(config, readOpenFilesLimit(), logger);
   const now = () => Date.now();
   const monotonic = () => performance.now();
+  const timer = systemTimer;
   const strategyDeps = { random: Math.random, now: monotonic };
   const states = new BackendStates();
   const table = new WeightTable({ defaultStrategy: config.handlerType === 'dummy' ? 'wrr' : config.handlerType, gateways: config.gateways, deps: strategyDeps, states });
@@ -141,10 +143,11 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
     maxIdlePerUpstream: config.maxIdlePerUpstream,
     // A client that reads nothing of a response for as long as an idle client is kept gives it up.
     stallTimeoutMs: config.clientIdleTimeoutMs,
+    timer,
   }, transport);
   const observer = new MetricsObserver({ table, now, secondTimer: true });
   const listeners = gates.management === undefined ? [gates.traffic] : [gates.traffic, gates.management];
-  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, listeners };
+  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, timer, listeners };
   const pool = await startPool(config, logger, engine, strategyDeps, now);
   deps.pool = pool.pool;
   const served = withPoolFallback(functionProxy(deps), deps);

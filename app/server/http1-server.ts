@@ -32,6 +32,7 @@
 import type { ProxyHandler } from '../client-request.ts';
 import type { ErrorOrigin } from '../errors.ts';
 import type { Admission, Listener, Transport, TransportEvents, TransportSocket } from '../net/transport.ts';
+import { ticksFor, sweepPeriod, type Timer } from '../http/sweep.ts';
 import { ClientConnection } from './connection.ts';
 
 /** A web handler: Hono's `app.fetch`. `env` is the client connection (`serverRuntime.clientAddress` in serve.ts reads it). */
@@ -68,11 +69,11 @@ export interface Http1ServerOptions {
   origin: ErrorOrigin;
   /** Keeps or refuses each accepted connection: the listener's connection cap (`connection-gate.ts`). */
   admission: Admission;
+  /** Runs the timeout sweep (`AppDeps.timer`). */
+  timer: Timer;
+  /** Wall-clock milliseconds, for the `Date` header (`AppDeps.now`). */
+  now(): number;
 }
-
-/** Longest and shortest time between two sweeps. */
-const SWEEP_MAX_MS = 1000;
-const SWEEP_MIN_MS = 10;
 
 /** The server: its listener, its connections, the sweep and the drain at shutdown. */
 export class Http1Server {
@@ -86,23 +87,23 @@ export class Http1Server {
   /** True once `stop` was called: every response then closes its connection. */
   draining = false;
   /** The `Date` header value, refreshed by the sweep about once a second. */
-  date = new Date().toUTCString();
+  date: string;
   /** Sweeps between two refreshes of `date`. */
   private readonly dateTicks: number;
   private readonly live = new Set<ClientConnection>();
   private listener: Listener | undefined = undefined;
-  private readonly sweeper: ReturnType<typeof setInterval>;
+  private readonly sweeper: unknown;
   private drained: (() => void) | undefined = undefined;
 
   constructor(options: Http1ServerOptions) {
     this.options = options;
     const shortest = Math.min(options.idleTimeoutMs, options.bodyTimeoutMs);
-    const sweepMs = Math.max(SWEEP_MIN_MS, Math.min(SWEEP_MAX_MS, Math.floor(shortest / 8)));
-    this.idleTicks = Math.ceil(options.idleTimeoutMs / sweepMs) + 1;
-    this.bodyTicks = Math.ceil(options.bodyTimeoutMs / sweepMs) + 1;
+    const sweepMs = sweepPeriod(shortest);
+    this.idleTicks = ticksFor(options.idleTimeoutMs, sweepMs);
+    this.bodyTicks = ticksFor(options.bodyTimeoutMs, sweepMs);
     this.dateTicks = Math.max(1, Math.round(1000 / sweepMs));
-    this.sweeper = setInterval(() => this.sweep(), sweepMs);
-    (this.sweeper as { unref?: () => void }).unref?.();
+    this.date = new Date(options.now()).toUTCString();
+    this.sweeper = options.timer.every(sweepMs, () => this.sweep());
   }
 
   /** Listens on `host:port` with `transport`; resolves with the port (the one chosen for 0). */
@@ -126,7 +127,7 @@ export class Http1Server {
 
   private sweep(): void {
     const tick = ++this.tick;
-    if (tick % this.dateTicks === 0) this.date = new Date().toUTCString();
+    if (tick % this.dateTicks === 0) this.date = new Date(this.options.now()).toUTCString();
     for (const conn of this.live) conn.check(tick);
   }
 
@@ -141,7 +142,7 @@ export class Http1Server {
     return new Promise<void>((resolve) => {
       this.drained = () => {
         this.drained = undefined;
-        clearInterval(this.sweeper);
+        this.options.timer.cancel(this.sweeper);
         resolve();
       };
       if (this.live.size === 0) this.drained();
@@ -153,6 +154,6 @@ export class Http1Server {
     this.draining = true;
     this.listener?.close();
     for (const conn of [...this.live]) conn.destroy();
-    clearInterval(this.sweeper);
+    this.options.timer.cancel(this.sweeper);
   }
 }
