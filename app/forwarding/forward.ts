@@ -20,7 +20,9 @@ import { backoffMs, isBackendFailure, markFailed, markSucceeded } from '../healt
 import { ReplayableBody } from './replayable-body.ts';
 import { isConnectTimeout, maySendAgain } from './retry.ts';
 import type { ExchangeReply, UpstreamError, UpstreamFailure, UpstreamResponse } from '../proxy/engine.ts';
-import { clientResponseHeaders, upstreamHeaderBlock, unixTimestamp, type ForwardContext } from '../proxy/forward-headers.ts';
+import { upstreamHeaderBlock, type ForwardContext } from '../proxy/forward-headers.ts';
+import { clientResponseHeaders } from '../proxy/response-headers.ts';
+import { unixTimestamp } from '../proxy/golb-lines.ts';
 import { isAvailable, requestEnded, requestFailed, requestStarted, type BackendState } from '../../strategies/backend-state.ts';
 import type { Backend, PickContext, Picker } from '../../strategies/strategy.ts';
 
