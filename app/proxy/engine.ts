@@ -8,7 +8,7 @@
  * research/pitfalls.md §1–4).
  * @module
  */
-import type { ResponseHead } from './response-parser.ts';
+import type { ResponseHead } from './response-head.ts';
 
 /** A request for one upstream. */
 export interface UpstreamRequest {

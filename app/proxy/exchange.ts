@@ -12,7 +12,8 @@
  * holds {@link BODY_STRATEGY} chunks, or while a sink says it is full.
  * @module
  */
-import type { ResponseHead, ResponseParser, ResponseSink } from './response-parser.ts';
+import type { ResponseParser, ResponseSink } from './response-parser.ts';
+import type { ResponseHead } from './response-head.ts';
 import { UpstreamError, isIdempotent, type BodySink, type ExchangeReply, type ResponseBody, type UpstreamFailure, type UpstreamRequest, type UpstreamResponse } from './engine.ts';
 import type { Connection } from './http1-client.ts';
 import { discard, renderRequestHead, requestHeadSize } from './request-head.ts';

@@ -7,7 +7,7 @@
  */
 import type { ResponseHeaderBlock } from '../client-request.ts';
 import { bytesAre, putBytes, putLatin1 } from '../http/syntax.ts';
-import { FIELD_INTS, Kind, type ResponseHead } from './response-parser.ts';
+import { FIELD_INTS, Kind, type ResponseHead } from './response-head.ts';
 import { PROTECTED, isNamed, type ForwardContext } from './forward-headers.ts';
 import { ownLines } from './golb-lines.ts';
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ResponseParser, parseChunkSize, type ResponseHead } from '../../../app/proxy/response-parser.ts';
+import { ResponseParser, parseChunkSize } from '../../../app/proxy/response-parser.ts';
+import type { ResponseHead } from '../../../app/proxy/response-head.ts';
 
 interface Trace {
   head?: ResponseHead;
