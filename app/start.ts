@@ -17,14 +17,12 @@ import { systemTimer } from './http/sweep.ts';
 import { EmbeddedFileSource } from './sources/embedded-file.ts';
 import type { WeightSource } from './sources/source.ts';
 import { WeightTable } from './weight-table.ts';
-import { withAccessLog } from './metrics/access-log.ts';
 import { MetricsObserver } from './metrics/observer.ts';
 import { ActiveHealth } from './health/active.ts';
 import { BackendStates } from '../strategies/backend-state.ts';
 import { STRATEGIES } from '../strategies/registry.ts';
-import { functionProxy } from '../routes/function-proxy.ts';
+import { functionRoute } from '../routes/function-route.ts';
 import type { ProxyHandler } from './client-request.ts';
-import { withPoolFallback } from '../routes/node-pool-proxy.ts';
 import { startPool } from './pool/start-pool.ts';
 import type { JsonAnswer, WebHandler } from './server/http1-server.ts';
 import { probeAnswers } from '../routes/probes.ts';
@@ -150,9 +148,8 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, timer, listeners };
   const pool = await startPool(config, logger, engine, strategyDeps, now);
   deps.pool = pool.pool;
-  const served = withPoolFallback(functionProxy(deps), deps);
-  // Decided once: with the access log off the handler is not wrapped at all.
-  const proxy = config.accessLog ? withAccessLog(served, deps) : served;
+  // The function route's chain, built once: golb's server calls it straight, the Hono app mounts it.
+  const proxy = functionRoute(deps);
   const fetch = lazyWebApp(async () => (await import('./create-app.ts')).createApp(deps, proxy));
   const managementApp = config.mgmtPort === undefined ? undefined : (await import('./create-app.ts')).createManagementApp(deps);
   const health =
