@@ -7,24 +7,26 @@ import { Hono, type Context } from 'hono';
 import type { AppDeps } from './deps.ts';
 import { GatewayError, errorResponse } from './errors.ts';
 import { webHandler, type ProxyHandler } from './client-request.ts';
-import { functionProxy } from '../routes/function-proxy.ts';
+import { functionRoute } from '../routes/function-route.ts';
 import { healthRoutes } from '../routes/health.ts';
 import { managementRoutes } from '../routes/management.ts';
-import { poolRoute, withPoolFallback } from '../routes/node-pool-proxy.ts';
+import { poolRoute } from '../routes/node-pool-proxy.ts';
 import { withAccessLog } from './metrics/access-log.ts';
 
 /**
  * The Hono application of the traffic port: the function proxy, liveness and
  * readiness, and the management routes unless a management port serves them.
  * Any other path goes to fnlb's node pool (`routes/node-pool-proxy.ts`), 404 while it is empty.
- * @param proxy the `/function/*` handler, when the runtime entry also calls it
- *   directly (its hot path ahead of Hono); built from `deps` otherwise (with the pool behind it)
+ * @param proxy the function route's chain (`routes/function-route.ts`), when the
+ *   runtime entry built it for golb's server too; built from `deps` otherwise
  */
-export function createApp(deps: AppDeps, proxy: ProxyHandler = withPoolFallback(functionProxy(deps), deps)): Hono {
+export function createApp(deps: AppDeps, proxy: ProxyHandler = functionRoute(deps)): Hono {
   const app = withErrors(new Hono(), deps);
   app.route('/', deps.config.mgmtPort === undefined ? managementRoutes(deps) : healthRoutes(deps));
   const web = webHandler(proxy, deps.runtime);
   const route = (c: Context) => web(c.req.raw, c.env);
+  // The function route; `/function/*` and `/function` take what its pattern does not (the chain answers 400 for a bad name).
+  app.all('/function/:fn/*', route);
   app.all('/function/*', route);
   app.all('/function', route);
   const pool = poolRoute(deps);

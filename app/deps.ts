@@ -15,6 +15,8 @@ import type { BackendStates } from '../strategies/backend-state.ts';
 import type { NodePool } from './pool/node-pool.ts';
 import type { ListenerFigures } from './metrics/exposition.ts';
 import type { DiscoveryStats } from './kubernetes/pod-follower.ts';
+import type { Timer } from './http/sweep.ts';
+import type { Timers } from './timers.ts';
 
 /**
  * What the app needs of the server that handed it a web `Request`: golb's own
@@ -41,6 +43,8 @@ export interface AppDeps {
   now(): number;
   /** Monotonic milliseconds: latency, health backoffs, strategies' clock (`StrategyDeps.now`). */
   monotonic(): number;
+  /** Repeating timers: the server's and the client's timeout sweeps. */
+  timer: Timer;
   /** fnlb's node pool (`--nodes`, `/1/lb/nodes`); absent in tests that do not need it. */
   pool?: NodePool;
   /** golb's listeners' connection caps and counts, for `/metrics`; absent in tests that serve no listener. */
@@ -49,21 +53,7 @@ export interface AppDeps {
   discovery?: { stats(): DiscoveryStats };
 }
 
-/**
- * Timers as the world hands them: the runtime's in production
- * ({@link SYSTEM_TIMERS}), a test's own elsewhere. A handle is whatever
- * `setTimeout` returned; it goes back to `clearTimeout` only.
- */
-export interface Timers {
-  setTimeout(run: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** The runtime's timers. */
-export const SYSTEM_TIMERS: Timers = {
-  setTimeout: (run, ms) => setTimeout(run, ms),
-  clearTimeout: (handle) => clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
-};
+export { SYSTEM_TIMERS, type Timers } from './timers.ts';
 
 /** What a background loop (an etcd follower) takes from the world. */
 export interface LoopWorld {

@@ -3,7 +3,7 @@
  * upstreams both go over Bun's native sockets (`Bun.listen`, `Bun.connect`).
  * @module
  */
-import { bunTransport } from './proxy/bun-transport.ts';
+import { bunTransport } from './net/bun-transport.ts';
 import { serveGolb, serverRuntime } from './serve.ts';
 import { startGolb } from './start.ts';
 

@@ -5,8 +5,8 @@
  * collection after every 16 MiB read (`collectingTransport`).
  * @module
  */
-import { collectingTransport } from './proxy/collecting-transport.ts';
-import { denoTransport } from './proxy/deno-transport.ts';
+import { collectingTransport } from './net/collecting-transport.ts';
+import { denoTransport } from './net/deno-transport.ts';
 import { serveGolb, serverRuntime } from './serve.ts';
 import { startGolb } from './start.ts';
 

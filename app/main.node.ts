@@ -4,7 +4,7 @@
  * (`collectingTransport`).
  * @module
  */
-import { collectingTransport } from './proxy/collecting-transport.ts';
+import { collectingTransport } from './net/collecting-transport.ts';
 import { serveGolb, serverRuntime } from './serve.ts';
 import { startGolb } from './start.ts';
 

@@ -6,7 +6,7 @@
  * @module
  */
 import type { RuntimeAdapter } from './deps.ts';
-import type { Transport } from './proxy/transport.ts';
+import type { Transport } from './net/transport.ts';
 import { Http1Server } from './server/http1-server.ts';
 import type { ConnectionGate } from './server/connection-gate.ts';
 import { codeOfStatus } from './errors.ts';
@@ -30,6 +30,8 @@ export async function serveGolb(golb: Golb, transport: Transport): Promise<void>
     requestBufferBytes: Math.min(config.requestBufferSize, config.maxBodySize),
     onError,
     origin,
+    timer: golb.deps.timer,
+    now: golb.deps.now,
   };
   const { traffic: trafficGate, management: mgmtGate } = golb.gates;
   /** Counts (and, with the access log on, logs) what a listener's server refused itself. */

@@ -13,18 +13,17 @@ import { ConfigError, parseConfig, type Config } from './config.ts';
 import { SYSTEM_TIMERS, type AppDeps, type RuntimeAdapter } from './deps.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Http1Client } from './proxy/http1-client.ts';
-import type { Transport } from './proxy/transport.ts';
+import type { Transport } from './net/transport.ts';
+import { systemTimer } from './http/sweep.ts';
 import { EmbeddedFileSource } from './sources/embedded-file.ts';
 import type { WeightSource } from './sources/source.ts';
 import { WeightTable } from './weight-table.ts';
-import { withAccessLog } from './metrics/access-log.ts';
 import { MetricsObserver } from './metrics/observer.ts';
 import { ActiveHealth } from './health/active.ts';
 import { BackendStates } from '../strategies/backend-state.ts';
 import { STRATEGIES } from '../strategies/registry.ts';
-import { functionProxy } from '../routes/function-proxy.ts';
+import { functionRoute } from '../routes/function-route.ts';
 import type { ProxyHandler } from './client-request.ts';
-import { withPoolFallback } from '../routes/node-pool-proxy.ts';
 import { startPool } from './pool/start-pool.ts';
 import type { JsonAnswer, WebHandler } from './server/http1-server.ts';
 import { probeAnswers } from '../routes/probes.ts';
@@ -130,6 +129,7 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   const gates = connectionGates(config, readOpenFilesLimit(), logger);
   const now = () => Date.now();
   const monotonic = () => performance.now();
+  const timer = systemTimer;
   const strategyDeps = { random: Math.random, now: monotonic };
   const states = new BackendStates();
   const tableOptions = { defaultStrategy: config.handlerType === 'dummy' ? 'wrr' : config.handlerType, gateways: config.gateways, deps: strategyDeps, states };
@@ -157,15 +157,15 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
     maxIdlePerUpstream: config.maxIdlePerUpstream,
     // A client that reads nothing of a response for as long as an idle client is kept gives it up.
     stallTimeoutMs: config.clientIdleTimeoutMs,
+    timer,
   }, transport);
   const observer = new MetricsObserver({ table, now, secondTimer: true });
   const listeners = gates.management === undefined ? [gates.traffic] : [gates.traffic, gates.management];
-  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, listeners, discovery };
+  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, timer, listeners, discovery };
   const pool = await startPool(config, logger, engine, strategyDeps, now, etcd, config.db === 'k8s' ? discovery : undefined);
   deps.pool = pool.pool;
-  const served = withPoolFallback(functionProxy(deps), deps);
-  // Decided once: with the access log off the handler is not wrapped at all.
-  const proxy = config.accessLog ? withAccessLog(served, deps) : served;
+  // The function route's chain, built once: golb's server calls it straight, the Hono app mounts it.
+  const proxy = functionRoute(deps);
   const fetch = lazyWebApp(async () => (await import('./create-app.ts')).createApp(deps, proxy));
   const managementApp = config.mgmtPort === undefined ? undefined : (await import('./create-app.ts')).createManagementApp(deps);
   const health =

@@ -1,6 +1,6 @@
 /**
  * Kubernetes discovery, measured against a real kube-apiserver
- * (`tests/e2e/kube-harness.ts`): `node --import tsx bench/kube-discovery.ts [runtime] [pods]`
+ * (`tests/support/kube-harness.ts`): `node --import tsx bench/kube-discovery.ts [runtime] [pods]`
  * (runtime: bun, deno, node or binary; default bun; pods default 5000).
  *
  * 1. A pod change to the first request routed by it, worst of 30: a function
@@ -14,8 +14,8 @@
  * @module
  */
 import { createServer } from 'node:http';
-import { RUNTIMES, freePort, startGolb, type GolbProcess, type Runtime } from '../tests/e2e/harness.ts';
-import { podManifest, podStatus, startKube, type Kube } from '../tests/e2e/kube-harness.ts';
+import { RUNTIMES, freePort, startGolb, type GolbProcess, type Runtime } from '../tests/support/harness.ts';
+import { podManifest, podStatus, startKube, type Kube } from '../tests/support/kube-harness.ts';
 
 const runtime = (process.argv[2] ?? 'bun') as Runtime;
 if (![...RUNTIMES, 'binary'].includes(runtime)) throw new Error(`runtime: bun, deno, node or binary, not ${runtime}`);

@@ -7,7 +7,7 @@
  * original path. Bodies stream both ways through the engine.
  *
  * The route checks the request and picks the first backend; sending it, and
- * retrying on another backend after a failure, is `forward.ts`'s.
+ * retrying on another backend after a failure, is `app/forwarding/forward.ts`'s.
  * @module
  */
 import type { ClientRequest, ProxyHandler, ReplyTarget } from '../app/client-request.ts';
@@ -15,7 +15,7 @@ import type { AppDeps } from '../app/deps.ts';
 import { GatewayError } from '../app/errors.ts';
 import { isFunctionNameAt } from '../app/function-name.ts';
 import { FORWARDED_BY_HEADER, checkHops } from '../app/middleware/gateway-awareness.ts';
-import { forwarder, forwardWithRetries } from './forward.ts';
+import { forwarder, forwardWithRetries } from '../app/forwarding/forward.ts';
 
 const PREFIX = '/function/';
 

@@ -10,7 +10,7 @@
  * Proxying is the function route's: the same engine, the same header rewriting
  * (`Via`, `X-Forwarded-*`, the seed's headers), the same loop check, passive
  * health marks on the pool's own states, and retries on another node under the
- * same rules (`health/retry.ts`): both routes send through `forward.ts`.
+ * same rules (`app/forwarding/retry.ts`): both routes send through `app/forwarding/forward.ts`.
  * @module
  */
 import type { ClientRequest, ProxyHandler, ReplyTarget } from '../app/client-request.ts';
@@ -18,7 +18,7 @@ import type { AppDeps } from '../app/deps.ts';
 import { GatewayError, errorResponse } from '../app/errors.ts';
 import { checkHops } from '../app/middleware/gateway-awareness.ts';
 import type { NodePool } from '../app/pool/node-pool.ts';
-import { forwarder, forwardWithRetries } from './forward.ts';
+import { forwarder, forwardWithRetries } from '../app/forwarding/forward.ts';
 import { parseFunctionTarget } from './function-proxy.ts';
 
 /** The name pool requests that are not a function's are counted under (not a valid function name). */

@@ -6,7 +6,7 @@
  * and {@link isAvailable} holds (no failing active probe, no running passive
  * mark). Strategies test their chosen backend with {@link usable} first (O(1),
  * no allocation: the fast path when everything is up) and only scan when it is
- * not usable. While every backend is up ({@link allAvailable}, O(1) over all
+ * not usable. While every backend is up (`BackendStates.allAvailable`, O(1) over all
  * of them) no state is read: with 1,000 backends the states' memory is not in
  * the cache, and reading it made a `wrr` pick cost 1.23–1.28× a pick among 2.
  *
@@ -18,7 +18,7 @@
  * route answers 503.
  * @module
  */
-import { allAvailable, isAvailable, type BackendState } from './backend-state.ts';
+import { isAvailable, type BackendState, type BackendStates } from './backend-state.ts';
 import type { Backend, PickContext } from './strategy.ts';
 
 /** True when `state` is in `tried` (same object). O(retries). */
@@ -32,14 +32,19 @@ export function wasTried(state: BackendState, tried: readonly BackendState[] | u
  * True when every backend of weight above 0 may take this request: a first
  * attempt while all are up. O(1), no state read: the strategies' fast path.
  */
-export function allUsable(ctx: PickContext): boolean {
-  return ctx.tried === undefined && allAvailable(ctx.now);
+export function allUsable(ctx: PickContext, states: BackendStates | undefined): boolean {
+  return ctx.tried === undefined && states !== undefined && states.allAvailable(ctx.now);
+}
+
+/** The registry the states of `backends` belong to (one per picker: a weight table's, or the node pool's). */
+export function registryOf(backends: readonly Backend[]): BackendStates | undefined {
+  return backends.length === 0 ? undefined : backends[0]!.state.registry;
 }
 
 /** True when `b` may take this request: weight above 0, available now, not tried. */
 export function usable(b: Backend, ctx: PickContext): boolean {
   if (b.weight <= 0) return false;
-  if (allUsable(ctx)) return true;
+  if (allUsable(ctx, b.state.registry)) return true;
   return isAvailable(b.state, ctx.now) && !wasTried(b.state, ctx.tried);
 }
 

@@ -17,46 +17,13 @@
 /** Decay time of the latency average (Finagle's peak-EWMA default). */
 export const EWMA_DECAY_MS = 10_000;
 
-/**
- * States whose active probe fails them, counted over every state (any
- * registry), and the latest end of any passive mark ever set: together they
- * tell in O(1), with no state read, that every backend is available
- * ({@link allAvailable}), the strategies' fast path.
- */
-let unhealthyStates = 0;
-let latestDownUntil = 0;
-
-/**
- * Every live state's in-flight count, side by side by slot: `p2c` comparing
- * two backends' loads reads two entries of one small array, not two state
- * objects that, with 1,000 backends, are not in the cache. A state its
- * registry forgets gives its slot back ({@link BackendState.retire}).
- */
-let inFlightBySlot = new Int32Array(256);
-let slotsUsed = 0;
-const freeSlots: number[] = [];
-
-function takeSlot(): number {
-  const reused = freeSlots.pop();
-  if (reused !== undefined) return reused;
-  if (slotsUsed === inFlightBySlot.length) {
-    const grown = new Int32Array(slotsUsed * 2);
-    grown.set(inFlightBySlot);
-    inFlightBySlot = grown;
-  }
-  return slotsUsed++;
-}
-
-/** The in-flight count in `slot` ({@link BackendState.slot}). */
-export function inFlightAt(slot: number): number {
-  return inFlightBySlot[slot]!;
-}
-
 /** Mutable per-address state. Strategies read it; the request path and health checks write it. */
 export class BackendState {
   readonly address: string;
-  /** Where its in-flight count lives ({@link inFlightAt}); -1 once retired. */
-  slot = takeSlot();
+  /** The registry that owns it: its in-flight slot and its share of the health summary live there. */
+  readonly registry: BackendStates;
+  /** Where its in-flight count lives ({@link BackendStates.inFlightAt}); -1 once retired. */
+  slot: number;
   /** The in-flight count of a retired state, which no longer has a slot. */
   private retiredInFlight = 0;
   /** Peak-EWMA of time to response head, ms; 0 before the first sample. */
@@ -67,22 +34,25 @@ export class BackendState {
   failures = 0;
   private downUntilMs = 0;
   private healthyNow = true;
-  /** This state is counted in {@link unhealthyStates}. */
+  /** This state is counted among its registry's unhealthy ones. */
   private counted = false;
 
-  constructor(address: string) {
+  /** A state of `registry`; made by {@link BackendStates.get}. */
+  constructor(address: string, registry: BackendStates) {
     this.address = address;
+    this.registry = registry;
+    this.slot = registry.takeSlot();
   }
 
   /** Requests handed to this backend and not yet answered. */
   get inFlight(): number {
     const slot = this.slot;
-    return slot >= 0 ? inFlightBySlot[slot]! : this.retiredInFlight;
+    return slot >= 0 ? this.registry.inFlightAt(slot) : this.retiredInFlight;
   }
 
   set inFlight(n: number) {
     const slot = this.slot;
-    if (slot >= 0) inFlightBySlot[slot] = n;
+    if (slot >= 0) this.registry.setInFlightAt(slot, n);
     else this.retiredInFlight = n;
   }
 
@@ -93,7 +63,7 @@ export class BackendState {
 
   set downUntil(until: number) {
     this.downUntilMs = until;
-    if (until > latestDownUntil) latestDownUntil = until;
+    this.registry.noteDownUntil(until);
   }
 
   /** Active health verdict; true until probes say otherwise (and without probes). */
@@ -105,7 +75,7 @@ export class BackendState {
     this.healthyNow = healthy;
     if (healthy === this.counted) {
       this.counted = !healthy;
-      unhealthyStates += healthy ? -1 : 1;
+      this.registry.countUnhealthy(healthy ? -1 : 1);
     }
   }
 
@@ -117,35 +87,95 @@ export class BackendState {
   retire(): void {
     if (this.counted) {
       this.counted = false;
-      unhealthyStates--;
+      this.registry.countUnhealthy(-1);
     }
     const slot = this.slot;
     if (slot >= 0) {
-      this.retiredInFlight = inFlightBySlot[slot]!;
-      inFlightBySlot[slot] = 0;
+      this.retiredInFlight = this.registry.freeSlot(slot);
       this.slot = -1;
-      freeSlots.push(slot);
     }
   }
 }
 
 /**
- * True when every backend is available at `now`: no active probe fails any
- * state and every passive mark has run out. O(1); false means "look at each".
+ * The registry of every address's state, and what its states share: their
+ * in-flight counts side by side, and the health summary of the strategies'
+ * fast path. The application has one for the functions (`AppDeps.states`),
+ * the node pool its own; each is passed to whoever needs it, none is global.
  */
-export function allAvailable(now: number): boolean {
-  return unhealthyStates === 0 && latestDownUntil <= now;
-}
-
-/** The registry of every address's state. */
 export class BackendStates {
   private readonly states = new Map<string, BackendState>();
+  /**
+   * Every live state's in-flight count, side by side by slot: `p2c` comparing
+   * two backends' loads reads two entries of one small array, not two state
+   * objects that, with 1,000 backends, are not in the cache. A state the
+   * registry forgets gives its slot back ({@link BackendState.retire}).
+   */
+  private inFlightBySlot = new Int32Array(256);
+  private slotsUsed = 0;
+  private readonly freeSlots: number[] = [];
+  /**
+   * Its states whose active probe fails them, and the latest end of any
+   * passive mark ever set on one: together they tell in O(1), with no state
+   * read, that every backend is available ({@link allAvailable}).
+   */
+  private unhealthyStates = 0;
+  private latestDownUntil = 0;
+
+  /**
+   * True when every state of this registry is available at `now`: no active
+   * probe fails any and every passive mark has run out. O(1); false means
+   * "look at each".
+   */
+  allAvailable(now: number): boolean {
+    return this.unhealthyStates === 0 && this.latestDownUntil <= now;
+  }
+
+  /** The in-flight count in `slot` ({@link BackendState.slot}). */
+  inFlightAt(slot: number): number {
+    return this.inFlightBySlot[slot]!;
+  }
+
+  /** Sets the in-flight count in `slot`. */
+  setInFlightAt(slot: number, n: number): void {
+    this.inFlightBySlot[slot] = n;
+  }
+
+  /** A slot for a new state. */
+  takeSlot(): number {
+    const reused = this.freeSlots.pop();
+    if (reused !== undefined) return reused;
+    if (this.slotsUsed === this.inFlightBySlot.length) {
+      const grown = new Int32Array(this.slotsUsed * 2);
+      grown.set(this.inFlightBySlot);
+      this.inFlightBySlot = grown;
+    }
+    return this.slotsUsed++;
+  }
+
+  /** Gives `slot` back; returns the in-flight count it held. */
+  freeSlot(slot: number): number {
+    const n = this.inFlightBySlot[slot]!;
+    this.inFlightBySlot[slot] = 0;
+    this.freeSlots.push(slot);
+    return n;
+  }
+
+  /** A state of this registry was marked down until `until`. */
+  noteDownUntil(until: number): void {
+    if (until > this.latestDownUntil) this.latestDownUntil = until;
+  }
+
+  /** A state of this registry turned unhealthy (+1) or healthy again (-1). */
+  countUnhealthy(delta: number): void {
+    this.unhealthyStates += delta;
+  }
 
   /** The state of `address`, created on first use. */
   get(address: string): BackendState {
     let state = this.states.get(address);
     if (state === undefined) {
-      state = new BackendState(address);
+      state = new BackendState(address, this);
       this.states.set(address, state);
     }
     return state;

@@ -37,8 +37,8 @@
  * @module
  */
 import type { Backend, PickContext, Picker, Strategy, StrategyDeps } from './strategy.ts';
-import { allAvailable, isAvailable } from './backend-state.ts';
-import { allUsable, panicPick, usable } from './availability.ts';
+import { isAvailable, type BackendStates } from './backend-state.ts';
+import { allUsable, panicPick, registryOf, usable } from './availability.ts';
 import { buildRing, hashKey, ringSearch, type Ring } from './hash-ring.ts';
 
 /** `c`: how far above the average share a backend may be loaded (HAProxy's 125). */
@@ -91,9 +91,13 @@ export class ChashPicker implements Picker {
   /** The first usable backend over its bound that the last {@link scan} met. */
   private overBoundFound: Backend | undefined;
 
+  /** The registry of the backends' states (the fast path's health summary). */
+  private readonly registry: BackendStates | undefined;
+
   constructor(all: readonly Backend[], now: number) {
     this.all = all;
     this.backends = all.filter((b) => b.weight > 0);
+    this.registry = registryOf(this.backends);
     const n = this.backends.length;
     this.ring = buildRing(this.backends.map((b) => b.address), this.backends.map((b) => b.weight));
     this.seen = new Float64Array(2 * n);
@@ -118,7 +122,7 @@ export class ChashPicker implements Picker {
   /** Re-reads backend `i` into the running sums. */
   private observe(i: number, now: number): void {
     const state = this.backends[i]!.state;
-    const up = allAvailable(now) || isAvailable(state, now);
+    const up = state.registry.allAvailable(now) || isAvailable(state, now);
     const load = up ? state.inFlight : 0;
     const weight = up ? this.weights[i]! : 0;
     const seen = this.seen;
@@ -173,7 +177,7 @@ export class ChashPicker implements Picker {
     let j = this.lastStart;
     let steps = 0;
     // Every backend up on a first attempt: usable without reading any of them (all weights here are above 0).
-    const all = allUsable(ctx);
+    const all = allUsable(ctx, this.registry);
     for (; steps < maxWalk; steps++, j = j + 1 === size ? 0 : j + 1) {
       const i = owners[j]!;
       if (this.mark[i] === epoch) continue;

@@ -20,8 +20,8 @@
  */
 import type { Backend, PickContext, Picker, Strategy, StrategyDeps } from './strategy.ts';
 import { AliasTable } from './alias-table.ts';
-import { inFlightAt, isAvailable, type BackendState } from './backend-state.ts';
-import { allUsable, panicPick, wasTried, weightedUsable } from './availability.ts';
+import { isAvailable, type BackendState, type BackendStates } from './backend-state.ts';
+import { allUsable, panicPick, registryOf, wasTried, weightedUsable } from './availability.ts';
 import { REDRAWS } from './random.ts';
 
 /**
@@ -53,8 +53,12 @@ export class TwoChoicesPicker implements Picker {
   private readonly random: () => number;
   private readonly prefer: Prefer;
 
+  /** The registry of the backends' states: their in-flight slots and the fast path's health summary. */
+  private readonly registry: BackendStates | undefined;
+
   constructor(all: readonly Backend[], random: () => number, prefer: Prefer) {
     this.backends = all.filter((b) => b.weight > 0);
+    this.registry = registryOf(this.backends);
     this.states = this.backends.map((b) => b.state);
     this.weights = Float64Array.from(this.backends, (b) => b.weight);
     this.slots = prefer === lessLoaded && this.states.every((st) => st.slot >= 0) ? Int32Array.from(this.states, (st) => st.slot) : undefined;
@@ -65,7 +69,7 @@ export class TwoChoicesPicker implements Picker {
 
   /** True when backend `i` may take the request (weights are all above 0 here); no state is read while every backend is up on a first attempt. */
   private ok(i: number, ctx: PickContext): boolean {
-    if (allUsable(ctx)) return true;
+    if (allUsable(ctx, this.registry)) return true;
     const s = this.states[i]!;
     return isAvailable(s, ctx.now) && !wasTried(s, ctx.tried);
   }
@@ -102,7 +106,10 @@ export class TwoChoicesPicker implements Picker {
     if (j >= 0) {
       // Both drawn: compared through the side-by-side arrays, not the Backend objects.
       const { slots, weights } = this;
-      if (slots !== undefined) return loadNoHigher(inFlightAt(slots[i]!), weights[i]!, inFlightAt(slots[j]!), weights[j]!) ? a : backends[j];
+      if (slots !== undefined) {
+        const registry = this.registry!;
+        return loadNoHigher(registry.inFlightAt(slots[i]!), weights[i]!, registry.inFlightAt(slots[j]!), weights[j]!) ? a : backends[j];
+      }
       return this.prefer(this.states[i]!, weights[i]!, this.states[j]!, weights[j]!, ctx.now) ? a : backends[j];
     }
     const b = weightedUsable(backends, ctx, this.random(), a);

@@ -11,15 +11,20 @@
  * @module
  */
 import type { Backend, PickContext, Picker, Strategy } from './strategy.ts';
-import { allUsable, nextUsableIndex, panicPick, usable } from './availability.ts';
+import { allUsable, nextUsableIndex, panicPick, registryOf, usable } from './availability.ts';
+import type { BackendStates } from './backend-state.ts';
 
 /** Round robin over the non-drained backends. */
 export class RrPicker implements Picker {
   private readonly active: readonly Backend[];
   position: number;
 
+  /** The registry of the backends' states (the fast path's health summary). */
+  private readonly registry: BackendStates | undefined;
+
   constructor(backends: readonly Backend[], position: number) {
     this.active = backends.filter((b) => b.weight > 0);
+    this.registry = registryOf(this.active);
     this.position = this.active.length === 0 ? 0 : position % this.active.length;
   }
 
@@ -28,7 +33,7 @@ export class RrPicker implements Picker {
     if (n === 0) return undefined;
     let i = this.position;
     // Every backend up and none tried: the one in turn, with no state read.
-    if (!allUsable(ctx) && !usable(this.active[i]!, ctx)) {
+    if (!allUsable(ctx, this.registry) && !usable(this.active[i]!, ctx)) {
       i = nextUsableIndex(this.active, i, ctx);
       if (i < 0) return panicPick(this.active, ctx);
     }

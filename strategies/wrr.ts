@@ -30,7 +30,8 @@
  */
 import type { Backend, PickContext, Picker, Strategy } from './strategy.ts';
 import { EdfStepper, edfSchedule, smoothSchedule } from './wrr-schedule.ts';
-import { allUsable, nextUsableIndex, panicPick, usable } from './availability.ts';
+import { allUsable, nextUsableIndex, panicPick, registryOf, usable } from './availability.ts';
+import type { BackendStates } from './backend-state.ts';
 
 /** Longest period stored as a precomputed schedule. */
 export const MAX_SCHEDULE = 1 << 16;
@@ -63,9 +64,12 @@ export class WrrPicker implements Picker {
   position = 0;
   /** Where the O(n) fallback scan starts, so that it rotates too. */
   private scanFrom = 0;
+  /** The registry of the backends' states (the fast path's health summary). */
+  private readonly registry: BackendStates | undefined;
 
   constructor(backends: readonly Backend[], startFraction: number) {
     this.backends = backends;
+    this.registry = registryOf(backends);
     const g = backends.reduce((acc, b) => gcd(acc, b.weight), 0) || 1;
     this.weights = backends.map((b) => b.weight / g);
     this.period = this.weights.reduce((a, b) => a + b, 0);
@@ -112,7 +116,7 @@ export class WrrPicker implements Picker {
     if (this.period === 0) return undefined;
     // Every backend up and none tried: the scheduled one (the schedule holds
     // only weights above 0), read without touching any backend's memory.
-    if (allUsable(ctx)) return this.backends[this.step()];
+    if (allUsable(ctx, this.registry)) return this.backends[this.step()];
     const limit = this.period < MAX_SKIP ? this.period : MAX_SKIP;
     for (let k = 0; k < limit; k++) {
       const b = this.backends[this.step()]!;

@@ -8,7 +8,7 @@
  * refuse `Expect` and retry on their own: docs/architecture.md).
  * @module
  */
-import type { ResponseHead } from './response-parser.ts';
+import type { ResponseHead } from './response-head.ts';
 
 /** A request for one upstream. */
 export interface UpstreamRequest {

@@ -12,44 +12,17 @@
  * holds {@link BODY_STRATEGY} chunks, or while a sink says it is full.
  * @module
  */
-import type { ResponseHead, ResponseParser, ResponseSink } from './response-parser.ts';
+import type { ResponseParser, ResponseSink } from './response-parser.ts';
+import type { ResponseHead } from './response-head.ts';
 import { UpstreamError, isIdempotent, type BodySink, type ExchangeReply, type ResponseBody, type UpstreamFailure, type UpstreamRequest, type UpstreamResponse } from './engine.ts';
 import type { Connection } from './http1-client.ts';
-import { putLatin1 } from './http-syntax.ts';
+import { discard, renderRequestHead, requestHeadSize } from './request-head.ts';
 
 /** Chunks buffered per response body before the upstream socket is paused. */
 const BODY_STRATEGY: QueuingStrategy<Uint8Array> = { highWaterMark: 8 };
 const CRLF = '\r\n';
 /** Where request heads are rendered; a larger head gets its own buffer. */
 const HEAD_SCRATCH = Buffer.allocUnsafe(16 * 1024);
-/** Bytes of a head besides its method, target, Host value and header lines: the fixed text and the longest framing line. */
-const HEAD_EXTRA = 96;
-/** Most bytes of an abandoned request body read and dropped before it is cancelled. */
-const DISCARD_LIMIT = 64 * 1024 * 1024;
-
-/**
- * Reads the rest of a request body nobody will send (the exchange failed, or
- * the upstream answered first) and drops it, so the client's keep-alive
- * connection stays usable; past {@link DISCARD_LIMIT} it is cancelled. golb's
- * server stops such a read itself once the answer is out (it drops the rest of
- * the body on its side); a fetch-style server behind `WebRequest` may not
- * drain a cancelled body (@hono/node-server pauses the socket for good), so
- * the engine does not rely on cancelling.
- */
-async function discard(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
-  let total = 0;
-  try {
-    while (total <= DISCARD_LIMIT) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      total += value.length;
-    }
-  } catch {
-    return; // the client went away: nothing left to keep usable
-  }
-  await reader.cancel().catch(() => undefined);
-}
-
 /** Body chunks kept before the consumer takes the body ({@link ResponseBody}) beyond which the upstream socket is paused. */
 const EARLY_CHUNKS = 8;
 
@@ -117,24 +90,11 @@ export class Exchange implements ResponseSink, ResponseBody {
     const { req } = this;
     const conn = this.conn;
     conn.lastTick = conn.client.tick;
-    const { method, target, address, headers } = req;
     // Rendered as bytes into a reused buffer: no string is built for the head.
-    const size = method.length + target.length + address.length + headers.byteLength + HEAD_EXTRA;
+    const size = requestHeadSize(req);
     const buf = size <= HEAD_SCRATCH.length ? HEAD_SCRATCH : Buffer.allocUnsafe(size);
-    let at = putLatin1(buf, 0, method);
-    buf[at++] = 32;
-    at = putLatin1(buf, at, target);
-    at = putLatin1(buf, at, ' HTTP/1.1\r\nHost: ');
-    at = putLatin1(buf, at, address);
-    buf[at++] = 13;
-    buf[at++] = 10;
-    at = headers.writeTo(buf, at);
+    const at = renderRequestHead(buf, req);
     const chunked = req.body !== null && req.bodyLength === undefined;
-    if (req.body === null) {
-      if (method === 'POST' || method === 'PUT' || method === 'PATCH') at = putLatin1(buf, at, 'Content-Length: 0\r\n');
-    } else at = putLatin1(buf, at, chunked ? 'Transfer-Encoding: chunked\r\n' : `Content-Length: ${req.bodyLength}\r\n`);
-    buf[at++] = 13;
-    buf[at++] = 10;
     conn.socket.writeCopy(buf, at);
     if (req.body === null) this.requestDone = true;
     else void this.pump(req.body, chunked);

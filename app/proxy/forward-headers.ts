@@ -19,14 +19,15 @@
  * it can pass timestamps of its own, as it can pass a Via of its own.
  * @module
  */
-import type { HeaderLookup, ResponseHeaderBlock } from '../client-request.ts';
-import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind, requestKindOfName } from '../server/request-headers.ts';
+import type { HeaderLookup } from '../client-request.ts';
+import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind, requestKindOfName } from '../http/request-headers.ts';
 import type { HeaderLines } from './engine.ts';
-import { bytesAre, putBytes, putLatin1 } from './http-syntax.ts';
-import { FIELD_INTS, Kind, type ResponseHead } from './response-parser.ts';
+import { bytesAre, putBytes, putLatin1 } from '../http/syntax.ts';
+
+import { ownLines } from './golb-lines.ts';
 
 /** Headers a `Connection` token may not remove: framing and routing stay golb's. */
-const PROTECTED = new Set(['content-length', 'host']);
+export const PROTECTED = new Set(['content-length', 'host']);
 
 /** What golb adds to a request on its way up. */
 export interface ForwardContext {
@@ -155,7 +156,7 @@ class OwnRequestLines {
 }
 
 /** True when the header name `raw[from, to)` is one of `names` (lower-case), ignoring case. */
-function isNamed(names: Iterable<string>, raw: Buffer, from: number, to: number): boolean {
+export function isNamed(names: Iterable<string>, raw: Buffer, from: number, to: number): boolean {
   for (const name of names) if (bytesAre(raw, from, to, name)) return true;
   return false;
 }
@@ -253,140 +254,4 @@ class ReceivedLines implements HeaderLines {
     }
     return this.own.writeTo(buf, putBytes(buf, at, raw, runStart, runEnd));
   }
-}
-
-/**
- * The client's response headers from the upstream's head: hop-by-hop ones and
- * those the upstream's `Connection` names dropped, duplicates (Set-Cookie)
- * kept, and golb's `Via`, timestamp and `X-Final-Host` replacing any upstream
- * value. The kept lines are copied to the client as the upstream sent them
- * (no string per header); {@link ClientHeaders.pairs} gives them as pairs for
- * a web `Response`.
- */
-export function clientResponseHeaders(head: ResponseHead, ctx: ForwardContext): ClientHeaders {
-  const { raw, fields } = head;
-  const timestampHeader = ctx.timestampHeader;
-  // What the upstream's Connection names besides close and keep-alive, never framing or routing (rare: the usual head has none).
-  const named = head.connectionNames?.filter((name) => !PROTECTED.has(name));
-  const end = head.count * FIELD_INTS;
-  let bytes = 0;
-  let via: string | undefined;
-  for (let i = 0; i < end; i += FIELD_INTS) {
-    // Each header's mark says whether the client gets it.
-    fields[i + SENT] = 0;
-    const kind = fields[i + 5];
-    if (kind !== Kind.Other && kind !== Kind.Length && kind !== Kind.Via) continue; // hop-by-hop, golb's own, or dropped by the parser
-    const start = fields[i]!;
-    const colon = fields[i + 1]!;
-    if (named !== undefined && isNamed(named, raw, start, colon)) continue;
-    if (kind === Kind.Via) {
-      const value = raw.toString('latin1', fields[i + 2]!, fields[i + 3]!);
-      via = via === undefined ? value : `${via}, ${value}`;
-      continue;
-    }
-    if (bytesAre(raw, start, colon, timestampHeader)) continue; // golb's own, set below
-    fields[i + SENT] = 1;
-    bytes += fields[i + 4]! + 2 - start;
-  }
-  const own = ownLines(ctx, via);
-  return new ClientHeaders(head, own, statusLineBytes(head) + bytes + own.length);
-}
-
-/** The bytes of the status line {@link ClientHeaders.writeTo} writes: as received, but as HTTP/1.1 and with the SP before an empty reason phrase. */
-function statusLineBytes(head: ResponseHead): number {
-  return head.statusEnd + 2 + (head.statusEnd === 12 ? 1 : 0);
-}
-
-/** Where in a header's ints of `ResponseHead.fields` its mark is: 1 when the client gets the header. */
-const SENT = FIELD_INTS - 1;
-
-/** golb's lines of the last response from each backend, as bytes: responses from one backend in the same millisecond share them. */
-const ownCache = new Map<string, { via: string; timestampHeader: string; timestamp: string; bytes: Buffer }>();
-const OWN_CACHE_MAX = 1024;
-
-/** golb's `Via`, timestamp and `X-Final-Host` lines; `via` is the upstream's Via value, if any. */
-function ownLines(ctx: ForwardContext, via: string | undefined): Buffer {
-  const { finalHost, timestamp, timestampHeader } = ctx;
-  if (via !== undefined) return Buffer.from(`via: ${via}, ${ctx.via}\r\n${timestampHeader}: ${timestamp}\r\nx-final-host: ${finalHost}\r\n`, 'latin1');
-  const hit = ownCache.get(finalHost);
-  if (hit !== undefined && hit.timestamp === timestamp && hit.via === ctx.via && hit.timestampHeader === timestampHeader) return hit.bytes;
-  const bytes = Buffer.from(`via: ${ctx.via}\r\n${timestampHeader}: ${timestamp}\r\nx-final-host: ${finalHost}\r\n`, 'latin1');
-  if (hit === undefined && ownCache.size >= OWN_CACHE_MAX) ownCache.clear();
-  ownCache.set(finalHost, { via: ctx.via, timestampHeader, timestamp, bytes });
-  return bytes;
-}
-
-/** The status line and header lines of a proxied response: the upstream's status and kept lines, as bytes, then golb's. */
-export class ClientHeaders implements ResponseHeaderBlock {
-  /** The upstream's head, the headers the client gets marked. */
-  private readonly head: ResponseHead;
-  /** golb's lines (`Via`, timestamp, `X-Final-Host`), `Name: value\r\n` each. */
-  private readonly own: Buffer;
-  readonly byteLength: number;
-
-  constructor(head: ResponseHead, own: Buffer, byteLength: number) {
-    this.head = head;
-    this.own = own;
-    this.byteLength = byteLength;
-  }
-
-  writeTo(buf: Buffer, at: number): number {
-    const { raw, fields } = this.head;
-    // The status line as received, but always HTTP/1.1 ({@link statusLineBytes}); then adjacent kept lines go in one copy with it.
-    let runStart = 0;
-    if (raw[7] !== 49) {
-      at = putLatin1(buf, at, 'HTTP/1.1');
-      runStart = 8;
-    }
-    const statusEnd = this.head.statusEnd;
-    if (statusEnd === 12) {
-      // No reason phrase: the SP before it is still sent.
-      at = putBytes(buf, at, raw, runStart, 12);
-      buf[at++] = 32;
-      runStart = 12;
-    }
-    let runEnd = statusEnd + 2;
-    const end = this.head.count * FIELD_INTS;
-    for (let i = 0; i < end; i += FIELD_INTS) {
-      if (fields[i + SENT] === 0) continue;
-      const start = fields[i]!;
-      const lineEnd = fields[i + 4]! + 2;
-      if (start === runEnd) runEnd = lineEnd;
-      else {
-        at = putBytes(buf, at, raw, runStart, runEnd);
-        runStart = start;
-        runEnd = lineEnd;
-      }
-    }
-    at = putBytes(buf, at, raw, runStart, runEnd);
-    return putBytes(buf, at, this.own, 0, this.own.length);
-  }
-
-  pairs(): [string, string][] {
-    const fields = this.head.fields;
-    const out: [string, string][] = [];
-    const end = this.head.count * FIELD_INTS;
-    for (let i = 0; i < end; i += FIELD_INTS) if (fields[i + SENT] === 1) out.push(this.head.pair(i));
-    const own = this.own.toString('latin1');
-    for (let at = 0; at < own.length; ) {
-      const colon = own.indexOf(': ', at);
-      const eol = own.indexOf('\r\n', colon);
-      out.push([own.slice(at, colon), own.slice(colon + 2, eol)]);
-      at = eol + 2;
-    }
-    return out;
-  }
-}
-
-/** The timestamp of the last call and its text: requests in the same millisecond share one string. */
-let stampMs = Number.NaN;
-let stamp = '';
-
-/** Unix time in seconds with 7 decimals, the seed's `X-Forwarded-Host-<node>` value. */
-export function unixTimestamp(ms: number): string {
-  if (ms !== stampMs) {
-    stampMs = ms;
-    stamp = (ms / 1000).toFixed(7);
-  }
-  return stamp;
 }

@@ -26,7 +26,8 @@
  */
 import { Exchange } from './exchange.ts';
 import { ResponseParser, type ResponseSink } from './response-parser.ts';
-import type { Transport, TransportEvents, TransportSocket } from './transport.ts';
+import type { Transport, TransportEvents, TransportSocket } from '../net/transport.ts';
+import { sweepPeriod, ticksFor, type Timer } from '../http/sweep.ts';
 import type { ExchangeReply, ProxyEngine, UpstreamError, UpstreamRequest, UpstreamResponse } from './engine.ts';
 
 /** Options of {@link Http1Client}. */
@@ -48,6 +49,8 @@ export interface Http1ClientOptions {
    * `send_timeout`; undefined: no limit. Any read by the client restarts it.
    */
   stallTimeoutMs?: number | undefined;
+  /** Runs the timeout sweep (`AppDeps.timer`). */
+  timer: Timer;
 }
 
 
@@ -164,10 +167,6 @@ export class Connection implements TransportEvents {
   }
 }
 
-/** Longest and shortest time between two timeout sweeps. */
-const SWEEP_MAX_MS = 1000;
-const SWEEP_MIN_MS = 10;
-
 /**
  * The HTTP/1.1 engine with per-upstream keep-alive pools, on a pluggable
  * transport (`node-transport.ts` for Node and Deno, `bun-transport.ts` for Bun).
@@ -180,7 +179,7 @@ export class Http1Client implements ProxyEngine {
   private readonly idle = new Map<string, Connection[]>();
   /** Open connections, for the timeout sweep. */
   private readonly live = new Set<Connection>();
-  private sweeper: ReturnType<typeof setInterval> | undefined = undefined;
+  private sweeper: unknown = undefined;
   private readonly sweepMs: number;
   /** Silent ticks allowed per phase: one more than the timeout spans, so a timeout never fires early. */
   private readonly connectTicks: number;
@@ -192,8 +191,8 @@ export class Http1Client implements ProxyEngine {
     this.options = options;
     this.transport = transport;
     const shortest = Math.min(options.connectTimeoutMs, options.responseTimeoutMs, options.idleTimeoutMs, options.stallTimeoutMs ?? Infinity);
-    this.sweepMs = Math.max(SWEEP_MIN_MS, Math.min(SWEEP_MAX_MS, Math.floor(shortest / 8)));
-    const ticks = (ms: number) => Math.ceil(ms / this.sweepMs) + 1;
+    this.sweepMs = sweepPeriod(shortest);
+    const ticks = (ms: number) => ticksFor(ms, this.sweepMs);
     this.connectTicks = ticks(options.connectTimeoutMs);
     this.responseTicks = ticks(options.responseTimeoutMs);
     this.idleTicks = ticks(options.idleTimeoutMs);
@@ -259,16 +258,15 @@ export class Http1Client implements ProxyEngine {
   track(conn: Connection): void {
     this.live.add(conn);
     if (this.sweeper === undefined) {
-      this.sweeper = setInterval(() => this.sweep(), this.sweepMs);
-      // An idle pool alone does not keep the process alive.
-      (this.sweeper as { unref?: () => void }).unref?.();
+      // An idle pool alone does not keep the process alive (`Timer.every`).
+      this.sweeper = this.options.timer.every(this.sweepMs, () => this.sweep());
     }
   }
 
   untrack(conn: Connection): void {
     this.live.delete(conn);
     if (this.live.size === 0 && this.sweeper !== undefined) {
-      clearInterval(this.sweeper);
+      this.options.timer.cancel(this.sweeper);
       this.sweeper = undefined;
     }
   }

@@ -3,8 +3,9 @@
  * side of the proxy. It is fed the socket's bytes and reports the head, body
  * chunks and the end through callbacks; it never buffers a body.
  *
- * Strictness is deliberate: whatever it cannot frame with certainty (two
- * different Content-Lengths, a bad chunk size, obs-fold, a head over the limit)
+ * Strictness is deliberate: whatever it cannot frame with certainty (a
+ * repeated Content-Length, even an identical one, Content-Length with
+ * Transfer-Encoding, a bad chunk size, obs-fold, a head over the limit)
  * is a protocol error, which the proxy turns into a 502 or a cut response,
  * never into bytes leaking into the next response of a reused connection. So
  * is a control character in the head other than HTAB (RFC 9110 §5.5): golb
@@ -12,109 +13,14 @@
  * stray CR that a server behind it was allowed to send.
  * @module
  */
-import { bytesAre, dropOws, hasHtab, headEnd, isTchar, parseChunkSize, sameBytes, skipOws, trailerFieldOk } from './http-syntax.ts';
+import { ChunkedLines, LINE_FAILED, LINE_PENDING, TRAILERS_END, chunkDataEndOk } from '../http/chunked.ts';
+import { bytesAre, dropOws, hasHtab, headEnd, isTchar, parseChunkSize, skipOws } from '../http/syntax.ts';
+import { CHUNKED, CLOSE, FIELD_INTS, KEEP_ALIVE, Kind, ResponseHead, digitsAt, emptyElement, kindOf, lastTokenIs, lineEnd, type Framing } from './response-head.ts';
 
 export { parseChunkSize };
 
 /** Largest response head accepted. */
 export const MAX_HEAD_BYTES = 64 * 1024;
-/** Longest chunk-size line (with extensions). */
-const MAX_CHUNK_LINE = 4096;
-
-/** How the body of a response is delimited. */
-export type Framing = 'none' | 'length' | 'chunked' | 'close';
-
-/** What a header's name is, as far as framing and forwarding care; the sixth int of each field in {@link ResponseHead.fields}. */
-export const enum Kind {
-  Other,
-  Length,
-  TransferEncoding,
-  Connection,
-  /** A hop-by-hop header other than the above (RFC 9110 §7.6.1): Keep-Alive, Proxy-*, TE, Trailer, Upgrade. */
-  Hop,
-  Via,
-  /** `X-Final-Host`, which golb sets itself. */
-  FinalHost,
-  /** A Content-Length the client must not get: on a 204 or 304. */
-  Removed,
-}
-
-/** Ints per header in {@link ResponseHead.fields}. */
-export const FIELD_INTS = 7;
-
-/** Reason phrases seen per status: the usual phrase costs no string per response. */
-const REASONS = new Map<number, string>();
-
-/**
- * The parsed head of a response. The head's bytes are kept and each header is
- * a run of offsets into them, so a proxied response's headers are copied to
- * the client as bytes; strings are made only when asked for (`headers`).
- */
-export class ResponseHead {
-  /** The bytes the head was read from (the head starts at 0). */
-  readonly raw: Buffer;
-  readonly status: number;
-  /** Where the status line's CRLF starts. */
-  readonly statusEnd: number;
-  /**
-   * Per header, {@link FIELD_INTS} ints: line start, colon, value start, value
-   * end (OWS trimmed), line end (its CRLF), {@link Kind}, and a mark the
-   * header's user may set (forward-headers.ts: whether the client gets it).
-   * The parser's table, reused for the connection's next head ({@link ResponseParser}).
-   */
-  readonly fields: Int32Array;
-  /** How many headers `fields` holds. */
-  readonly count: number;
-  /** Lower-cased names the `Connection` header lists besides close and keep-alive. */
-  readonly connectionNames: readonly string[] | undefined;
-  readonly framing: Framing;
-  /** Body length when `framing` is `length`. */
-  readonly length: number;
-  /** Whether the connection may be reused after this response. */
-  readonly keepAlive: boolean;
-  private pairs: [string, string][] | undefined = undefined;
-
-  constructor(raw: Buffer, status: number, statusEnd: number, fields: Int32Array, count: number, connectionNames: string[] | undefined, framing: Framing, length: number, keepAlive: boolean) {
-    this.raw = raw;
-    this.status = status;
-    this.statusEnd = statusEnd;
-    this.fields = fields;
-    this.count = count;
-    this.connectionNames = connectionNames;
-    this.framing = framing;
-    this.length = length;
-    this.keepAlive = keepAlive;
-  }
-
-  /** The reason phrase (possibly empty). */
-  get reason(): string {
-    const raw = this.raw;
-    const end = this.statusEnd;
-    if (end <= 13) return '';
-    const known = REASONS.get(this.status);
-    if (known !== undefined && sameBytes(raw, 13, end, known)) return known;
-    const reason = raw.toString('latin1', 13, end);
-    if (REASONS.size < 64) REASONS.set(this.status, reason);
-    return reason;
-  }
-
-  /** Header pairs as received, lower-cased names, duplicates kept, in order (a Content-Length the parser dropped left out: {@link Kind.Removed}). */
-  get headers(): [string, string][] {
-    if (this.pairs !== undefined) return this.pairs;
-    const pairs: [string, string][] = [];
-    const fields = this.fields;
-    const end = this.count * FIELD_INTS;
-    for (let i = 0; i < end; i += FIELD_INTS) if (fields[i + 5] !== Kind.Removed) pairs.push(this.pair(i));
-    return (this.pairs = pairs);
-  }
-
-  /** The header at `i` (its first int in `fields`) as a pair: lower-cased name, value. */
-  pair(i: number): [string, string] {
-    const { raw, fields } = this;
-    return [raw.toString('latin1', fields[i]!, fields[i + 1]!).toLowerCase(), raw.toString('latin1', fields[i + 2]!, fields[i + 3]!)];
-  }
-
-}
 
 /** Where the parser reports. */
 export interface ResponseSink {
@@ -142,8 +48,8 @@ export class ResponseParser {
   private state = State.Head;
   private head: Buffer | undefined = undefined;
   private remaining = 0;
-  private line = '';
-  private trailerBytes = 0;
+  /** The chunk-size and trailer lines of a chunked body. */
+  private readonly chunkLines = new ChunkedLines();
   private sink: ResponseSink;
   private noBody: boolean;
   /**
@@ -167,8 +73,7 @@ export class ResponseParser {
     this.state = State.Head;
     this.head = undefined;
     this.remaining = 0;
-    this.line = '';
-    this.trailerBytes = 0;
+    this.chunkLines.reset();
   }
 
   /** True when a whole response was read and nothing followed it. */
@@ -215,28 +120,20 @@ export class ResponseParser {
         }
         case State.ChunkSize:
         case State.Trailers: {
-          const nl = buf.indexOf(10);
-          const part = buf.toString('latin1', 0, nl < 0 ? buf.length : nl + 1);
-          this.line += part;
-          buf = buf.subarray(part.length);
-          if (this.line.length > MAX_CHUNK_LINE) return this.fail('chunk line too long');
-          if (nl < 0) return;
-          const line = this.line;
-          this.line = '';
-          if (!line.endsWith('\r\n')) return this.fail('bare LF in chunked body');
-          if (this.state === State.Trailers) {
-            if (line === '\r\n') return this.finish(buf.length > 0);
-            this.trailerBytes += line.length;
-            if (this.trailerBytes > MAX_HEAD_BYTES) return this.fail('trailers too large');
-            // Dropped, but checked as llhttp checks them: a client behind golb never parses them, a proxy beside it may.
-            if (!trailerFieldOk(line, line.length - 2)) return this.fail('malformed or framing trailer field');
+          // One policy for requests and responses (`http/chunked.ts`).
+          const trailers = this.state === State.Trailers;
+          const r = this.chunkLines.read(buf, trailers);
+          if (r === LINE_FAILED) return this.fail(this.chunkLines.failure);
+          if (r === LINE_PENDING) return;
+          buf = buf.subarray(this.chunkLines.taken);
+          if (trailers) {
+            // Dropped, but checked as fields (`http/chunked.ts`): a framing or connection one is refused.
+            if (r === TRAILERS_END) return this.finish(buf.length > 0);
             continue;
           }
-          const size = parseChunkSize(line);
-          if (size < 0) return this.fail('bad chunk size');
-          if (size === 0) this.state = State.Trailers;
+          if (r === 0) this.state = State.Trailers;
           else {
-            this.remaining = size;
+            this.remaining = r;
             this.state = State.ChunkData;
           }
           continue;
@@ -254,8 +151,7 @@ export class ResponseParser {
         }
         case State.ChunkDataEnd: {
           // Exactly CRLF after the data, possibly split across reads.
-          const expect = this.remaining === 2 ? 13 : 10;
-          if (buf[0] !== expect) return this.fail('missing CRLF after chunk data');
+          if (!chunkDataEndOk(buf[0], this.remaining)) return this.fail('missing CRLF after chunk data');
           buf = buf.subarray(1);
           if (--this.remaining === 0) this.state = State.ChunkSize;
           continue;
@@ -441,76 +337,5 @@ export class ResponseParser {
   private fail(reason: string): void {
     this.state = State.Failed;
     this.sink.error(reason);
-  }
-}
-
-const CLOSE = 'close';
-const KEEP_ALIVE = 'keep-alive';
-const CHUNKED = 'chunked';
-
-/**
- * Where the line whose rest starts at `from` ends (its CR), `end` for the
- * head's last line; -1 when the rest holds a control character other than
- * HTAB (a bare CR, LF, NUL, DEL...), which is never relayed: field values and
- * reason phrases are visible characters, SP, HTAB and obs-text (RFC 9110 §5.5,
- * RFC 9112 §4). One pass: most bytes cost two tests.
- */
-function lineEnd(buf: Buffer, from: number, end: number): number {
-  for (let i = from; i < end; i++) {
-    const c = buf[i]!;
-    if (c > 31 && c !== 127) continue;
-    if (c === 13) return buf[i + 1] === 10 ? i : -1;
-    if (c !== 9) return -1;
-  }
-  return end;
-}
-
-/** A Content-Length value in `buf[from, to)`: 1 to 15 decimal digits; -1 otherwise. */
-function digitsAt(buf: Buffer, from: number, to: number): number {
-  if (to <= from || to - from > 15) return -1;
-  let n = 0;
-  for (let i = from; i < to; i++) {
-    const d = buf[i]! - 48;
-    if (d < 0 || d > 9) return -1;
-    n = n * 10 + d;
-  }
-  return n;
-}
-
-/** True when the last comma-separated element of `buf[from, to)` is `lower`, ignoring case and OWS. */
-function lastTokenIs(buf: Buffer, from: number, to: number, lower: string): boolean {
-  let start = to;
-  while (start > from && buf[start - 1] !== 44) start--;
-  const a = skipOws(buf, start, to);
-  return bytesAre(buf, a, dropOws(buf, a, to), lower);
-}
-
-/** True when the comma-separated list `buf[from, to)` is empty or has an empty element. */
-function emptyElement(buf: Buffer, from: number, to: number): boolean {
-  for (let start = from; ; ) {
-    let comma = start;
-    while (comma < to && buf[comma] !== 44) comma++;
-    if (skipOws(buf, start, comma) === comma) return true;
-    if (comma === to) return false;
-    start = comma + 1;
-  }
-}
-
-/** The {@link Kind} of the header name in `buf[from, to)` (token characters, checked); by length first, so most names cost one switch. */
-function kindOf(buf: Buffer, from: number, to: number): Kind {
-  switch (to - from) {
-    case 2: return bytesAre(buf, from, to, 'te') ? Kind.Hop : Kind.Other;
-    case 3: return bytesAre(buf, from, to, 'via') ? Kind.Via : Kind.Other;
-    case 7: return bytesAre(buf, from, to, 'trailer') || bytesAre(buf, from, to, 'upgrade') ? Kind.Hop : Kind.Other;
-    case 10:
-      if (bytesAre(buf, from, to, 'connection')) return Kind.Connection;
-      return bytesAre(buf, from, to, KEEP_ALIVE) ? Kind.Hop : Kind.Other;
-    case 12: return bytesAre(buf, from, to, 'x-final-host') ? Kind.FinalHost : Kind.Other;
-    case 14: return bytesAre(buf, from, to, 'content-length') ? Kind.Length : Kind.Other;
-    case 16: return bytesAre(buf, from, to, 'proxy-connection') ? Kind.Hop : Kind.Other;
-    case 17: return bytesAre(buf, from, to, 'transfer-encoding') ? Kind.TransferEncoding : Kind.Other;
-    case 18: return bytesAre(buf, from, to, 'proxy-authenticate') ? Kind.Hop : Kind.Other;
-    case 19: return bytesAre(buf, from, to, 'proxy-authorization') ? Kind.Hop : Kind.Other;
-    default: return Kind.Other;
   }
 }

@@ -1,14 +1,14 @@
 /**
  * The connection cap of one listener (`eb_go_lb_max_connections`), and its
  * counts for `/metrics`. The transport asks it on every accept and tells it
- * when a socket is released (`Admission` in `app/proxy/transport.ts`), so
+ * when a socket is released (`Admission` in `app/net/transport.ts`), so
  * `open` counts descriptors held, including sockets that linger after golb
  * closed its side. JavaScript runs one callback at a time: no locking.
  * @module
  */
 import type { Config } from '../config.ts';
 import type { Logger } from '../logger.ts';
-import type { Admission } from '../proxy/transport.ts';
+import type { Admission } from '../net/transport.ts';
 import { ASSUMED_DESCRIPTOR_LIMIT, autoMaxConnections, type OpenFilesLimit } from './connection-limit.ts';
 
 /** One listener's cap and counts. */

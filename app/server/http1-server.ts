@@ -31,7 +31,8 @@
  */
 import type { ProxyHandler } from '../client-request.ts';
 import type { ErrorOrigin } from '../errors.ts';
-import type { Admission, Listener, Transport, TransportEvents, TransportSocket } from '../proxy/transport.ts';
+import type { Admission, Listener, Transport, TransportEvents, TransportSocket } from '../net/transport.ts';
+import { ticksFor, sweepPeriod, type Timer } from '../http/sweep.ts';
 import { ClientConnection } from './connection.ts';
 
 /** A web handler: Hono's `app.fetch`. `env` is the client connection (`serverRuntime.clientAddress` in serve.ts reads it). */
@@ -74,11 +75,11 @@ export interface Http1ServerOptions {
    * its status, reason and client, for the metrics and the log.
    */
   onRefused?(status: number, reason: string, client: string): void;
+  /** Runs the timeout sweep (`AppDeps.timer`). */
+  timer: Timer;
+  /** Wall-clock milliseconds, for the `Date` header (`AppDeps.now`). */
+  now(): number;
 }
-
-/** Longest and shortest time between two sweeps. */
-const SWEEP_MAX_MS = 1000;
-const SWEEP_MIN_MS = 10;
 
 /** The server: its listener, its connections, the sweep and the drain at shutdown. */
 export class Http1Server {
@@ -92,7 +93,7 @@ export class Http1Server {
   /** True once `stop` was called: every response then closes its connection. */
   draining = false;
   /** The `Date` header value, refreshed by the sweep about once a second. */
-  date = new Date().toUTCString();
+  date: string;
   /** Sweeps between two refreshes of `date`. */
   private readonly dateTicks: number;
   private readonly live = new Set<ClientConnection>();
@@ -103,18 +104,18 @@ export class Http1Server {
    */
   private readonly ending = new Map<TransportSocket, number>();
   private listener: Listener | undefined = undefined;
-  private readonly sweeper: ReturnType<typeof setInterval>;
+  private readonly sweeper: unknown;
   private drained: (() => void) | undefined = undefined;
 
   constructor(options: Http1ServerOptions) {
     this.options = options;
     const shortest = Math.min(options.idleTimeoutMs, options.bodyTimeoutMs);
-    const sweepMs = Math.max(SWEEP_MIN_MS, Math.min(SWEEP_MAX_MS, Math.floor(shortest / 8)));
-    this.idleTicks = Math.ceil(options.idleTimeoutMs / sweepMs) + 1;
-    this.bodyTicks = Math.ceil(options.bodyTimeoutMs / sweepMs) + 1;
+    const sweepMs = sweepPeriod(shortest);
+    this.idleTicks = ticksFor(options.idleTimeoutMs, sweepMs);
+    this.bodyTicks = ticksFor(options.bodyTimeoutMs, sweepMs);
     this.dateTicks = Math.max(1, Math.round(1000 / sweepMs));
-    this.sweeper = setInterval(() => this.sweep(), sweepMs);
-    (this.sweeper as { unref?: () => void }).unref?.();
+    this.date = new Date(options.now()).toUTCString();
+    this.sweeper = options.timer.every(sweepMs, () => this.sweep());
   }
 
   /** Listens on `host:port` with `transport`; resolves with the port (the one chosen for 0). */
@@ -143,7 +144,7 @@ export class Http1Server {
 
   private sweep(): void {
     const tick = ++this.tick;
-    if (tick % this.dateTicks === 0) this.date = new Date().toUTCString();
+    if (tick % this.dateTicks === 0) this.date = new Date(this.options.now()).toUTCString();
     for (const conn of this.live) conn.check(tick);
     for (const [socket, since] of this.ending) {
       if (tick - since <= this.idleTicks) continue;
@@ -163,7 +164,7 @@ export class Http1Server {
     return new Promise<void>((resolve) => {
       this.drained = () => {
         this.drained = undefined;
-        clearInterval(this.sweeper);
+        this.options.timer.cancel(this.sweeper);
         resolve();
       };
       if (this.live.size === 0) this.drained();
@@ -177,6 +178,6 @@ export class Http1Server {
     for (const conn of [...this.live]) conn.destroy();
     for (const socket of this.ending.keys()) socket.destroy();
     this.ending.clear();
-    clearInterval(this.sweeper);
+    this.options.timer.cancel(this.sweeper);
   }
 }

@@ -21,11 +21,14 @@
  * which feeds it again after `reset()`.
  * @module
  */
-import { digits, dropOws, fieldContentOk, hasHtab, headEnd, isOws, isTchar, listHasToken, parseChunkSize, sameBytes, sameTokenAt, skipOws, trailerFieldOk } from '../proxy/http-syntax.ts';
-import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind, requestKindOf } from './request-headers.ts';
+import { hasHtab, headEnd, isTchar, sameBytes } from '../http/syntax.ts';
+import { absoluteForm, bareLineEnd, fieldAt, lineEnd, methodAt } from './request-line.ts';
+import { ChunkedLines, LINE_FAILED, LINE_PENDING, TRAILERS_END, chunkDataEndOk } from '../http/chunked.ts';
+import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind } from '../http/request-headers.ts';
 import { authorityOk, authorityTextOk } from './authority.ts';
+import { RequestFacts } from './request-facts.ts';
 
-export { RequestHeaders } from './request-headers.ts';
+export { RequestHeaders } from '../http/request-headers.ts';
 
 /** Largest request head accepted (request line + headers, up to and including the blank line): larger -> 431. */
 export const MAX_REQUEST_HEAD = 64 * 1024;
@@ -33,10 +36,6 @@ export const MAX_REQUEST_HEAD = 64 * 1024;
 const MAX_HEADER_FIELDS = 100;
 /** Empty lines tolerated before a request line (RFC 9112 §2.2). */
 const MAX_EMPTY_LINES = 4;
-/** Longest chunk-size line, extensions and CRLF included. */
-const MAX_CHUNK_LINE = 4096;
-/** Most trailer bytes (all lines and the final CRLF). */
-const MAX_TRAILER_BYTES = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
 /** A parsed request head. */
@@ -110,8 +109,8 @@ export class RequestParser {
   private blank = 0;
   /** Body bytes left (length framing), chunk bytes left, or CRLF bytes left after chunk data. */
   private remaining = 0;
-  private line = '';
-  private trailerBytes = 0;
+  /** The chunk-size and trailer lines of a chunked body. */
+  private readonly chunkLines = new ChunkedLines();
   /** The buffer the current `feed` call was given (EMPTY between calls). */
   private fed: Buffer = EMPTY;
   /** The body bytes the current call has read so far: `fed[bodyFrom, bodyTo)`, moved together there. */
@@ -122,17 +121,8 @@ export class RequestParser {
   private target = '';
   private authority: string | undefined = undefined;
   private http10 = false;
-  private hosts = 0;
-  private contentLength = -1;
-  private teSeen = false;
-  private teLast = '';
-  /** `chunked` before the last coding, or an empty element. */
-  private teMalformed = false;
-  private teEarlierOther = false;
-  private close = false;
-  private keepAliveToken = false;
-  private expectContinue = false;
-  private expectOther = false;
+  /** What the framing and connection fields said (`request-facts.ts`). */
+  private readonly facts = new RequestFacts();
   /** The offsets of the current head's fields (the next head reuses it). */
   private readonly fields = new Int32Array(MAX_HEADER_FIELDS * REQUEST_FIELD_INTS);
 
@@ -178,8 +168,7 @@ export class RequestParser {
     this.partial = undefined;
     this.blank = 0;
     this.remaining = 0;
-    this.line = '';
-    this.trailerBytes = 0;
+    this.chunkLines.reset();
   }
 
   /** Parses from `buf` in the current state; returns the bytes not consumed yet. */
@@ -195,7 +184,7 @@ export class RequestParser {
         return this.readLine(buf);
       case State.ChunkDataEnd: {
         // Exactly CRLF after the data, possibly split across reads.
-        if (buf[0] !== (this.remaining === 2 ? 13 : 10)) return this.fail(400, 'missing CRLF after chunk data');
+        if (!chunkDataEndOk(buf[0], this.remaining)) return this.fail(400, 'missing CRLF after chunk data');
         if (--this.remaining === 0) this.state = State.ChunkSize;
         return buf.subarray(1);
       }
@@ -244,7 +233,8 @@ export class RequestParser {
   private parseHead(buf: Buffer, end: number): void {
     let eol = lineEnd(buf, 0, end);
     if (!this.parseRequestLine(buf, eol)) return;
-    this.clearFacts();
+    const facts = this.facts;
+    facts.clear();
     const fields = this.fields;
     let at = 0;
     for (let pos = eol + 2; pos < end; pos = eol + 2) {
@@ -255,29 +245,29 @@ export class RequestParser {
       if (kind === RequestKind.Host) {
         // Host is the web app's URL authority: only host[:port], nothing that could move its path.
         if (!authorityOk(buf, fields[at + 2]!, fields[at + 3]!)) return void this.fail(400, 'malformed Host (expected host[:port])');
-        this.hosts++;
+        facts.hosts++;
       }
       // An HTAB after the value's start: llhttp refuses `chunked<HTAB>` and `5<HTAB>` (where OWS allows it), so golb does too.
       else if ((kind === RequestKind.ContentLength || kind === RequestKind.TransferEncoding) && hasHtab(buf, fields[at + 2]!, fields[at + 4]!)) return void this.fail(400, 'HTAB in Content-Length or Transfer-Encoding');
-      // (Connection with its trailing OWS: an HTAB there matters, below.)
-      else if (kind >= RequestKind.ContentLength && kind <= RequestKind.Expect && !this.noteField(kind, buf.toString('latin1', fields[at + 2]!, fields[at + (kind === RequestKind.Connection ? 4 : 3)]!))) return;
+      // (Connection with its trailing OWS: an HTAB there matters, `request-facts.ts`.)
+      else if (kind >= RequestKind.ContentLength && kind <= RequestKind.Expect && !facts.note(kind, buf.toString('latin1', fields[at + 2]!, fields[at + (kind === RequestKind.Connection ? 4 : 3)]!), this.http10)) return void this.fail(facts.status, facts.reason);
       at += REQUEST_FIELD_INTS;
     }
-    if (!this.checkFacts()) return;
-    const chunked = this.teSeen;
+    if (!facts.check(this.http10)) return void this.fail(facts.status, facts.reason);
+    const chunked = facts.teSeen;
     const head: RequestHead = {
       method: this.method,
       target: this.target,
       authority: this.authority,
       http10: this.http10,
       headers: new RequestHeaders(buf, fields, at / REQUEST_FIELD_INTS),
-      contentLength: this.contentLength,
+      contentLength: facts.contentLength,
       chunked,
-      keepAlive: !this.close && (!this.http10 || this.keepAliveToken),
-      expectContinue: this.expectContinue,
+      keepAlive: !facts.close && (!this.http10 || facts.keepAliveToken),
+      expectContinue: facts.expectContinue,
     };
-    this.remaining = this.contentLength;
-    this.state = chunked ? State.ChunkSize : this.contentLength > 0 ? State.Length : State.Done;
+    this.remaining = facts.contentLength;
+    this.state = chunked ? State.ChunkSize : facts.contentLength > 0 ? State.Length : State.Done;
     this.sink.head(head);
     if (this.state === State.Done) this.finish();
   }
@@ -318,84 +308,6 @@ export class RequestParser {
     return true;
   }
 
-  private clearFacts(): void {
-    this.hosts = 0;
-    this.contentLength = -1;
-    this.teSeen = false;
-    this.teLast = '';
-    this.teMalformed = false;
-    this.teEarlierOther = false;
-    this.close = false;
-    this.keepAliveToken = false;
-    this.expectContinue = false;
-    this.expectOther = false;
-  }
-
-  /** Notes what a framing or connection field (Content-Length, Transfer-Encoding, Connection, Expect) means; false (after failing) for a bad Content-Length. */
-  private noteField(kind: RequestKind, value: string): boolean {
-    switch (kind) {
-      case RequestKind.Expect:
-        if (sameTokenAt(value, 0, value.length, '100-continue')) this.expectContinue = !this.http10;
-        else this.expectOther = true;
-        break;
-      case RequestKind.Connection:
-        if (listHasToken(value, 'close')) this.close = true;
-        // llhttp does not see `keep-alive` in a field with an HTAB (which OWS allows): neither does golb, so such an HTTP/1.0 connection closes.
-        if (listHasToken(value, 'keep-alive') && value.indexOf('\t') < 0) this.keepAliveToken = true;
-        break;
-      case RequestKind.ContentLength: {
-        // One field with one value, or 400. RFC 9112 §6.3 lets a recipient take
-        // identical repeats (two lines, or a list `5, 5`) as one value, but then
-        // every reader after it must too: the routes read the field joined, `5, 5`,
-        // which is no number, and the body went to the pod as an empty one.
-        const n = digits(value);
-        if (n < 0 || this.contentLength >= 0) return this.refuse(400, 'bad or repeated Content-Length');
-        this.contentLength = n;
-        break;
-      }
-      case RequestKind.TransferEncoding:
-        this.noteCodings(value);
-        break;
-    }
-    return true;
-  }
-
-  /** Follows the transfer codings in order, across fields: only the last one and what came before it matter. */
-  private noteCodings(value: string): void {
-    for (let start = 0; ; ) {
-      let end = value.indexOf(',', start);
-      if (end < 0) end = value.length;
-      let a = start;
-      let b = end;
-      while (a < b && isOws(value.charCodeAt(a))) a++;
-      while (b > a && isOws(value.charCodeAt(b - 1))) b--;
-      if (this.teSeen) {
-        // chunked must be applied once and last (RFC 9112 §6.1).
-        if (this.teLast === 'chunked') this.teMalformed = true;
-        else this.teEarlierOther = true;
-      }
-      if (a === b) this.teMalformed = true; // strict: no empty elements in a framing field
-      this.teSeen = true;
-      this.teLast = sameTokenAt(value, a, b, 'chunked') ? 'chunked' : value.slice(a, b).toLowerCase();
-      if (end === value.length) return;
-      start = end + 1;
-    }
-  }
-
-  /** The rules that need the whole head (RFC 9112 §3.2, §6.1, §6.3; RFC 9110 §10.1.1); false after failing. */
-  private checkFacts(): boolean {
-    if (this.http10 ? this.hosts > 1 : this.hosts !== 1) return this.refuse(400, 'missing or repeated Host');
-    if (this.teSeen) {
-      // Never guess which of the two frames the body: that is how requests are smuggled.
-      if (this.contentLength >= 0) return this.refuse(400, 'both Content-Length and Transfer-Encoding');
-      if (this.http10) return this.refuse(400, 'Transfer-Encoding in an HTTP/1.0 request');
-      if (this.teLast !== 'chunked' || this.teMalformed) return this.refuse(400, 'bad Transfer-Encoding');
-      if (this.teEarlierOther) return this.refuse(501, 'transfer coding not supported');
-    }
-    if (this.expectOther) return this.refuse(417, 'unsupported expectation');
-    return true;
-  }
-
   /** Body bytes, length-framed or inside a chunk: gathered for this feed's one body report ({@link gather}), never buffered. */
   private readBody(buf: Buffer): Buffer {
     const n = Math.min(this.remaining, buf.length);
@@ -411,35 +323,21 @@ export class RequestParser {
     return buf.subarray(n);
   }
 
-  /** A chunk-size line or a trailer line, possibly split across reads. */
+  /** A chunk-size line or a trailer line, possibly split across reads (`http/chunked.ts`). */
   private readLine(buf: Buffer): Buffer {
-    const nl = buf.indexOf(10);
-    const take = nl < 0 ? buf.length : nl + 1;
-    const limit = this.state === State.ChunkSize ? MAX_CHUNK_LINE : MAX_TRAILER_BYTES - this.trailerBytes;
-    if (this.line.length + take > limit) return this.fail(400, this.state === State.ChunkSize ? 'chunk line too long' : 'trailers too large');
-    this.line += buf.toString('latin1', 0, take);
-    if (nl < 0) return EMPTY;
-    const line = this.line;
-    this.line = '';
-    if (line.length < 2 || line.charCodeAt(line.length - 2) !== 13) return this.fail(400, 'bare LF in chunked body');
-    if (this.state === State.Trailers) return this.trailerLine(line) ? buf.subarray(take) : EMPTY;
-    // Extensions are ignored, but a control character in them (a bare CR) is refused.
-    const size = fieldContentOk(line, 0, line.length - 2) ? parseChunkSize(line) : -1;
-    if (size < 0) return this.fail(400, 'bad chunk size');
-    if (size === 0) this.state = State.Trailers;
+    const trailers = this.state === State.Trailers;
+    const r = this.chunkLines.read(buf, trailers);
+    if (r === LINE_FAILED) return this.fail(400, this.chunkLines.failure);
+    if (r === LINE_PENDING) return EMPTY;
+    if (trailers) {
+      // A trailer field is checked and dropped (one that frames or governs the connection is refused, `http/chunked.ts`); the empty line ends the request.
+      if (r === TRAILERS_END) this.finish();
+    } else if (r === 0) this.state = State.Trailers;
     else {
-      this.remaining = size;
+      this.remaining = r;
       this.state = State.ChunkData;
     }
-    return buf.subarray(take);
-  }
-
-  /** A trailer field is checked and dropped (one that frames or governs the connection is refused); the empty line ends the request. False after failing. */
-  private trailerLine(line: string): boolean {
-    this.trailerBytes += line.length;
-    if (line.length === 2) this.finish();
-    else if (!trailerFieldOk(line, line.length - 2)) return this.refuse(400, 'malformed or framing trailer field');
-    return true;
+    return buf.subarray(this.chunkLines.taken);
   }
 
   /**
@@ -496,72 +394,4 @@ export class RequestParser {
     this.sink.error(status, reason);
     return EMPTY;
   }
-}
-
-/**
- * The field line `buf[pos, eol)`, `name: value`: its offsets and kind go into
- * `fields` at `at` ({@link REQUEST_FIELD_INTS}); false when malformed.
- */
-function fieldAt(buf: Buffer, pos: number, eol: number, fields: Int32Array, at: number): boolean {
-  // The name: token characters up to the colon (this also refuses obs-fold and a space before the colon).
-  let colon = pos;
-  for (; colon < eol; colon++) {
-    const c = buf[colon]!;
-    if (c === 58) break;
-    if (!isTchar(c)) return false;
-  }
-  if (colon === pos || colon === eol) return false;
-  const a = skipOws(buf, colon + 1, eol);
-  const b = dropOws(buf, a, eol);
-  for (let i = a; i < b; i++) {
-    const c = buf[i]!;
-    if ((c < 32 && c !== 9) || c === 127) return false; // field-content (RFC 9110 §5.5); obs-text passes
-  }
-  fields[at] = pos;
-  fields[at + 1] = colon;
-  fields[at + 2] = a;
-  fields[at + 3] = b;
-  fields[at + 4] = eol;
-  fields[at + 5] = requestKindOf(buf, pos, colon);
-  return true;
-}
-
-/** Where the line starting at `from` ends: its CRLF, or `end`. A bare CR stays inside the line (and fails its checks). */
-function lineEnd(buf: Buffer, from: number, end: number): number {
-  for (let i = from; i < end; i++) if (buf[i] === 13 && buf[i + 1] === 10) return i;
-  return end;
-}
-
-/** The usual methods as constants: no string is made for them. */
-const METHODS = ['GET', 'POST', 'PUT', 'HEAD', 'DELETE', 'PATCH', 'OPTIONS'];
-
-/** The method `buf[0, end)`. */
-function methodAt(buf: Buffer, end: number): string {
-  for (const m of METHODS) if (sameBytes(buf, 0, end, m)) return m;
-  return buf.toString('latin1', 0, end);
-}
-
-/**
- * An absolute-form `http(s)://authority[/path][?query]` target split into its
- * authority and its path and query ("/" when no path), or null.
- */
-function absoluteForm(target: string): { authority: string; path: string } | null {
-  const scheme = sameTokenAt(target, 0, 7, 'http://') ? 7 : sameTokenAt(target, 0, 8, 'https://') ? 8 : 0;
-  if (scheme === 0) return null;
-  let i = scheme;
-  while (i < target.length && target.charCodeAt(i) !== 47 && target.charCodeAt(i) !== 63) i++;
-  if (i === scheme) return null; // no authority
-  const authority = target.slice(scheme, i);
-  if (i === target.length) return { authority, path: '/' };
-  return { authority, path: target.charCodeAt(i) === 47 ? target.slice(i) : `/${target.slice(i)}` };
-}
-
-/** True when `buf` from `from` holds an LF not after a CR, or a CR followed by something other than LF. */
-function bareLineEnd(buf: Buffer, from: number): boolean {
-  for (let i = from; i < buf.length; i++) {
-    const c = buf[i];
-    if (c === 10 && (i === 0 || buf[i - 1] !== 13)) return true;
-    if (c === 13 && i + 1 < buf.length && buf[i + 1] !== 10) return true;
-  }
-  return false;
 }

@@ -11,8 +11,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, freePort, startBackend, type Backend } from './harness.ts';
-import { waitForExit, waitUntil } from './wait.ts';
+import { ROOT, freePort, startBackend, type Backend } from '../support/harness.ts';
+import { waitForExit, waitUntil } from '../support/wait.ts';
 
 /** A compile takes about a second here; more means something is wrong with the build. */
 const BUILD_MS = 60_000;

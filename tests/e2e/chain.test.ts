@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort, startBackend, startGolb, type Backend, type GolbProcess, type Runtime } from './harness.ts';
+import { freePort, startBackend, startGolb, type Backend, type GolbProcess, type Runtime } from '../support/harness.ts';
 
 const ZONES = [
   { name: 'gw-a', runtime: 'bun' },

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { RUNTIMES, startGolb, type GolbProcess } from './harness.ts';
-import { RawClient, startScriptedUpstream, type ScriptedUpstream } from './raw-http.ts';
+import { RUNTIMES, startGolb, type GolbProcess } from '../support/harness.ts';
+import { RawClient, startScriptedUpstream, type ScriptedUpstream } from '../support/raw-http.ts';
 
 const MB = 1024 * 1024;
 

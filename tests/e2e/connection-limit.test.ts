@@ -12,9 +12,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from './harness.ts';
-import { RawClient, rawExchange } from './raw-http.ts';
-import { waitUntil } from './wait.ts';
+import { RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
+import { RawClient, rawExchange } from '../support/raw-http.ts';
+import { waitUntil } from '../support/wait.ts';
 
 /** The cap golb runs with: small, so filling it is cheap. */
 const CAP = 20;

@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, startBackend, startGolb, type Backend, type GolbProcess } from './harness.ts';
+import { ROOT, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
 
 /** Chromium's executable on PATH (`chromium`, as Debian names it, or `chromium-browser`). */
 function findChromium(): string | undefined {

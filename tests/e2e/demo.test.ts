@@ -9,8 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, freePort, rawRequest } from './harness.ts';
-import { waitForExit, waitUntil } from './wait.ts';
+import { ROOT, freePort, rawRequest } from '../support/harness.ts';
+import { waitForExit, waitUntil } from '../support/wait.ts';
 
 describe('npm start: the demo', () => {
   let demo: ChildProcess;

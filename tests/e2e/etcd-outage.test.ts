@@ -6,11 +6,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from './harness.ts';
+import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
 import {
   deleteKey, putKey, routeCounts, routeOnce, startEtcd, startRelay, uniqueZone, value, waitLog, waitRoute, type Etcd, type Relay,
-} from './etcd-harness.ts';
-import { waitUntil } from './wait.ts';
+} from '../support/etcd-harness.ts';
+import { waitUntil } from '../support/wait.ts';
 
 /**
  * How long golb may take to catch up once etcd is reachable again: its backoff

@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Etcd3 } from 'etcd3';
-import { ROOT, RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from './harness.ts';
+import { ROOT, RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
 import {
   ETCDCTL_BIN, deleteKey, putKey, routeCounts, routeOnce, sharedEtcd, startEtcd, uniqueZone, value, waitLog, waitRoute,
-} from './etcd-harness.ts';
-import { waitForExit, waitUntil } from './wait.ts';
+} from '../support/etcd-harness.ts';
+import { waitForExit, waitUntil } from '../support/wait.ts';
 
 /** How long golb may take to apply a write it is watching (generous: 2 cores, 3 runtimes). */
 const FOLLOW_MS = 5_000;

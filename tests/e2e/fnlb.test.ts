@@ -9,9 +9,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from './harness.ts';
-import { sharedEtcd, uniqueZone } from './etcd-harness.ts';
-import { waitUntil } from './wait.ts';
+import { RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
+import { sharedEtcd, uniqueZone } from '../support/etcd-harness.ts';
+import { waitUntil } from '../support/wait.ts';
 
 const TOKEN = 'fnlb-migration-token';
 const auth = { authorization: `Bearer ${TOKEN}` };

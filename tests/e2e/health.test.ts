@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from './harness.ts';
+import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
 
 /** A pod whose `/health` answers `health.status`; counts the answers given with each status. */
 async function pod() {

@@ -17,10 +17,10 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { ROOT, RUNTIMES, freePort, startGolb, type GolbProcess, type Runtime } from './harness.ts';
-import { kubeSkipReason, podManifest, podStatus, startCutProxy, startKube, type CutProxy, type Kube } from './kube-harness.ts';
-import { etcdctl } from './etcd-harness.ts';
-import { waitUntil } from './wait.ts';
+import { ROOT, RUNTIMES, freePort, startGolb, type GolbProcess, type Runtime } from '../support/harness.ts';
+import { kubeSkipReason, podManifest, podStatus, startCutProxy, startKube, type CutProxy, type Kube } from '../support/kube-harness.ts';
+import { etcdctl } from '../support/etcd-harness.ts';
+import { waitUntil } from '../support/wait.ts';
 
 const skip = kubeSkipReason();
 if (skip !== undefined) console.log(`# kubernetes suite skipped: ${skip}`);

@@ -5,8 +5,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RUNTIMES, rawRequest, startBackend, startGolb, type Backend, type GolbProcess, type Runtime } from './harness.ts';
-import { waitForExit, waitUntil } from './wait.ts';
+import { RUNTIMES, rawRequest, startBackend, startGolb, type Backend, type GolbProcess, type Runtime } from '../support/harness.ts';
+import { waitForExit, waitUntil } from '../support/wait.ts';
 
 /** How long the slow backend takes to answer. */
 const SLOW_MS = 1500;

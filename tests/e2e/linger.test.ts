@@ -9,8 +9,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { LINGER_MS } from '../../app/proxy/transport.ts';
-import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from './harness.ts';
+import { LINGER_MS } from '../../app/net/transport.ts';
+import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
 
 /** A client that reads golb's answer and FIN but never sends its own FIN. */
 class StubbornClient {

@@ -7,8 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from './harness.ts';
-import { waitUntil } from './wait.ts';
+import { RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
+import { waitUntil } from '../support/wait.ts';
 
 const promtool = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
 const NO_PROMTOOL = 'promtool is not installed (Debian package prometheus; `npm test` installs it when apt-get can)';

@@ -9,9 +9,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from './harness.ts';
-import { routeOnce, sharedEtcd, uniqueZone, waitRoute } from './etcd-harness.ts';
-import { waitUntil } from './wait.ts';
+import { RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
+import { routeOnce, sharedEtcd, uniqueZone, waitRoute } from '../support/etcd-harness.ts';
+import { waitUntil } from '../support/wait.ts';
 
 const TOKEN = 'mgmt-test-token';
 const auth = { authorization: `Bearer ${TOKEN}` };

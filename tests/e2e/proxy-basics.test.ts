@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from './harness.ts';
+import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
 
 for (const runtime of RUNTIMES) {
   describe(`proxy basics on ${runtime}`, () => {

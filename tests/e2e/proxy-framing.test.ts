@@ -9,8 +9,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from './harness.ts';
-import { RawClient, rawExchange, startScriptedUpstream, type ScriptedRequest, type ScriptedUpstream } from './raw-http.ts';
+import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
+import { RawClient, rawExchange, startScriptedUpstream, type ScriptedRequest, type ScriptedUpstream } from '../support/raw-http.ts';
 
 const OK = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
 

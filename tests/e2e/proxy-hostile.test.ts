@@ -8,8 +8,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess, type Runtime } from './harness.ts';
-import { RawClient, startScriptedUpstream, type RawResponse, type ScriptedUpstream } from './raw-http.ts';
+import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess, type Runtime } from '../support/harness.ts';
+import { RawClient, startScriptedUpstream, type RawResponse, type ScriptedUpstream } from '../support/raw-http.ts';
 
 const SMUGGLED = 'GET /function/echo/smuggled HTTP/1.1\r\nHost: gw\r\n\r\n';
 const POISON = 'HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nPOISON';

@@ -14,8 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from './harness.ts';
-import { rawExchange } from './raw-http.ts';
+import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
+import { rawExchange } from '../support/raw-http.ts';
 
 const MB = 1024 * 1024;
 const sha256 = (b: Buffer | Uint8Array) => createHash('sha256').update(b).digest('hex');

@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
-import { freePort, RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from './harness.ts';
+import { freePort, RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
 
 /** A raw TCP pod: `onRequest` gets each request (head and whole Content-Length body) with its socket. */
 async function startRawPod(onRequest: (socket: Socket, bodyLength: number) => void): Promise<{ address: string; close(): Promise<void> }> {

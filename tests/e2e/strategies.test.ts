@@ -7,8 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
-import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from './harness.ts';
-import { waitUntil } from './wait.ts';
+import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
+import { waitUntil } from '../support/wait.ts';
 
 /** A backend that holds `/hold` requests until released and answers the others after `delayMs`. */
 async function holdingBackend(held: ServerResponse[], delayMs = 0): Promise<Backend> {

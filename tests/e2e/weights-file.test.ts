@@ -8,8 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from './harness.ts';
-import { waitUntil } from './wait.ts';
+import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
+import { waitUntil } from '../support/wait.ts';
 
 /** How long golb may take to follow a change of the file (SPEC: "whenever it changes"). */
 const FOLLOW_MS = 2000;

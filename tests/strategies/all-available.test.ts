@@ -1,18 +1,20 @@
 /**
  * The strategies' fast path: while every backend is up (`allAvailable`, O(1)
- * over all states) a first attempt is picked without reading any state. These
- * tests run in a process of their own, since the summary spans every state the
- * process made: each test leaves every state it touched up again.
+ * over a registry's states) a first attempt is picked without reading any
+ * state. The summary is the registry's: the strategy tests share one
+ * (`helpers.ts`), so each test leaves every state it touched up again.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BackendState, BackendStates, allAvailable } from '../../strategies/backend-state.ts';
+import { BackendStates } from '../../strategies/backend-state.ts';
 import { STRATEGIES } from '../../strategies/registry.ts';
 import { backends, ctxAt, seeded } from './helpers.ts';
 
 test('allAvailable follows probe verdicts and passive marks', () => {
-  const a = new BackendState('a:1');
-  const b = new BackendState('b:1');
+  const states = new BackendStates();
+  const a = states.get('a:1');
+  const b = states.get('b:1');
+  const allAvailable = (now: number) => states.allAvailable(now);
   assert.equal(allAvailable(0), true);
   a.healthy = false;
   a.healthy = false; // a verdict repeated counts once
@@ -33,6 +35,7 @@ test('allAvailable follows probe verdicts and passive marks', () => {
 test('a registry that forgets an unhealthy state stops counting it, once', () => {
   const states = new BackendStates();
   const gone = states.get('gone:1');
+  const allAvailable = (now: number) => states.allAvailable(now);
   gone.healthy = false;
   assert.equal(allAvailable(1_000), false);
   states.prune(new Set());
@@ -52,7 +55,7 @@ test('a registry that forgets an unhealthy state stops counting it, once', () =>
     const bs = backends([1, 1, 1]);
     const p = strategy.build(bs, undefined, seeded(3));
     const pickAt = (now: number) => new Set(Array.from({ length: 300 }, (_, k) => p.pick(ctxAt(now, undefined, `k${k}`))?.address));
-    assert.equal(allAvailable(t0), true);
+    assert.equal(bs[0]!.state.registry.allAvailable(t0), true);
     assert.ok(pickAt(t0).has('a'), 'everything up: a is picked');
     bs[0]!.state.downUntil = t0 + 10_000;
     assert.equal(pickAt(t0 + 5_000).has('a'), false, 'a is marked down');
@@ -62,4 +65,16 @@ test('a registry that forgets an unhealthy state stops counting it, once', () =>
     bs[1]!.state.healthy = true;
     assert.ok(pickAt(t0 + 20_000).has('b'));
   });
+});
+
+test("one registry's summary is its own: a failing state of another registry keeps no pick on the slow path", () => {
+  const functions = new BackendStates();
+  const pool = new BackendStates();
+  functions.get('a:1');
+  const node = pool.get('n:1');
+  node.healthy = false;
+  node.downUntil = 5_000;
+  assert.equal(pool.allAvailable(1_000), false);
+  assert.equal(functions.allAvailable(1_000), true);
+  node.healthy = true;
 });

@@ -1,7 +1,7 @@
 /** Per-address state: what a finished or failed request teaches (docs/strategies.md, ewma). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BackendState, BackendStates, inFlightAt, requestEnded, requestFailed, requestStarted } from '../../strategies/backend-state.ts';
+import { BackendStates, requestEnded, requestFailed, requestStarted } from '../../strategies/backend-state.ts';
 import { ewma } from '../../strategies/ewma.ts';
 import { backends, ctxAt, scripted } from './helpers.ts';
 import { WeightTable } from '../../app/weight-table.ts';
@@ -15,7 +15,7 @@ function spec(ips: string[]): FunctionSpec {
 }
 
 test('a failure lowers in flight but is no latency sample', () => {
-  const s = new BackendState('a:1');
+  const s = new BackendStates().get('a:1');
   requestStarted(s);
   requestEnded(s, 200, 1_000);
   requestStarted(s);
@@ -79,7 +79,7 @@ test('in-flight counts live side by side by slot; a forgotten state gives its sl
   const x = states.get('x:1');
   requestStarted(x);
   requestStarted(x);
-  assert.equal(inFlightAt(x.slot), 2, 'the slot holds the count p2c reads');
+  assert.equal(x.registry.inFlightAt(x.slot), 2, 'the slot holds the count p2c reads');
   requestEnded(x, 10, 1_000);
   requestEnded(x, 10, 1_000);
   const freed = x.slot;

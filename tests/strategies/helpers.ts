@@ -1,5 +1,8 @@
 /** Shared builders for strategy unit tests. */
-import { BackendState } from '../../strategies/backend-state.ts';
+import { BackendState, BackendStates } from '../../strategies/backend-state.ts';
+
+/** The registry of the test backends' states: one, as a weight table has one. */
+export const TEST_STATES = new BackendStates();
 import type { Backend, PickContext, Picker, StrategyDeps } from '../../strategies/strategy.ts';
 
 /** A first-try pick context for function `f` at time 0. */
@@ -7,7 +10,7 @@ export const CTX: PickContext = { fn: 'f', key: 'f', now: 0, tried: undefined };
 
 /** A backend with its own fresh state. */
 export function backend(address: string, weight: number, host = address, port = 80): Backend {
-  return { address, host, port, weight, gateway: false, state: new BackendState(address) };
+  return { address, host, port, weight, gateway: false, state: new BackendState(address, TEST_STATES) };
 }
 
 /** Backends named a, b, c... with the given weights. */

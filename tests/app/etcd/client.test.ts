@@ -10,8 +10,8 @@ import { silentLogger } from '../../../app/logger.ts';
 import { EtcdSource } from '../../../app/sources/etcd.ts';
 import { EtcdNodeStore, nodesPrefix } from '../../../app/pool/etcd-nodes.ts';
 import { WeightTable } from '../../../app/weight-table.ts';
-import { putKey, uniqueZone, value } from '../../e2e/etcd-harness.ts';
-import { waitUntil } from '../../e2e/wait.ts';
+import { putKey, uniqueZone, value } from '../../support/etcd-harness.ts';
+import { waitUntil } from '../../support/wait.ts';
 import { countedClient, useSharedEtcd, world } from './follower-fixture.ts';
 
 const shared = useSharedEtcd();

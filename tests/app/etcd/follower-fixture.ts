@@ -9,7 +9,7 @@ import { SYSTEM_TIMERS, type LoopWorld } from '../../../app/deps.ts';
 import type { Logger } from '../../../app/logger.ts';
 import { EtcdClient } from '../../../app/etcd/client.ts';
 import type { PrefixListener } from '../../../app/etcd/prefix-follower.ts';
-import { sharedEtcd } from '../../e2e/etcd-harness.ts';
+import { sharedEtcd } from '../../support/etcd-harness.ts';
 
 /** The run's shared etcd, taken before the suite (or file) this is called in and released after it. */
 export function useSharedEtcd(): () => Awaited<ReturnType<typeof sharedEtcd>> {

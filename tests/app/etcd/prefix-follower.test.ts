@@ -8,8 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PrefixFollower } from '../../../app/etcd/prefix-follower.ts';
 import type { EtcdClient } from '../../../app/etcd/client.ts';
-import { deleteKey, putKey, startEtcd, startRelay, uniqueZone, type Etcd, type Relay } from '../../e2e/etcd-harness.ts';
-import { waitUntil } from '../../e2e/wait.ts';
+import { deleteKey, putKey, startEtcd, startRelay, uniqueZone, type Etcd, type Relay } from '../../support/etcd-harness.ts';
+import { waitUntil } from '../../support/wait.ts';
 import { copyOf, countedClient, keptLogger, lines, useSharedEtcd, world, type Copy } from './follower-fixture.ts';
 
 /** Generous: 2 cores, other suites running beside. */
@@ -147,6 +147,7 @@ describe('cut off from etcd (its own etcd behind a relay)', () => {
     const sleeps: number[] = [];
     let jitters = 0;
     const timers = {
+      ...world.timers,
       setTimeout: (run: () => void, ms: number) => {
         sleeps.push(ms);
         return world.timers.setTimeout(run, ms);

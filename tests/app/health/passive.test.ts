@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BASE_BACKOFF_MS, MAX_BACKOFF_MS, backoffMs, isBackendFailure, markFailed, markSucceeded } from '../../../app/health/passive.ts';
-import { BackendState, isAvailable } from '../../../strategies/backend-state.ts';
+import { BackendStates, isAvailable } from '../../../strategies/backend-state.ts';
 
 test('backoff doubles from 1 s and stops at 30 s', () => {
   assert.equal(BASE_BACKOFF_MS, 1_000);
@@ -11,7 +11,7 @@ test('backoff doubles from 1 s and stops at 30 s', () => {
 });
 
 test('each failed trial after the backoff ended doubles the mark', () => {
-  const s = new BackendState('a:1');
+  const s = new BackendStates().get('a:1');
   let now = 10_000;
   const downs: number[] = [];
   for (let i = 0; i < 8; i++) {
@@ -26,7 +26,7 @@ test('each failed trial after the backoff ended doubles the mark', () => {
 });
 
 test('failures while marked (requests already in flight) keep the mark as it is', () => {
-  const s = new BackendState('a:1');
+  const s = new BackendStates().get('a:1');
   assert.equal(markFailed(s, 'reset', 500), true);
   for (const f of ['reset', 'timeout', 'connect', 'protocol'] as const) assert.equal(markFailed(s, f, 600), false);
   assert.equal(s.failures, 1);
@@ -35,12 +35,12 @@ test('failures while marked (requests already in flight) keep the mark as it is'
 
 test('timeouts, resets and protocol failures mark; the client aborting or sending too much does not', () => {
   for (const f of ['connect', 'reset', 'timeout', 'protocol'] as const) {
-    const s = new BackendState('a:1');
+    const s = new BackendStates().get('a:1');
     assert.equal(markFailed(s, f, 0), true, f);
     assert.equal(isBackendFailure(f), true);
   }
   for (const f of ['aborted', 'body_too_large'] as const) {
-    const s = new BackendState('a:1');
+    const s = new BackendStates().get('a:1');
     assert.equal(markFailed(s, f, 0), false, f);
     assert.equal(s.failures, 0);
     assert.equal(s.downUntil, 0);
@@ -49,7 +49,7 @@ test('timeouts, resets and protocol failures mark; the client aborting or sendin
 });
 
 test('one answer clears the mark and the count; the next failure starts over at 1 s', () => {
-  const s = new BackendState('a:1');
+  const s = new BackendStates().get('a:1');
   markFailed(s, 'connect', 0);
   markFailed(s, 'connect', 1_000);
   markFailed(s, 'connect', 3_000);
@@ -64,7 +64,7 @@ test('one answer clears the mark and the count; the next failure starts over at 
 });
 
 test('the active verdict is left alone', () => {
-  const s = new BackendState('a:1');
+  const s = new BackendStates().get('a:1');
   s.healthy = false;
   markFailed(s, 'connect', 0);
   markSucceeded(s);

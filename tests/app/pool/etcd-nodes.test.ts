@@ -7,8 +7,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EtcdNodeStore, nodesPrefix } from '../../../app/pool/etcd-nodes.ts';
 import { silentLogger } from '../../../app/logger.ts';
-import { sharedEtcd, uniqueZone } from '../../e2e/etcd-harness.ts';
-import { waitUntil } from '../../e2e/wait.ts';
+import { sharedEtcd, uniqueZone } from '../../support/etcd-harness.ts';
+import { waitUntil } from '../../support/wait.ts';
 
 let etcd: Awaited<ReturnType<typeof sharedEtcd>>;
 before(async () => {

@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClientHeaders, clientResponseHeaders, upstreamHeaderBlock, type ForwardContext } from '../../../app/proxy/forward-headers.ts';
-import { ResponseParser, type ResponseHead } from '../../../app/proxy/response-parser.ts';
+import { upstreamHeaderBlock, type ForwardContext } from '../../../app/proxy/forward-headers.ts';
+import { ClientHeaders, clientResponseHeaders } from '../../../app/proxy/response-headers.ts';
+import { ResponseParser } from '../../../app/proxy/response-parser.ts';
+import type { ResponseHead } from '../../../app/proxy/response-head.ts';
 import type { HeaderLines } from '../../../app/proxy/engine.ts';
 import type { HeaderLookup } from '../../../app/client-request.ts';
 import { RequestParser, type RequestHead } from '../../../app/server/request-parser.ts';

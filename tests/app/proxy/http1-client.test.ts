@@ -12,9 +12,10 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Http1Client } from '../../../app/proxy/http1-client.ts';
-import { nodeTransport } from '../../../app/proxy/node-transport.ts';
+import { nodeTransport } from '../../../app/net/node-transport.ts';
 import { UpstreamError, type ResponseBody, type UpstreamRequest } from '../../../app/proxy/engine.ts';
 import { textHeaderLines } from '../../../app/proxy/forward-headers.ts';
+import { systemTimer } from '../../../app/http/sweep.ts';
 
 const servers: Server[] = [];
 const clients: Http1Client[] = [];
@@ -24,7 +25,7 @@ after(() => {
 });
 
 function client(responseTimeoutMs = 10_000, stallTimeoutMs?: number): Http1Client {
-  const c = new Http1Client({ connectTimeoutMs: 2_000, responseTimeoutMs, idleTimeoutMs: 5_000, maxIdlePerUpstream: 4, stallTimeoutMs }, nodeTransport);
+  const c = new Http1Client({ connectTimeoutMs: 2_000, responseTimeoutMs, idleTimeoutMs: 5_000, maxIdlePerUpstream: 4, stallTimeoutMs, timer: systemTimer }, nodeTransport);
   clients.push(c);
   return c;
 }

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ResponseParser, parseChunkSize, type ResponseHead } from '../../../app/proxy/response-parser.ts';
+import { ResponseParser, parseChunkSize } from '../../../app/proxy/response-parser.ts';
+import type { ResponseHead } from '../../../app/proxy/response-head.ts';
 
 interface Trace {
   head?: ResponseHead;
@@ -219,4 +220,13 @@ test('a 1xx that closes the connection is refused (llhttp reads no final respons
   assert.match(parse([`HTTP/1.1 100 Continue\r\nConnection: close\r\n\r\n${final}`]).error ?? '', /interim/);
   assert.equal(parse([`HTTP/1.0 100 Continue\r\nConnection: keep-alive\r\n\r\n${final}`]).body, 'ok');
   assert.equal(parse([`HTTP/1.1 100 Continue\r\n\r\n${final}`]).body, 'ok');
+});
+
+test('chunked framing is held to the request policy: a bare CR in an extension, a malformed trailer, a bare LF are refused', () => {
+  const start = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n';
+  assert.equal(parse([start + '2;a\rb\r\nok\r\n0\r\n\r\n']).error, 'bad chunk size');
+  assert.equal(parse([start + '0\r\nno colon here\r\n\r\n']).error, 'malformed or framing trailer field');
+  assert.equal(parse([start + '2\nok\r\n0\r\n\r\n']).error, 'bare LF in chunked body');
+  assert.equal(parse([start + '1;' + 'e'.repeat(5000) + '\r\na\r\n0\r\n\r\n']).error, 'chunk line too long');
+  assert.equal(parse([start + '0\r\n' + 'X-T: 1\r\n'.repeat(9000) + '\r\n']).error, 'trailers too large');
 });

@@ -1,7 +1,7 @@
 /** A request body kept for a retry: replayed in order, only within its limit, read once from the client. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { REPLAY_LIMIT, ReplayableBody, type ReplayBudget } from '../../../app/health/replayable-body.ts';
+import { REPLAY_LIMIT, ReplayableBody, type ReplayBudget } from '../../../app/forwarding/replayable-body.ts';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

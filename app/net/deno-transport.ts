@@ -17,7 +17,7 @@
  * @module
  */
 import { copyOf, noteRead } from './node-transport.ts';
-import { chunkBytes } from './http-syntax.ts';
+import { chunkBytes } from '../http/syntax.ts';
 import { LINGER_MS, plainAddress, type Accept, type Admission, type Listener, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
 
 /** What golb uses of a `Deno.Conn` (typed here: the type checker of the other runtimes has no `Deno`). */

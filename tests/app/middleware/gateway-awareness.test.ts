@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkHops } from '../../app/middleware/gateway-awareness.ts';
+import { checkHops } from '../../../app/middleware/gateway-awareness.ts';
 
 test('a plain client request, even with X-Forwarded-For-style history in Via, is a client request', () => {
   assert.equal(checkHops(null, null, 'gw-a', 8), 'client');

@@ -5,24 +5,26 @@
  *
  * A failure before any response byte is tried on another backend, at most
  * `config.retries` times, never on one already tried or marked down, when the method and
- * what was sent allow it (`app/health/retry.ts`); the client sees the last
+ * what was sent allow it (`app/forwarding/retry.ts`); the client sees the last
  * attempt's error. Each outcome feeds the backend's passive health
  * (`app/health/passive.ts`). A request body is kept as it streams, up to a
- * limit, so a retry can send it again (`app/health/replayable-body.ts`). The
+ * limit, so a retry can send it again (`app/forwarding/replayable-body.ts`). The
  * first attempt allocates nothing for retries apart from that body keeper; the
  * tried list is made on the first failure.
  * @module
  */
-import type { ClientRequest, ForwardedResponse, ProxyReply, ReplyTarget } from '../app/client-request.ts';
-import type { AppDeps } from '../app/deps.ts';
-import { GatewayError, errorResponse } from '../app/errors.ts';
-import { backoffMs, isBackendFailure, markFailed, markSucceeded } from '../app/health/passive.ts';
-import { ReplayableBody } from '../app/health/replayable-body.ts';
-import { isConnectTimeout, maySendAgain } from '../app/health/retry.ts';
-import type { ExchangeReply, UpstreamError, UpstreamFailure, UpstreamResponse } from '../app/proxy/engine.ts';
-import { clientResponseHeaders, upstreamHeaderBlock, unixTimestamp, type ForwardContext } from '../app/proxy/forward-headers.ts';
-import { isAvailable, requestEnded, requestFailed, requestStarted, type BackendState } from '../strategies/backend-state.ts';
-import type { Backend, PickContext, Picker } from '../strategies/strategy.ts';
+import type { ClientRequest, ForwardedResponse, ProxyReply, ReplyTarget } from '../client-request.ts';
+import type { AppDeps } from '../deps.ts';
+import { GatewayError, errorResponse } from '../errors.ts';
+import { backoffMs, isBackendFailure, markFailed, markSucceeded } from '../health/passive.ts';
+import { ReplayableBody } from './replayable-body.ts';
+import { isConnectTimeout, maySendAgain } from './retry.ts';
+import type { ExchangeReply, UpstreamError, UpstreamFailure, UpstreamResponse } from '../proxy/engine.ts';
+import { upstreamHeaderBlock, type ForwardContext } from '../proxy/forward-headers.ts';
+import { clientResponseHeaders } from '../proxy/response-headers.ts';
+import { unixTimestamp } from '../proxy/golb-lines.ts';
+import { isAvailable, requestEnded, requestFailed, requestStarted, type BackendState } from '../../strategies/backend-state.ts';
+import type { Backend, PickContext, Picker } from '../../strategies/strategy.ts';
 
 /**
  * What a route fixes once for all of its requests (`forwarder`). The pool

@@ -16,7 +16,7 @@
  * @module
  */
 import type { Socket, SocketHandler } from 'bun';
-import { chunkBytes } from './http-syntax.ts';
+import { chunkBytes } from '../http/syntax.ts';
 import { plainAddress, type Accept, type Admission, type Listener, type Transport, type TransportEvents, type TransportSocket } from './transport.ts';
 
 /** Characters of a string written through the scratch buffer (latin1: one byte each). */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chunkBytes, headEndByLoop, headEndBySearch } from '../../../app/proxy/http-syntax.ts';
+import { chunkBytes, headEndByLoop, headEndBySearch } from '../../../app/http/syntax.ts';
 
 // Both ways of finding a head's end (the loop serves Deno, the search Bun and Node) give the same answers.
 const cases: [string, number, number][] = [

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isPlainHost } from '../../../app/server/connection.ts';
+import { isPlainHost } from '../../../app/server/web-bridge.ts';
 import { probeAnswers } from '../../../routes/probes.ts';
 
 test('isPlainHost: host names and IPv4 addresses with an optional port are plain; anything a URL parser must judge is not', () => {

@@ -1,7 +1,7 @@
 /** Which failed requests may go to another backend (docs/health-and-retries.md, "Retries"). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isConnectTimeout, isIdempotent, maySendAgain } from '../../../app/health/retry.ts';
+import { isConnectTimeout, isIdempotent, maySendAgain } from '../../../app/forwarding/retry.ts';
 import { UpstreamError, type UpstreamFailure } from '../../../app/proxy/engine.ts';
 
 const err = (failure: UpstreamFailure, bodySent = false, responseStarted = false, message = 'x') => new UpstreamError(failure, message, bodySent, responseStarted);

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
-import { collectEvery } from '../../../app/proxy/collecting-transport.ts';
-import { nodeTransport, watchReads } from '../../../app/proxy/node-transport.ts';
+import { collectEvery } from '../../../app/net/collecting-transport.ts';
+import { nodeTransport, watchReads } from '../../../app/net/node-transport.ts';
 
 test('collectEvery collects once per threshold of bytes read, whatever the read sizes', () => {
   let collected = 0;

@@ -6,7 +6,7 @@
  * header.
  * @module
  */
-import { bytesAre } from '../proxy/http-syntax.ts';
+import { bytesAre } from './syntax.ts';
 
 /** Ints per field in {@link RequestHeaders.fields}: name start, colon, value start, value end (OWS trimmed), line end (its CR), kind. */
 export const REQUEST_FIELD_INTS = 6;

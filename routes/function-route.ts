@@ -1,0 +1,27 @@
+/**
+ * The `/function/:fn/*` route as one chain of handlers, built once per
+ * process: the access log (only when `eb_go_lb_access_log` is on: off, the
+ * chain has no link for it), then fnlb's node pool for a function with no
+ * weights entry (only when a pool is configured), then the function route,
+ * whose picker is the function's strategy. Each link is a ProxyHandler →
+ * ProxyHandler wrapper (`app/client-request.ts`).
+ *
+ * The same handler is mounted twice: golb's server calls it straight from
+ * its fast route (a target under `/function/`, ahead of any web object), and
+ * the Hono app mounts it as `/function/:fn/*` (`app/create-app.ts`), so both
+ * answer alike. This module does not load Hono: the runtime entries build the
+ * chain at start, and Hono only when a request needs it.
+ * @module
+ */
+import type { ProxyHandler } from '../app/client-request.ts';
+import type { AppDeps } from '../app/deps.ts';
+import { withAccessLog } from '../app/metrics/access-log.ts';
+import { functionProxy } from './function-proxy.ts';
+import { withPoolFallback } from './node-pool-proxy.ts';
+
+/** The function route's chain for `deps`. */
+export function functionRoute(deps: AppDeps): ProxyHandler {
+  const served = withPoolFallback(functionProxy(deps), deps);
+  // Decided once: with the access log off the handler is not wrapped at all.
+  return deps.config.accessLog ? withAccessLog(served, deps) : served;
+}
