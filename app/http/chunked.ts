@@ -19,7 +19,7 @@
  * - exactly CRLF follows each chunk's data ({@link chunkDataEndOk}).
  * @module
  */
-import { fieldContentOk, isTchar, parseChunkSize, trailerFieldOk } from './syntax.ts';
+import { fieldContentOk, parseChunkSize, trailerFieldOk } from './syntax.ts';
 
 /** Longest chunk-size line, extensions and CRLF included. */
 export const MAX_CHUNK_LINE = 4096;
@@ -89,16 +89,4 @@ export class ChunkedLines {
 /** True when `byte` is the one expected after a chunk's data, with `left` (2, then 1) bytes of its CRLF still to come. */
 export function chunkDataEndOk(byte: number | undefined, left: number): boolean {
   return byte === (left === 2 ? 13 : 10);
-}
-
-/** True when the trailer line `text[0, eol)` is a well-formed `name: value` field (whatever its name; {@link ChunkedLines} also refuses framing ones, by `trailerFieldOk`). */
-export function fieldLineOk(text: string, eol: number): boolean {
-  let colon = 0;
-  for (; colon < eol; colon++) {
-    const c = text.charCodeAt(colon);
-    if (c === 58) break;
-    if (!isTchar(c)) return false;
-  }
-  if (colon === 0 || colon === eol) return false;
-  return fieldContentOk(text, colon + 1, eol);
 }

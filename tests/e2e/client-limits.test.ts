@@ -11,14 +11,10 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { RUNTIMES, startGolb, type GolbProcess } from '../support/harness.ts';
 import { RawClient, startScriptedUpstream, type ScriptedUpstream } from '../support/raw-http.ts';
+import { rssBytes } from '../support/process-figures.ts';
 
 const MB = 1024 * 1024;
 
-/** The resident memory of a process, in bytes (Linux). */
-function rss(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Number(m?.[1] ?? Number.NaN) * 1024;
-}
 
 /**
  * Pipelines `request` on one connection as fast as golb takes it for `ms`;
@@ -142,9 +138,9 @@ for (const runtime of RUNTIMES) {
     test('a pipelined flood to a slow pod, answers read: golb holds at most a little of it', { timeout: 30_000 }, async (t) => {
       const request = 'GET /function/slow/p HTTP/1.1\r\nHost: gw\r\n\r\n';
       await flood(golb.port, request, 500, true); // warm up: first allocations are not growth
-      const before = rss(golb.proc.pid!);
+      const before = rssBytes(golb.proc.pid!);
       const taken = await flood(golb.port, request, 3000, true);
-      const grown = rss(golb.proc.pid!) - before;
+      const grown = rssBytes(golb.proc.pid!) - before;
       t.diagnostic(`golb took ${(taken / MB).toFixed(2)} MB of requests in, RSS grew ${(grown / MB).toFixed(1)} MB`);
       assert.ok(grown < 32 * MB, `RSS grew by ${(grown / MB).toFixed(1)} MB`);
       // The answered requests (a few hundred KB in 3 s) plus its 64 KiB window and a read.
@@ -153,10 +149,10 @@ for (const runtime of RUNTIMES) {
 
     test('a pipelined flood of 16 KB answers the client never reads: golb stops reading it', { timeout: 30_000 }, async (t) => {
       const request = 'GET /function/big/p HTTP/1.1\r\nHost: gw\r\n\r\n';
-      const before = rss(golb.proc.pid!);
+      const before = rssBytes(golb.proc.pid!);
       // 1.5 s: within the 2 s after which golb gives up a client that reads nothing (the kernel's queues go with it).
       const taken = await flood(golb.port, request, 1500, false);
-      const grown = rss(golb.proc.pid!) - before;
+      const grown = rssBytes(golb.proc.pid!) - before;
       t.diagnostic(`golb took ${(taken / MB).toFixed(2)} MB of requests in, RSS grew ${(grown / MB).toFixed(1)} MB`);
       assert.ok(grown < 32 * MB, `RSS grew by ${(grown / MB).toFixed(1)} MB`);
       assert.ok(taken < 2 * MB, `golb took ${(taken / MB).toFixed(1)} MB of requests in`);

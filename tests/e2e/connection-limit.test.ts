@@ -9,12 +9,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
 import { RawClient, rawExchange } from '../support/raw-http.ts';
 import { waitUntil } from '../support/wait.ts';
+import { cpuSeconds, samples } from '../support/process-figures.ts';
 
 /** The cap golb runs with: small, so filling it is cheap. */
 const CAP = 20;
@@ -27,27 +26,7 @@ const CPU_WINDOW_MS = 2_000;
 /** Generous waits: other suites run on the same two cores. */
 const WAIT_MS = 20_000;
 
-/** Clock ticks per second of /proc/<pid>/stat. */
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
-/** User + system CPU seconds `pid` has used (/proc/<pid>/stat: the fields after the command's closing parenthesis). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the line, 12th and 13th after the command.
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-/** The samples of a metrics document: `name{labels}` → value. */
-function samples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    out.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return out;
-}
 
 const request = (path: string, close = false): string => `GET ${path} HTTP/1.1\r\nHost: gw\r\n${close ? 'Connection: close\r\n' : ''}\r\n`;
 

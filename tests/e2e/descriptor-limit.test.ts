@@ -9,12 +9,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
 import { rawExchange } from '../support/raw-http.ts';
 import { waitUntil } from '../support/wait.ts';
+import { cpuSeconds } from '../support/process-figures.ts';
 
 /** golb's descriptor limit. */
 const OPEN_FILES = 128;
@@ -27,14 +26,6 @@ const CPU_WINDOW_MS = 2_000;
 /** Generous waits: other suites run on the same two cores. */
 const WAIT_MS = 20_000;
 
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-
-/** User + system CPU seconds `pid` has used (/proc/<pid>/stat: utime and stime, the 12th and 13th fields after the command). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
 
 /** `n` idle connections, held until `release`; `closedByGolb` counts those golb closed. */
 async function flood(port: number, n: number): Promise<{ closedByGolb(): number; release(): void }> {

@@ -9,20 +9,11 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
 import { waitUntil } from '../support/wait.ts';
+import { samples } from '../support/process-figures.ts';
 
 const promtool = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
 const NO_PROMTOOL = 'promtool is not installed (Debian package prometheus; `npm test` installs it when apt-get can)';
 
-/** The samples of a metrics document: `name{labels}` → value. */
-function samples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    out.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return out;
-}
 
 interface StatsDoc {
   stats: { timestamp: string; tp: number; node: string; func: string; wait: number }[];

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChunkedLines, LINE_FAILED, LINE_PENDING, MAX_CHUNK_LINE, MAX_TRAILER_BYTES, TRAILERS_END, TRAILER_FIELD, chunkDataEndOk, fieldLineOk } from '../../../app/http/chunked.ts';
+import { ChunkedLines, LINE_FAILED, LINE_PENDING, MAX_CHUNK_LINE, MAX_TRAILER_BYTES, TRAILERS_END, TRAILER_FIELD, chunkDataEndOk } from '../../../app/http/chunked.ts';
+import { trailerFieldOk } from '../../../app/http/syntax.ts';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 
@@ -44,12 +45,12 @@ test('ChunkedLines refuses what cannot be framed with certainty', () => {
   }
 });
 
-test('chunkDataEndOk wants CR then LF; fieldLineOk wants a token, a colon and clean content', () => {
+test('chunkDataEndOk wants CR then LF; trailerFieldOk wants a token, a colon and clean content', () => {
   assert.equal(chunkDataEndOk(13, 2), true);
   assert.equal(chunkDataEndOk(10, 1), true);
   assert.equal(chunkDataEndOk(10, 2), false);
   assert.equal(chunkDataEndOk(undefined, 2), false);
-  assert.equal(fieldLineOk('X-T: 1\r\n', 6), true);
-  assert.equal(fieldLineOk(': 1\r\n', 3), false);
-  assert.equal(fieldLineOk('X T: 1\r\n', 6), false);
+  assert.equal(trailerFieldOk('X-T: 1\r\n', 6), true);
+  assert.equal(trailerFieldOk(': 1\r\n', 3), false);
+  assert.equal(trailerFieldOk('X T: 1\r\n', 6), false);
 });
