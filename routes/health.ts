@@ -12,7 +12,7 @@ import { LIVENESS, readiness } from './probes.ts';
 const json = ({ status, body }: JsonAnswer): Response => new Response(body, { status, headers: { 'content-type': 'application/json' } });
 
 /** The `/healthz` and `/readyz` routes. */
-export function healthRoutes(deps: Pick<AppDeps, 'source' | 'table'>): Hono {
+export function healthRoutes(deps: Pick<AppDeps, 'source' | 'table' | 'discovery'>): Hono {
   const routes = new Hono();
   routes.get('/healthz', () => json(LIVENESS));
   routes.get('/readyz', () => json(readiness(deps)));

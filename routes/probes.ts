@@ -12,17 +12,27 @@ import type { JsonAnswer } from '../app/server/http1-server.ts';
 /** `/healthz`: 200 while the process serves. */
 export const LIVENESS: JsonAnswer = { status: 200, body: JSON.stringify({ status: 'ok' }) };
 
-/** `/readyz`: 200 once the weight source's first load is in, 503 before. */
-export function readiness(deps: Pick<AppDeps, 'source' | 'table'>): JsonAnswer {
-  const ready = deps.source.ready;
-  return { status: ready ? 200 : 503, body: JSON.stringify({ status: ready ? 'ready' : 'loading', source: deps.source.kind, functions: deps.table.size }) };
+/**
+ * `/readyz`: 200 once the weight source's first load is in and, with
+ * Kubernetes discovery, the pods were listed once; 503 before (`loading`, then
+ * `discovering`). A golb that cannot reach its API server (a wrong CA, a bad
+ * selector, no permission) so stays out of a Service instead of joining it
+ * with nothing to route to; once listed, it stays ready through an API
+ * server's outage and serves what it has.
+ */
+export function readiness(deps: Pick<AppDeps, 'source' | 'table' | 'discovery'>): JsonAnswer {
+  const loaded = deps.source.ready;
+  const listed = deps.discovery === undefined || deps.discovery.stats().lastEventAt !== undefined;
+  const ready = loaded && listed;
+  const status = ready ? 'ready' : loaded ? 'discovering' : 'loading';
+  return { status: ready ? 200 : 503, body: JSON.stringify({ status, source: deps.source.kind, functions: deps.table.size }) };
 }
 
 /**
  * The probe answers by request: `GET` or `HEAD` of `/healthz` or `/readyz`
  * (any query); undefined for every other request.
  */
-export function probeAnswers(deps: Pick<AppDeps, 'source' | 'table'>): (method: string, target: string) => JsonAnswer | undefined {
+export function probeAnswers(deps: Pick<AppDeps, 'source' | 'table' | 'discovery'>): (method: string, target: string) => JsonAnswer | undefined {
   return (method, target) => {
     if (method !== 'GET' && method !== 'HEAD') return undefined;
     const query = target.indexOf('?');

@@ -15,12 +15,18 @@
 import type { FunctionSpec, Target } from '../sources/function-value.ts';
 import { WeightTable, type FunctionEntry } from '../weight-table.ts';
 import { podAddress, takesRequests, type PodView } from './pod-view.ts';
+import { isFunctionName } from '../function-name.ts';
 
-/** Each function's ready pods as equal-weight targets on `port`, sorted by address. */
+/**
+ * Each function's ready pods as equal-weight targets on `port`, sorted by
+ * address. A pod whose function name could never be requested (not
+ * `[A-Za-z0-9][A-Za-z0-9._-]{0,252}`: `..`, a newline, `_pool`) is left out, so
+ * an image or label cannot plant names in the table, the stats or the logs.
+ */
 export function functionsOfPods(pods: Iterable<PodView>, port: number): Map<string, FunctionSpec> {
   const byFn = new Map<string, Target[]>();
   for (const pod of pods) {
-    if (pod.fn === undefined || pod.ip === undefined || !takesRequests(pod)) continue;
+    if (pod.fn === undefined || pod.ip === undefined || !takesRequests(pod) || !isFunctionName(pod.fn)) continue;
     const host = pod.ip;
     const targets = byFn.get(pod.fn) ?? [];
     targets.push({ address: podAddress(host, port), host, port, weight: 1 });

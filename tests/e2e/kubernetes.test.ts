@@ -225,7 +225,11 @@ describe('Kubernetes discovery against a real kube-apiserver', { skip }, () => {
     }
     await Promise.all(sides.map(async (s, i) => {
       await waitIps(s.golb, [ip(s, 1), ip(s, 5)]);
-      const k = await stats(s);
+      // /1/lb/stats is built at most once a second: wait for an answer that saw the relist.
+      const k = await waitUntil('a stats answer with the relist', FOLLOW_MS, async () => {
+        const now = await stats(s);
+        return now.relists! > before[i]!.relists! ? now : undefined;
+      }).catch(async () => stats(s));
       assert.ok(k.relists! > before[i]!.relists!, `relisted: ${JSON.stringify(k)}`);
       assert.match(s.golb.output(), /410 Gone/);
     }));
@@ -246,11 +250,18 @@ describe('Kubernetes discovery against a real kube-apiserver', { skip }, () => {
       const token = await account(s.ns, 'late', false);
       const port = await freePort();
       const config = kube.kubeconfig(`late-${s.runtime}`, { token });
-      const golb = await startGolb(s.runtime as Runtime, { port, args: ['--db', 'k8s', '--label-selector', FNLB_SELECTOR, '--namespace', s.ns, '--target-port', String(targetPort), '--kubeconfig', config, '--hc-interval', '0.2'] });
+      // Not ready until the pods were listed once: a golb that may not list them stays out of the Service.
+      const golb = await startGolb(s.runtime as Runtime, { port, waitReady: false, args: ['--db', 'k8s', '--label-selector', FNLB_SELECTOR, '--namespace', s.ns, '--target-port', String(targetPort), '--kubeconfig', config, '--hc-interval', '0.2'] });
+      const readyz = async () => {
+        const r = await fetch(`${golb.url}/readyz`).catch(() => undefined);
+        return r === undefined ? undefined : [r.status, ((await r.json()) as { status: string }).status];
+      };
       try {
         await waitUntil('the 403 logged', FOLLOW_MS, () => (/forbidden \(403\).*get, list and watch on pods in namespace/.test(golb.output()) ? true : undefined));
+        assert.deepEqual(await readyz(), [503, 'discovering']);
         await bindRole(s.ns, 'late');
         await waitIps(golb, [ip(s, 1), ip(s, 5)]);
+        assert.deepEqual(await readyz(), [200, 'ready']);
         assert.equal(golb.output().match(/forbidden \(403\)/g)?.length, 1, golb.output());
       } finally {
         assert.equal(await golb.stop(), 0, 'a clean exit on SIGTERM while following');

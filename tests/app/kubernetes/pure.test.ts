@@ -100,3 +100,9 @@ test('functions from pods: ready pods only, equal weights; the source wins and f
   table.setDiscovered(new Map());
   assert.equal(table.get('echo'), undefined);
 });
+
+test('functions from pods: a name that could never be requested is left out', () => {
+  const named = (fn: string) => ({ ...viewPod(pod('x', '10.0.0.7', true), { label: undefined })!, fn });
+  const specs = functionsOfPods(['..', '%2e%2e', '_pool', 'a\nb', 'x'.repeat(300), 'résumé', 'ok-fn'].map(named), 8080);
+  assert.deepEqual([...specs.keys()], ['ok-fn']);
+});
