@@ -27,6 +27,7 @@ import { ChunkedLines, LINE_FAILED, LINE_PENDING, TRAILERS_END, chunkDataEndOk }
 import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind } from '../http/request-headers.ts';
 import { authorityOk, authorityTextOk } from './authority.ts';
 import { RequestFacts } from './request-facts.ts';
+import { ByteBuffer } from './byte-buffer.ts';
 
 export { RequestHeaders } from '../http/request-headers.ts';
 
@@ -104,7 +105,8 @@ export class RequestParser {
   private state = State.Head;
   private stop = Stop.None;
   /** The head so far, when it arrived in pieces (a copy). */
-  private partial: Buffer | undefined = undefined;
+  /** A head that arrived in pieces, held in one growing buffer (a copy of all per read would be quadratic). */
+  private partial: ByteBuffer | undefined = undefined;
   /** CR and LF bytes of empty lines skipped before the request line. */
   private blank = 0;
   /** Body bytes left (length framing), chunk bytes left, or CRLF bytes left after chunk data. */
@@ -198,13 +200,18 @@ export class RequestParser {
     if (buf.length === 0) return EMPTY;
     const old = this.partial;
     const oldLength = old === undefined ? 0 : old.length;
-    const joined = old === undefined ? buf : Buffer.concat([old, buf]);
+    old?.append(buf);
+    const joined = old === undefined ? buf : old.view();
     // Search from just before the old end so a CRLFCRLF split across reads is found.
     const end = headEnd(joined, Math.max(0, oldLength - 3));
     if (end < 0) {
       if (joined.length >= MAX_REQUEST_HEAD) return this.fail(431, 'request head too large');
       if (bareLineEnd(joined, Math.max(0, oldLength - 1))) return this.fail(400, 'bare CR or LF in the request head');
-      this.partial = old === undefined ? Buffer.from(buf) : joined; // the caller may reuse its buffer
+      if (old === undefined) {
+        // The caller may reuse its buffer: the piece is copied.
+        this.partial = new ByteBuffer(2 * buf.length);
+        this.partial.append(buf);
+      }
       return EMPTY;
     }
     this.partial = undefined;
