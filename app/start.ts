@@ -14,7 +14,6 @@ import { SYSTEM_TIMERS, type AppDeps, type RuntimeAdapter } from './deps.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Http1Client } from './proxy/http1-client.ts';
 import type { Transport } from './net/transport.ts';
-import { systemTimer } from './http/sweep.ts';
 import { EmbeddedFileSource } from './sources/embedded-file.ts';
 import type { WeightSource } from './sources/source.ts';
 import { WeightTable } from './weight-table.ts';
@@ -129,7 +128,7 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   const gates = connectionGates(config, readOpenFilesLimit(), logger);
   const now = () => Date.now();
   const monotonic = () => performance.now();
-  const timer = systemTimer;
+  const timer = SYSTEM_TIMERS;
   const strategyDeps = { random: Math.random, now: monotonic };
   const states = new BackendStates();
   const tableOptions = { defaultStrategy: config.handlerType === 'dummy' ? 'wrr' : config.handlerType, gateways: config.gateways, deps: strategyDeps, states };

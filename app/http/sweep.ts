@@ -9,13 +9,10 @@
  * fires at most an eighth of itself late, and never early ({@link ticksFor}).
  * @module
  */
-import { SYSTEM_TIMERS, type Timers } from '../timers.ts';
+import type { Timers } from '../timers.ts';
 
 /** The repeating half of the world's timers (`AppDeps.timer`): tests may drive their own. */
 export type Timer = Pick<Timers, 'every' | 'cancel'>;
-
-/** The runtime's timers. */
-export const systemTimer: Timer = SYSTEM_TIMERS;
 
 /** Longest and shortest time between two sweeps. */
 export const SWEEP_MAX_MS = 1000;

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { createApp } from '../../app/create-app.ts';
 import { parseConfig, type Config } from '../../app/config.ts';
 import type { AppDeps } from '../../app/deps.ts';
-import { systemTimer } from '../../app/http/sweep.ts';
 import { silentLogger } from '../../app/logger.ts';
 import { MetricsObserver } from '../../app/metrics/observer.ts';
 import { nodeTransport } from '../../app/net/node-transport.ts';
@@ -21,6 +20,7 @@ import { functionRoute } from '../../routes/function-route.ts';
 import { BackendStates } from '../../strategies/backend-state.ts';
 import { startBackend, type Backend } from '../support/harness.ts';
 import { rawExchange } from '../support/raw-http.ts';
+import { SYSTEM_TIMERS } from '../../app/timers.ts';
 
 let backend: Backend;
 let server: Http1Server;
@@ -39,12 +39,12 @@ before(async () => {
     kind: 'embedded', ready: true, refused: 0,
     start: async () => undefined, put: async () => undefined, remove: async () => undefined, close: async () => undefined,
   };
-  engine = new Http1Client({ connectTimeoutMs: 2000, responseTimeoutMs: 5000, idleTimeoutMs: 5000, maxIdlePerUpstream: 4, timer: systemTimer }, nodeTransport);
+  engine = new Http1Client({ connectTimeoutMs: 2000, responseTimeoutMs: 5000, idleTimeoutMs: 5000, maxIdlePerUpstream: 4, timer: SYSTEM_TIMERS }, nodeTransport);
   const deps: AppDeps = {
     config, table, states, source, engine, logger: silentLogger,
     runtime: { clientAddress: () => '127.0.0.1' },
     observer: new MetricsObserver({ table, now: () => Date.now() }),
-    now: () => Date.now(), monotonic: () => performance.now(), timer: systemTimer,
+    now: () => Date.now(), monotonic: () => performance.now(), timer: SYSTEM_TIMERS,
   };
   // One chain, mounted twice, as `startGolb` does.
   const proxy = functionRoute(deps);
@@ -52,7 +52,7 @@ before(async () => {
   server = new Http1Server({
     proxy, fetch: app.fetch, idleTimeoutMs: 5000, bodyTimeoutMs: 5000, requestBufferBytes: 64 * 1024,
     onError: () => undefined, origin: { zone: config.zone, node: config.nodeName },
-    admission: { admit: () => true, release: () => undefined }, timer: systemTimer, now: () => Date.now(),
+    admission: { admit: () => true, release: () => undefined }, timer: SYSTEM_TIMERS, now: () => Date.now(),
   });
   port = await server.listen(nodeTransport, '127.0.0.1', 0);
 });

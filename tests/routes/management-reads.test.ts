@@ -17,9 +17,9 @@ import type { ProxyEngine } from '../../app/proxy/engine.ts';
 import { parseAddress, type FunctionSpec } from '../../app/sources/function-value.ts';
 import type { WeightSource } from '../../app/sources/source.ts';
 import { WeightTable } from '../../app/weight-table.ts';
-import { systemTimer } from '../../app/http/sweep.ts';
 import { STATS_MAX_BACKENDS } from '../../routes/stats.ts';
 import { BackendStates } from '../../strategies/backend-state.ts';
+import { SYSTEM_TIMERS } from '../../app/timers.ts';
 
 const TOKEN = 'reads-test-token';
 
@@ -55,7 +55,7 @@ function fixture() {
   const config = (parsed as { config: Config }).config;
   const observer = new MetricsObserver({ table, now: () => wall });
   const engine: ProxyEngine = { send: () => assert.fail('no proxying here'), request: () => assert.fail('no proxying here'), close: () => undefined };
-  const deps: AppDeps = { config, table, states, source, engine, logger: silentLogger, runtime: { clientAddress: () => '127.0.0.1' }, observer, now: () => wall, monotonic: () => monotonic, timer: systemTimer };
+  const deps: AppDeps = { config, table, states, source, engine, logger: silentLogger, runtime: { clientAddress: () => '127.0.0.1' }, observer, now: () => wall, monotonic: () => monotonic, timer: SYSTEM_TIMERS };
   const app = createManagementApp(deps);
   return {
     app,

@@ -14,10 +14,10 @@ import { Http1Client } from '../../../app/proxy/http1-client.ts';
 import { nodeTransport } from '../../../app/net/node-transport.ts';
 import { parseAddress, type FunctionSpec } from '../../../app/sources/function-value.ts';
 import { WeightTable } from '../../../app/weight-table.ts';
-import { systemTimer } from '../../../app/http/sweep.ts';
 import { BackendStates } from '../../../strategies/backend-state.ts';
+import { SYSTEM_TIMERS } from '../../../app/timers.ts';
 
-const engine = new Http1Client({ connectTimeoutMs: 2_000, responseTimeoutMs: 10_000, idleTimeoutMs: 2_000, maxIdlePerUpstream: 4, timer: systemTimer }, nodeTransport);
+const engine = new Http1Client({ connectTimeoutMs: 2_000, responseTimeoutMs: 10_000, idleTimeoutMs: 2_000, maxIdlePerUpstream: 4, timer: SYSTEM_TIMERS }, nodeTransport);
 const servers: ReturnType<typeof createServer>[] = [];
 after(() => {
   engine.close();

@@ -2,23 +2,12 @@
 // in-memory transport, a scripted upstream answering byte by byte.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Timer } from '../../../app/http/sweep.ts';
 import type { TransportEvents, TransportSocket } from '../../../app/net/transport.ts';
 import type { UpstreamError, UpstreamRequest } from '../../../app/proxy/engine.ts';
 import { textHeaderLines } from '../../../app/proxy/forward-headers.ts';
 import { Http1Client } from '../../../app/proxy/http1-client.ts';
 import { ADMIT_ALL, MemoryTransport } from '../../support/memory-transport.ts';
-
-/** A timer the test fires by hand. */
-function manualTimer() {
-  const runs = new Map<number, () => void>();
-  let next = 0;
-  const timer: Timer = {
-    every: (_ms, run) => (runs.set(++next, run), next),
-    cancel: (handle) => void runs.delete(handle as number),
-  };
-  return { timer, sweep: () => [...runs.values()].forEach((run) => run()) };
-}
+import { manualTimer } from '../../support/manual-timer.ts';
 
 /** An upstream that reads each request head (and a Content-Length body) and answers `answer(request text)`. */
 class ScriptedUpstream implements TransportEvents {

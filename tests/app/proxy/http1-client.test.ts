@@ -15,7 +15,7 @@ import { Http1Client } from '../../../app/proxy/http1-client.ts';
 import { nodeTransport } from '../../../app/net/node-transport.ts';
 import { UpstreamError, type ResponseBody, type UpstreamRequest } from '../../../app/proxy/engine.ts';
 import { textHeaderLines } from '../../../app/proxy/forward-headers.ts';
-import { systemTimer } from '../../../app/http/sweep.ts';
+import { SYSTEM_TIMERS } from '../../../app/timers.ts';
 
 const servers: Server[] = [];
 const clients: Http1Client[] = [];
@@ -25,7 +25,7 @@ after(() => {
 });
 
 function client(responseTimeoutMs = 10_000, stallTimeoutMs?: number): Http1Client {
-  const c = new Http1Client({ connectTimeoutMs: 2_000, responseTimeoutMs, idleTimeoutMs: 5_000, maxIdlePerUpstream: 4, stallTimeoutMs, timer: systemTimer }, nodeTransport);
+  const c = new Http1Client({ connectTimeoutMs: 2_000, responseTimeoutMs, idleTimeoutMs: 5_000, maxIdlePerUpstream: 4, stallTimeoutMs, timer: SYSTEM_TIMERS }, nodeTransport);
   clients.push(c);
   return c;
 }

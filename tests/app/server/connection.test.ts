@@ -3,20 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ProxyHandler } from '../../../app/client-request.ts';
-import type { Timer } from '../../../app/http/sweep.ts';
 import { Http1Server, type Http1ServerOptions } from '../../../app/server/http1-server.ts';
 import { ADMIT_ALL, MemoryTransport } from '../../support/memory-transport.ts';
-
-/** A timer the test fires by hand: no sweep runs by itself. */
-function manualTimer() {
-  const runs = new Map<number, () => void>();
-  let next = 0;
-  const timer: Timer = {
-    every: (_ms, run) => (runs.set(++next, run), next),
-    cancel: (handle) => void runs.delete(handle as number),
-  };
-  return { timer, sweep: () => [...runs.values()].forEach((run) => run()) };
-}
+import { manualTimer } from '../../support/manual-timer.ts';
 
 async function serve(options: Partial<Http1ServerOptions> = {}) {
   const transport = new MemoryTransport();

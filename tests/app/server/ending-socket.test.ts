@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Http1Server } from '../../../app/server/http1-server.ts';
 import type { Accept, Transport, TransportEvents, TransportSocket } from '../../../app/net/transport.ts';
-import { systemTimer } from '../../../app/http/sweep.ts';
 import { plainPath } from '../../../app/server/web-bridge.ts';
+import { SYSTEM_TIMERS } from '../../../app/timers.ts';
 
 /** A client socket whose peer reads nothing: every write is queued; records end() and destroy(). */
 class StuckSocket implements TransportSocket {
@@ -50,7 +50,7 @@ test('a connection that ends with its last bytes unsent is destroyed after the i
     onError: (err) => assert.fail(String(err)),
     origin: { zone: 'z', node: 'n' },
     admission: { admit: () => true, release: () => undefined },
-    timer: systemTimer,
+    timer: SYSTEM_TIMERS,
     now: () => Date.now(),
   });
   await server.listen(transport, '127.0.0.1', 0);
