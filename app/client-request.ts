@@ -30,6 +30,12 @@ export interface ClientRequest {
   readonly signal: AbortLike | undefined;
   /** The client's socket address. */
   readonly clientAddress: string;
+  /**
+   * The `X-Golb-Forwarded-By` mark when another golb forwarded this request,
+   * null for a client's: set by the gateway-awareness middleware
+   * (`app/middleware/gateway-awareness.ts`) before a route sees the request.
+   */
+  forwardedBy: string | null;
 }
 
 /** A proxied response on its way to the client: the upstream's status and body, the client's headers. */
@@ -87,6 +93,7 @@ export function toResponse(reply: ProxyReply): Response {
 export class WebRequest implements ClientRequest {
   readonly method: string;
   readonly headers: Headers;
+  forwardedBy: string | null = null;
   private readonly req: Request;
   private readonly env: unknown;
   private readonly runtime: RuntimeAdapter;

@@ -6,6 +6,7 @@
  * unescaped into HTML: they are only ever sent as JSON.
  * @module
  */
+import type { AppDeps } from './deps.ts';
 
 /** The stable error codes, with the HTTP status each one answers with. */
 export const ERROR_STATUS = {
@@ -81,4 +82,23 @@ export function errorBody(err: GatewayError, origin: ErrorOrigin, fn?: string): 
 export function codeOfStatus(status: number): ErrorCode {
   for (const code of Object.keys(ERROR_STATUS) as ErrorCode[]) if (ERROR_STATUS[code] === status) return code;
   return 'bad_request';
+}
+
+/**
+ * The answer to a failed request, made once per route or middleware: a
+ * `GatewayError` (a refusal, a failed attempt) becomes its JSON error
+ * (counted as rejected); anything else is logged and answered with a 500
+ * `internal` error.
+ */
+export function errorAnswer(deps: Pick<AppDeps, 'config' | 'logger' | 'observer'>): (err: unknown) => Response {
+  const { config, logger, observer } = deps;
+  const origin = { zone: config.zone, node: config.nodeName };
+  return function answerError(err) {
+    if (err instanceof GatewayError) {
+      observer.rejected(err.fn, err.code);
+      return errorResponse(err, origin);
+    }
+    logger.error('unhandled error', { reason: String(err), stack: err instanceof Error ? err.stack : undefined });
+    return errorResponse(new GatewayError('internal', 'internal error'), origin);
+  };
 }

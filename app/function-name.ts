@@ -1,5 +1,6 @@
 /**
- * The function name grammar, `[A-Za-z0-9][A-Za-z0-9._-]{0,252}` (docs/routing.md). Checked with a character loop rather than a regex: it runs on every
+ * The function name grammar, `[A-Za-z0-9][A-Za-z0-9._-]{0,252}` (docs/routing.md),
+ * and where a `/function/<fn>/<rest>` target puts the name. Checked with a character loop rather than a regex: it runs on every
  * proxied request, on the raw (undecoded) path, so `%2f` or `%2e` can never
  * slip in as a `/` or `.` after decoding.
  * @module
@@ -27,4 +28,34 @@ export function isFunctionNameAt(s: string, start: number, end: number): boolean
 /** True when `s` is a valid function name. */
 export function isFunctionName(s: string): boolean {
   return isFunctionNameAt(s, 0, s.length);
+}
+
+const PREFIX = '/function/';
+
+/** Where the parts of a `/function/...` URL are. */
+export interface FunctionPath {
+  fn: string;
+  /** Path and query for a pod: the prefix stripped, `/` when empty. */
+  podTarget: string;
+  /** The original path and query (for gateways). */
+  fullTarget: string;
+}
+
+/**
+ * Splits a request target (path and query) into function name and targets;
+ * `undefined` when it is not under `/function/` or the name breaks the grammar.
+ */
+export function parseFunctionTarget(url: string): FunctionPath | undefined {
+  if (!url.startsWith(PREFIX)) return undefined;
+  const nameStart = PREFIX.length;
+  let nameEnd = nameStart;
+  while (nameEnd < url.length) {
+    const c = url.charCodeAt(nameEnd);
+    if (c === 47 /* / */ || c === 63 /* ? */) break;
+    nameEnd++;
+  }
+  if (!isFunctionNameAt(url, nameStart, nameEnd)) return undefined;
+  const rest = url.slice(nameEnd);
+  const podTarget = rest === '' ? '/' : rest.charCodeAt(0) === 63 ? '/' + rest : rest;
+  return { fn: url.slice(nameStart, nameEnd), podTarget, fullTarget: url };
 }

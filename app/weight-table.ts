@@ -9,7 +9,7 @@ import type { Backend, Picker, StrategyDeps } from '../strategies/strategy.ts';
 import { strategyByName } from '../strategies/registry.ts';
 import type { BackendStates } from '../strategies/backend-state.ts';
 import type { FunctionSpec } from './sources/function-value.ts';
-import { canonicalAddress } from './sources/function-value.ts';
+import { gatewaySet } from './middleware/gateway-awareness.ts';
 
 /** One function's routing state. */
 export interface FunctionEntry {
@@ -46,7 +46,7 @@ export class WeightTable {
 
   constructor(options: WeightTableOptions) {
     this.options = options;
-    this.gateways = new Set(options.gateways.map((g) => canonicalAddress(g) ?? g));
+    this.gateways = gatewaySet(options.gateways);
   }
 
   /** The function's entry, or undefined when it has none. */

@@ -8,44 +8,16 @@
  *
  * The route checks the request and picks the first backend; sending it, and
  * retrying on another backend after a failure, is `app/forwarding/forward.ts`'s.
+ * Loops and the gateway mark are the gateway-awareness middleware's, ahead of
+ * the route (`routes/function-route.ts`): it refuses a loop and sets
+ * `req.forwardedBy`, which this route reads to pick among pods only.
  * @module
  */
 import type { ClientRequest, ProxyHandler, ReplyTarget } from '../app/client-request.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { GatewayError } from '../app/errors.ts';
-import { isFunctionNameAt } from '../app/function-name.ts';
-import { FORWARDED_BY_HEADER, checkHops } from '../app/middleware/gateway-awareness.ts';
+import { parseFunctionTarget, type FunctionPath } from '../app/function-name.ts';
 import { forwarder, forwardWithRetries } from '../app/forwarding/forward.ts';
-
-const PREFIX = '/function/';
-
-/** Where the parts of a `/function/...` URL are. */
-export interface FunctionPath {
-  fn: string;
-  /** Path and query for a pod: the prefix stripped, `/` when empty. */
-  podTarget: string;
-  /** The original path and query (for gateways). */
-  fullTarget: string;
-}
-
-/**
- * Splits a request target (path and query) into function name and targets;
- * `undefined` when it is not under `/function/` or the name breaks the grammar.
- */
-export function parseFunctionTarget(url: string): FunctionPath | undefined {
-  if (!url.startsWith(PREFIX)) return undefined;
-  const nameStart = PREFIX.length;
-  let nameEnd = nameStart;
-  while (nameEnd < url.length) {
-    const c = url.charCodeAt(nameEnd);
-    if (c === 47 /* / */ || c === 63 /* ? */) break;
-    nameEnd++;
-  }
-  if (!isFunctionNameAt(url, nameStart, nameEnd)) return undefined;
-  const rest = url.slice(nameEnd);
-  const podTarget = rest === '' ? '/' : rest.charCodeAt(0) === 63 ? '/' + rest : rest;
-  return { fn: url.slice(nameStart, nameEnd), podTarget, fullTarget: url };
-}
 
 /**
  * The proxy handler for `/function/*`. golb's server calls it straight, ahead
@@ -55,8 +27,6 @@ export function functionProxy(deps: AppDeps): ProxyHandler {
   const { config, table, monotonic } = deps;
   const maxBodySize = config.maxBodySize;
   const dummy = config.handlerType === 'dummy';
-  const node = config.nodeName.toLowerCase();
-  const maxHops = config.maxHops;
   const fwd = forwarder(deps, false);
   const answerError = fwd.answer;
 
@@ -78,11 +48,8 @@ export function functionProxy(deps: AppDeps): ProxyHandler {
       // fetch-based servers silently drop such bodies; refuse instead of changing the request's meaning.
       throw new GatewayError('bad_request', `${req.method} with a body is not supported`, fn);
     }
-    const forwardedBy = req.headers.get(FORWARDED_BY_HEADER);
-    const hops = checkHops(req.headers.get('via'), forwardedBy, node, maxHops);
-    if (hops === 'loop') throw new GatewayError('loop_detected', `the request already passed ${config.nodeName} (Via)`, fn);
-    if (hops === 'too_many_hops') throw new GatewayError('loop_detected', `the request passed ${maxHops} or more hops (Via)`, fn);
-    const forwarded = hops === 'forwarded';
+    const forwardedBy = req.forwardedBy;
+    const forwarded = forwardedBy !== null;
     if (dummy) {
       dummyAnswer(req, path, hasBody).then(
         (res) => to.reply(res),

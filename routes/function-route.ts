@@ -1,7 +1,8 @@
 /**
  * The `/function/:fn/*` route as one chain of handlers, built once per
  * process: the access log (only when `eb_go_lb_access_log` is on: off, the
- * chain has no link for it), then fnlb's node pool for a function with no
+ * chain has no link for it), then gateway awareness (loops refused, the
+ * forwarded mark read: `app/middleware/gateway-awareness.ts`), then fnlb's node pool for a function with no
  * weights entry (only when a pool is configured), then the function route,
  * whose picker is the function's strategy. Each link is a ProxyHandler →
  * ProxyHandler wrapper (`app/client-request.ts`).
@@ -16,12 +17,13 @@
 import type { ProxyHandler } from '../app/client-request.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { withAccessLog } from '../app/metrics/access-log.ts';
+import { withGatewayAwareness } from '../app/middleware/gateway-awareness.ts';
 import { functionProxy } from './function-proxy.ts';
 import { withPoolFallback } from './node-pool-proxy.ts';
 
 /** The function route's chain for `deps`. */
 export function functionRoute(deps: AppDeps): ProxyHandler {
-  const served = withPoolFallback(functionProxy(deps), deps);
+  const served = withGatewayAwareness(withPoolFallback(functionProxy(deps), deps), deps);
   // Decided once: with the access log off the handler is not wrapped at all.
   return deps.config.accessLog ? withAccessLog(served, deps) : served;
 }

@@ -8,7 +8,8 @@
  * original path and query, untouched, as fnlb forwards them.
  *
  * Proxying is the function route's: the same engine, the same header rewriting
- * (`Via`, `X-Forwarded-*`, the seed's headers), the same loop check, passive
+ * (`Via`, `X-Forwarded-*`, the seed's headers), the same loop check (the
+ * gateway-awareness middleware wraps both routes), passive
  * health marks on the pool's own states, and retries on another node under the
  * same rules (`app/forwarding/retry.ts`): both routes send through `app/forwarding/forward.ts`.
  * @module
@@ -16,10 +17,10 @@
 import type { ClientRequest, ProxyHandler, ReplyTarget } from '../app/client-request.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { GatewayError, errorResponse } from '../app/errors.ts';
-import { checkHops } from '../app/middleware/gateway-awareness.ts';
 import type { NodePool } from '../app/pool/node-pool.ts';
 import { forwarder, forwardWithRetries } from '../app/forwarding/forward.ts';
-import { parseFunctionTarget } from './function-proxy.ts';
+import { parseFunctionTarget } from '../app/function-name.ts';
+import { withGatewayAwareness } from '../app/middleware/gateway-awareness.ts';
 
 /** The name pool requests that are not a function's are counted under (not a valid function name). */
 export const POOL_LABEL = '_pool';
@@ -36,8 +37,7 @@ export type PoolHandler = (req: ClientRequest, key: string, label: string, targe
 /** The pool's proxy handler. */
 export function poolProxy(deps: AppDeps, pool: NodePool): PoolHandler {
   const { config, monotonic } = deps;
-  const node = config.nodeName.toLowerCase();
-  const { maxBodySize, maxHops } = config;
+  const { maxBodySize } = config;
   const fwd = forwarder(deps, true);
   const answerError = fwd.answer;
 
@@ -49,15 +49,13 @@ export function poolProxy(deps: AppDeps, pool: NodePool): PoolHandler {
     const hasBody = bodyLength === undefined ? req.headers.has('transfer-encoding') : bodyLength > 0;
     if (bodyLength !== undefined && bodyLength > maxBodySize) throw new GatewayError('body_too_large', `request body over ${maxBodySize} bytes`, fn);
     if (hasBody && (req.method === 'GET' || req.method === 'HEAD')) throw new GatewayError('bad_request', `${req.method} with a body is not supported`, fn);
-    const hops = checkHops(req.headers.get('via'), null, node, maxHops);
-    if (hops === 'loop') throw new GatewayError('loop_detected', `the request already passed ${config.nodeName} (Via)`, fn);
-    if (hops === 'too_many_hops') throw new GatewayError('loop_detected', `the request passed ${maxHops} or more hops (Via)`, fn);
 
     const picker = pool.picker();
     const started = monotonic();
     const first = picker?.pick({ fn: label, key, now: started, tried: undefined });
     if (picker === undefined || first === undefined) throw new GatewayError('no_backend', 'no node of the pool can take the request', fn);
-    // Pool nodes are never gateways: both targets are the original path.
+    // Pool nodes are never gateways: both targets are the original path, and
+    // the request is sent as a client's whatever mark it carries.
     forwardWithRetries(fwd, {
       req, picker, first, started, label, key, fn,
       podTarget: target, fullTarget: target, hasBody, bodyLength, forwarded: false, forwardedBy: null,
@@ -76,9 +74,13 @@ export function poolProxy(deps: AppDeps, pool: NodePool): PoolHandler {
 /**
  * The traffic port's catch-all: a path that is not golb's own goes to the pool,
  * keyed by its path; golb's own paths that no route took, and any path while
- * the pool is empty, are 404.
+ * the pool is empty, are 404. Loops are refused first, as on the function route.
  */
 export function poolRoute(deps: AppDeps): ProxyHandler {
+  return withGatewayAwareness(poolCatchAll(deps), deps);
+}
+
+function poolCatchAll(deps: AppDeps): ProxyHandler {
   const pool = deps.pool;
   const send = pool === undefined ? undefined : poolProxy(deps, pool);
   const origin = { zone: deps.config.zone, node: deps.config.nodeName };

@@ -15,7 +15,8 @@
  */
 import type { ClientRequest, ForwardedResponse, ProxyReply, ReplyTarget } from '../client-request.ts';
 import type { AppDeps } from '../deps.ts';
-import { GatewayError, errorResponse } from '../errors.ts';
+import { GatewayError, errorAnswer } from '../errors.ts';
+import { markForwarded, viaToken } from '../middleware/gateway-awareness.ts';
 import { backoffMs, isBackendFailure, markFailed, markSucceeded } from '../health/passive.ts';
 import { ReplayableBody } from './replayable-body.ts';
 import { isConnectTimeout, maySendAgain } from './retry.ts';
@@ -60,7 +61,7 @@ export function forwarder(deps: AppDeps, pool: boolean): Forwarder {
     deps,
     pool,
     noun: pool ? 'node' : 'backend',
-    via: `1.1 ${config.nodeName}`,
+    via: viaToken(config.nodeName),
     timestampHeader: `x-forwarded-host-${config.nodeName.toLowerCase()}`,
     nodeName: config.nodeName,
     maxBodySize: config.maxBodySize,
@@ -151,7 +152,7 @@ class Forwarding implements ForwardContext, ExchangeReply {
     this.timestamp = unixTimestamp(f.deps.now());
     this.finalHost = backend.address;
     this.forwarded = call.forwarded;
-    this.forwardedBy = backend.gateway ? appendList(call.forwardedBy, f.nodeName) : undefined;
+    this.forwardedBy = backend.gateway ? markForwarded(call.forwardedBy, f.nodeName) : undefined;
     this.replay = call.hasBody && f.retries > 0 ? new ReplayableBody(call.req.body!) : undefined;
     this.attemptStarted = call.started;
   }
@@ -239,7 +240,7 @@ class Forwarding implements ForwardContext, ExchangeReply {
     f.deps.observer.retry(call.label);
     this.backend = next;
     this.finalHost = next.address;
-    this.forwardedBy = next.gateway ? appendList(call.forwardedBy, f.nodeName) : undefined;
+    this.forwardedBy = next.gateway ? markForwarded(call.forwardedBy, f.nodeName) : undefined;
     this.attemptStarted = ended;
     this.attempt();
   }
@@ -326,26 +327,3 @@ function attemptError(f: Forwarder, err: UpstreamError, backend: Backend, fn: st
   return new GatewayError('upstream_failed', `${f.noun} ${backend.address} failed: ${err.failure}`, fn);
 }
 
-/** `list, item`, or `item` alone. */
-function appendList(list: string | null, item: string): string {
-  return list === null || list === '' ? item : `${list}, ${item}`;
-}
-
-/**
- * The answer to a failed request, made once per route (`Forwarder.answer`):
- * a `GatewayError` (a refusal, a failed attempt) becomes its JSON error
- * (counted as rejected); anything else is logged and answered with a 500
- * `internal` error.
- */
-function errorAnswer(deps: AppDeps): (err: unknown) => Response {
-  const { config, logger, observer } = deps;
-  const origin = { zone: config.zone, node: config.nodeName };
-  return function answerError(err) {
-    if (err instanceof GatewayError) {
-      observer.rejected(err.fn, err.code);
-      return errorResponse(err, origin);
-    }
-    logger.error('unhandled error', { reason: String(err), stack: err instanceof Error ? err.stack : undefined });
-    return errorResponse(new GatewayError('internal', 'internal error'), origin);
-  };
-}

@@ -1,6 +1,9 @@
 /**
  * Gateway awareness: how golb tells a request another golb forwarded from a
- * client's, and refuses loops (docs/routing.md, "Gateways in a chain").
+ * client's, and refuses loops (docs/routing.md, "Gateways in a chain"). This
+ * module owns all of it: which addresses are other zones' gateways, the
+ * `Via` token each hop appends, the hop limit, and the `X-Golb-Forwarded-By`
+ * mark.
  *
  * A golb that forwards to another zone's gateway marks the request with
  * `X-Golb-Forwarded-By: <node>` (appended, comma separated). Only that mark
@@ -13,16 +16,38 @@
  * `Via` already names this node has come round (508, RFC 5842), as has one
  * whose `Via` lists `maxHops` entries or more.
  *
- * This runs on every proxied request, so it is a pure function over two header
- * values, called by the route, scanning strings without splitting them.
+ * {@link withGatewayAwareness} runs this ahead of the function route and the
+ * pool's: it answers a loop itself and hands the route the request with
+ * `forwardedBy` set. It runs on every proxied request, so the check scans two
+ * header values without splitting them, and allocates nothing.
  * @module
  */
+import type { ProxyHandler } from '../client-request.ts';
+import type { AppDeps } from '../deps.ts';
+import { GatewayError, errorAnswer } from '../errors.ts';
+import { parseFunctionTarget } from '../function-name.ts';
+import { canonicalAddress } from '../sources/function-value.ts';
 
 /** The request header a forwarding golb sets. */
 export const FORWARDED_BY_HEADER = 'x-golb-forwarded-by';
 
 /** What the check decided. */
 export type HopVerdict = 'client' | 'forwarded' | 'loop' | 'too_many_hops';
+
+/** The set of other zones' gateways (`eb_go_lb_gateways`), by canonical `host:port` as the weights' `ips` give them. */
+export function gatewaySet(addresses: readonly string[]): ReadonlySet<string> {
+  return new Set(addresses.map((g) => canonicalAddress(g) ?? g));
+}
+
+/** The `Via` token this node appends, `1.1 <node>`. */
+export function viaToken(nodeName: string): string {
+  return `1.1 ${nodeName}`;
+}
+
+/** The `X-Golb-Forwarded-By` value a request sent on to a gateway carries: the one it came with, then this node. */
+export function markForwarded(forwardedBy: string | null, nodeName: string): string {
+  return forwardedBy === null || forwardedBy === '' ? nodeName : `${forwardedBy}, ${nodeName}`;
+}
 
 /** True when the `Via` value names `node` as a received-by (`1.1 node`, any case). */
 function viaNames(via: string, node: string): boolean {
@@ -56,4 +81,27 @@ export function checkHops(via: string | null, forwardedBy: string | null, node: 
     if (viaEntries(via) >= maxHops) return 'too_many_hops';
   }
   return forwardedBy !== null && forwardedBy !== '' ? 'forwarded' : 'client';
+}
+
+/**
+ * `handler` behind the loop check: a request that has come round, or passed
+ * `eb_go_lb_max_hops` gateways, is answered 508 `loop_detected` (counted as a
+ * refusal of the function it names); any other goes on with `req.forwardedBy`
+ * set to its mark when another golb forwarded it, null for a client's.
+ */
+export function withGatewayAwareness(handler: ProxyHandler, deps: Pick<AppDeps, 'config' | 'logger' | 'observer'>): ProxyHandler {
+  const { nodeName, maxHops } = deps.config;
+  const node = nodeName.toLowerCase();
+  const answer = errorAnswer(deps);
+  return function gatewayAware(req, to) {
+    const forwardedBy = req.headers.get(FORWARDED_BY_HEADER);
+    const hops = checkHops(req.headers.get('via'), forwardedBy, node, maxHops);
+    if (hops === 'forwarded') req.forwardedBy = forwardedBy;
+    else if (hops !== 'client') {
+      const why = hops === 'loop' ? `the request already passed ${nodeName} (Via)` : `the request passed ${maxHops} or more hops (Via)`;
+      to.reply(answer(new GatewayError('loop_detected', why, parseFunctionTarget(req.target)?.fn)));
+      return;
+    }
+    handler(req, to);
+  };
 }

@@ -45,6 +45,7 @@ export class ServerRequest implements ClientRequest {
   readonly target: string;
   readonly headers: RequestHeaders;
   readonly head: RequestHead;
+  forwardedBy: string | null = null;
   private readonly conn: RequestBodyReader;
   /** The body stream, once made. */
   stream: ReadableStream<Uint8Array> | null | undefined = undefined;

@@ -111,6 +111,15 @@ test('the errors are the same: unknown function, bad name, a loop through this n
   }
 });
 
+test('a request another golb forwarded goes through both alike, Via passed on, the mark kept from the pod', async () => {
+  const { raw, web } = await both('GET', '/function/f/x', { via: '1.1 edge-0', 'x-golb-forwarded-by': 'edge-0' });
+  assert.equal(raw.status, 200);
+  const seen = (raw.body as { headers: Record<string, string> }).headers;
+  assert.equal(seen['via'], '1.1 edge-0, 1.1 edge-1');
+  assert.equal(seen['x-golb-forwarded-by'], undefined, 'only a gateway is sent the mark');
+  assert.deepEqual(web, raw);
+});
+
 test('a POST body goes through both alike', async () => {
   const { raw, web } = await both('POST', '/function/f/upload', { 'content-length': '0' });
   assert.equal(raw.status, 200);

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseFunctionTarget } from '../../routes/function-proxy.ts';
-import { isFunctionName } from '../../app/function-name.ts';
+import { isFunctionName, parseFunctionTarget } from '../../app/function-name.ts';
 
 test('name grammar', () => {
   for (const ok of ['a', 'hello', 'A1', 'resnet-50', 'fn_1.v2', '9', 'a'.repeat(253)]) assert.ok(isFunctionName(ok), ok);
