@@ -7,6 +7,7 @@
  * flags in order given; fnlb's command line works too, so its users only change
  * the binary name. Pure: env, argv and host name are passed in.
  */
+import { VERSION } from './version.ts';
 import * as v from './config-values.ts';
 import type { ValueParser, ValueResult } from './config-values.ts';
 
@@ -47,6 +48,8 @@ export interface Config {
   responseTimeoutMs: number;
   /** Time in-flight requests get to finish at shutdown. */
   drainTimeoutMs: number;
+  /** At SIGTERM or SIGINT, how long `/readyz` answers 503 while golb still accepts, before it stops listening and drains. */
+  shutdownDelayMs: number;
   /** Idle client connections are closed after this (proxied requests in progress are exempt). */
   clientIdleTimeoutMs: number;
   /** A request body with no progress for this long is answered 408 and its connection closed. */
@@ -137,6 +140,7 @@ export class ConfigError extends Error {
 }
 
 /** What {@link parseConfig} returns: the usage text when help was asked for, else the configuration. */
+/** What the command line asked for: a text to print and exit 0 with (`--help`, `--version`), or a configuration. */
 export type ParseResult = { help: true; usage: string } | { help: false; config: Config };
 
 /** One setting as golb reads and documents it: a row of {@link SETTINGS}. */
@@ -228,6 +232,7 @@ export const SETTINGS: readonly Setting[] = [
   field('maxBodySize', 'max_body_size', v.byteSize, DEFAULT_MAX_BODY_SIZE, 'largest request body; suffix k, m or g', { hint: '<size>', defaultText: '128m' }),
   duration('connectTimeoutMs', 'connect_timeout', false, DEFAULT_CONNECT_TIMEOUT_MS, 'time to connect to an upstream'),
   duration('responseTimeoutMs', 'response_timeout', false, DEFAULT_RESPONSE_TIMEOUT_MS, "time to wait for an upstream's response headers"),
+  duration('shutdownDelayMs', 'shutdown_delay', true, 0, 'at SIGTERM or SIGINT, /readyz answers 503 and golb keeps accepting for this long before it stops listening and drains (so load balancers in front stop sending first)'),
   duration('drainTimeoutMs', 'drain_timeout', true, DEFAULT_DRAIN_TIMEOUT_MS, 'time requests in flight get to finish at shutdown'),
   duration('clientIdleTimeoutMs', 'client_idle_timeout', false, DEFAULT_CLIENT_IDLE_TIMEOUT_MS, 'idle client connections close after this (at most 255 s); requests being proxied are exempt, but a response its client reads nothing of for this long is given up'),
   duration('clientBodyTimeoutMs', 'client_body_timeout', false, DEFAULT_CLIENT_BODY_TIMEOUT_MS, 'a request body with no progress for this long is answered 408 and its connection closed'),
@@ -265,7 +270,9 @@ export function usageText(): string {
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   const lines = rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}`);
   return [
-    'Usage: golb [flags]',
+    'Usage: golb [flags]          serve',
+    '       golb --version        print the version',
+    '       golb --help           print this text',
     '',
     'Each setting comes from its environment variable; a flag wins over it. Flags take --name value',
     'or --name=value, with one dash or two. Durations are seconds (0.5) or Go durations (500ms, 3s, 1m).',
@@ -319,6 +326,7 @@ export function parseConfig(env: Record<string, string | undefined>, argv: reado
     }
     const written = `${m[1]}${m[2]}`;
     if (m[2] === 'help' || m[2] === 'h') return { help: true, usage: usageText() };
+    if (m[2] === 'version') return { help: true, usage: `golb ${VERSION}` };
     const setting = BY_FLAG.get(m[2] ?? '');
     if (!setting) {
       problems.push(`${v.clip(written)}: unknown flag (--help lists them)`);

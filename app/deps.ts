@@ -17,6 +17,7 @@ import type { ListenerFigures } from './metrics/exposition.ts';
 import type { DiscoveryStats } from './kubernetes/pod-follower.ts';
 import type { Timer } from './http/sweep.ts';
 import type { Timers } from './timers.ts';
+import type { Warnings } from './warnings.ts';
 
 /**
  * What the app needs of the server that handed it a web `Request`: golb's own
@@ -51,6 +52,8 @@ export interface AppDeps {
   listeners?: readonly ListenerFigures[];
   /** Kubernetes discovery (`--db k8s`, `--k8s-functions`), for /metrics and /1/lb/stats; absent without it. */
   discovery?: { stats(): DiscoveryStats };
+  /** Legal but probably wrong states, listed in `/readyz`'s body (`app/warnings.ts`); absent in tests that check none. */
+  warnings?: Warnings;
 }
 
 export { SYSTEM_TIMERS, type Timers } from './timers.ts';

@@ -17,6 +17,7 @@ import type { Transport } from './net/transport.ts';
 import { EmbeddedFileSource } from './sources/embedded-file.ts';
 import type { WeightSource } from './sources/source.ts';
 import { WeightTable } from './weight-table.ts';
+import { Warnings } from './warnings.ts';
 import { MetricsObserver } from './metrics/observer.ts';
 import { ActiveHealth } from './health/active.ts';
 import { BackendStates } from '../strategies/backend-state.ts';
@@ -125,6 +126,7 @@ export function lazyWebApp(build: () => Promise<Hono>): WebHandler {
 export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, transport: Transport): Promise<Golb> {
   const config = loadConfigOrExit(process.env, process.argv.slice(2));
   const logger = createLogger({ mode: config.mode, node: config.nodeName });
+  const warnings = new Warnings(logger);
   const gates = connectionGates(config, readOpenFilesLimit(), logger);
   const now = () => Date.now();
   const monotonic = () => performance.now();
@@ -134,7 +136,7 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   const tableOptions = { defaultStrategy: config.handlerType === 'dummy' ? 'wrr' : config.handlerType, gateways: config.gateways, deps: strategyDeps, states };
   const table = config.k8sFunctions ? new PodFunctionTable(tableOptions) : new WeightTable(tableOptions);
   if (config.db !== undefined && config.db !== 'k8s') {
-    logger.warn("eb_go_lb_db: fnlb's SQL store is not used; the node pool lives in etcd when eb_go_lb_etcd_host is set, else in memory", { db: config.db });
+    warnings.raise('fnlb_db', "eb_go_lb_db: fnlb's SQL store is not used; the node pool lives in etcd when eb_go_lb_etcd_host is set, else in memory", { db: config.db });
   }
   const discovery = wantsDiscovery(config) ? await startDiscoveryOrExit(config, runtimeName, logger, now) : undefined;
   if (discovery !== undefined && table instanceof PodFunctionTable) {
@@ -160,7 +162,7 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   }, transport);
   const observer = new MetricsObserver({ table, now, secondTimer: true });
   const listeners = gates.management === undefined ? [gates.traffic] : [gates.traffic, gates.management];
-  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, timer, listeners, discovery };
+  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, timer, listeners, discovery, warnings };
   const pool = await startPool(config, logger, engine, strategyDeps, now, etcd, config.db === 'k8s' ? discovery : undefined);
   deps.pool = pool.pool;
   // The function route's chain, built once: golb's server calls it straight, the Hono app mounts it.

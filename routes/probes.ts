@@ -18,21 +18,24 @@ export const LIVENESS: JsonAnswer = { status: 200, body: JSON.stringify({ status
  * `discovering`). A golb that cannot reach its API server (a wrong CA, a bad
  * selector, no permission) so stays out of a Service instead of joining it
  * with nothing to route to; once listed, it stays ready through an API
- * server's outage and serves what it has.
+ * server's outage and serves what it has. The body lists the warnings in
+ * force (`app/warnings.ts`), which never change the status.
  */
-export function readiness(deps: Pick<AppDeps, 'source' | 'table' | 'discovery'>): JsonAnswer {
+export function readiness(deps: Pick<AppDeps, 'source' | 'table' | 'discovery' | 'warnings'>): JsonAnswer {
   const loaded = deps.source.ready;
   const listed = deps.discovery === undefined || deps.discovery.stats().lastEventAt !== undefined;
   const ready = loaded && listed;
   const status = ready ? 'ready' : loaded ? 'discovering' : 'loading';
-  return { status: ready ? 200 : 503, body: JSON.stringify({ status, source: deps.source.kind, functions: deps.table.size }) };
+  const warnings = deps.warnings?.list() ?? [];
+  const body = { status, source: deps.source.kind, functions: deps.table.size, ...(warnings.length > 0 ? { warnings } : {}) };
+  return { status: ready ? 200 : 503, body: JSON.stringify(body) };
 }
 
 /**
  * The probe answers by request: `GET` or `HEAD` of `/healthz` or `/readyz`
  * (any query); undefined for every other request.
  */
-export function probeAnswers(deps: Pick<AppDeps, 'source' | 'table' | 'discovery'>): (method: string, target: string) => JsonAnswer | undefined {
+export function probeAnswers(deps: Pick<AppDeps, 'source' | 'table' | 'discovery' | 'warnings'>): (method: string, target: string) => JsonAnswer | undefined {
   return (method, target) => {
     if (method !== 'GET' && method !== 'HEAD') return undefined;
     const query = target.indexOf('?');

@@ -41,6 +41,7 @@ const DEFAULTS: Config = {
   maxBodySize: 128 * 1024 * 1024,
   connectTimeoutMs: 5_000,
   responseTimeoutMs: 300_000,
+  shutdownDelayMs: 0,
   drainTimeoutMs: 30_000,
   clientIdleTimeoutMs: 60_000,
   clientBodyTimeoutMs: 60_000,
@@ -378,4 +379,13 @@ test('--help and -h return the usage, one line per setting', async (t) => {
       }
     });
   }
+});
+
+test('--version prints golb and the version, as --help prints the usage', async () => {
+  const { VERSION } = await import('../../app/version.ts');
+  for (const flag of ['--version', '-version']) {
+    const result = parseConfig({}, [flag], 'h');
+    assert.deepEqual(result, { help: true, usage: `golb ${VERSION}` });
+  }
+  assert.match(VERSION, /^\d+\.\d+\.\d+$/);
 });
