@@ -1,11 +1,13 @@
 /**
  * The byte-level reading of a request head's lines for the request parser
- * (`request-parser.ts`): a field line's offsets, where a line ends, the
- * method, the absolute-form target, and the bare line ends a smuggler hides.
+ * (`request-parser.ts`): the request line, a field line's offsets, where a
+ * line ends, the method, the absolute-form target, and the bare line ends a
+ * smuggler hides.
  * @module
  */
 import { dropOws, isTchar, sameBytes, sameTokenAt, skipOws } from '../http/syntax.ts';
 import { REQUEST_FIELD_INTS, requestKindOf } from '../http/request-headers.ts';
+import { authorityTextOk } from './authority.ts';
 
 /**
  * The field line `buf[pos, eol)`, `name: value`: its offsets and kind go into
@@ -73,4 +75,64 @@ export function bareLineEnd(buf: Buffer, from: number): boolean {
     if (c === 13 && i + 1 < buf.length && buf[i + 1] !== 10) return true;
   }
   return false;
+}
+
+/**
+ * The request line `method SP target SP HTTP/1.x` of one head, read in place;
+ * the parser keeps one and reuses it for every head of its connection.
+ */
+export class RequestLine {
+  /** The method token, case-sensitive as received. */
+  method = '';
+  /** origin-form path and query; an absolute-form target reduced to its path and query; `*` (OPTIONS only). */
+  target = '';
+  /** An absolute-form target's authority, which stands for Host; undefined otherwise. */
+  authority: string | undefined = undefined;
+  /** HTTP/1.0 (else HTTP/1.1). */
+  http10 = false;
+  /** Why the last {@link parse} refused the line: the status to answer and the reason. */
+  status = 0;
+  reason = '';
+
+  /** Reads the line `buf[0, eol)`; false (with {@link status} and {@link reason}) when it is refused. */
+  parse(buf: Buffer, eol: number): boolean {
+    let sp1 = 0;
+    while (sp1 < eol && isTchar(buf[sp1]!)) sp1++;
+    let sp2 = sp1 + 1;
+    // Target: visible ASCII only (no controls, SP, DEL or obs-text).
+    while (sp2 < eol && buf[sp2]! > 32 && buf[sp2]! < 127) sp2++;
+    if (sp1 === 0 || buf[sp1] !== 32 || sp2 === sp1 + 1 || buf[sp2] !== 32) {
+      return this.refuse(400, 'malformed request line');
+    }
+    const v = sp2 + 1;
+    const major = buf[v + 5]! - 48;
+    const minor = buf[v + 7]! - 48;
+    if (eol - v !== 8 || !sameBytes(buf, v, v + 5, 'HTTP/') || buf[v + 6] !== 46 || !(major >= 0 && major <= 9 && minor >= 0 && minor <= 9)) {
+      return this.refuse(400, 'malformed HTTP version');
+    }
+    if (major !== 1 || minor > 1) return this.refuse(505, 'HTTP version not supported');
+    this.method = methodAt(buf, sp1);
+    this.http10 = minor === 0;
+    const target = buf.toString('latin1', sp1 + 1, sp2);
+    this.authority = undefined;
+    if (target.charCodeAt(0) === 47) this.target = target;
+    else if (target === '*') {
+      if (this.method !== 'OPTIONS') return this.refuse(400, 'asterisk-form target without OPTIONS');
+      this.target = target;
+    } else {
+      const split = absoluteForm(target);
+      if (split === null) return this.refuse(400, 'unsupported request target');
+      if (!authorityTextOk(split.authority)) return this.refuse(400, 'malformed authority in the request target');
+      this.target = split.path;
+      this.authority = split.authority;
+    }
+    if (this.method === 'CONNECT') return this.refuse(400, 'CONNECT is not supported');
+    return true;
+  }
+
+  private refuse(status: number, reason: string): false {
+    this.status = status;
+    this.reason = reason;
+    return false;
+  }
 }

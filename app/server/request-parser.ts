@@ -21,15 +21,17 @@
  * which feeds it again after `reset()`.
  * @module
  */
-import { hasHtab, headEnd, isTchar, sameBytes } from '../http/syntax.ts';
-import { absoluteForm, bareLineEnd, fieldAt, lineEnd, methodAt } from './request-line.ts';
+import { hasHtab, headEnd } from '../http/syntax.ts';
+import { RequestLine, bareLineEnd, fieldAt, lineEnd } from './request-line.ts';
 import { ChunkedLines, LINE_FAILED, LINE_PENDING, TRAILERS_END, chunkDataEndOk } from '../http/chunked.ts';
 import { REQUEST_FIELD_INTS, RequestHeaders, RequestKind } from '../http/request-headers.ts';
-import { authorityOk, authorityTextOk } from './authority.ts';
+import { authorityOk } from './authority.ts';
 import { RequestFacts } from './request-facts.ts';
 import { ByteBuffer } from './byte-buffer.ts';
+import type { RequestHead, RequestSink } from './request-report.ts';
 
 export { RequestHeaders } from '../http/request-headers.ts';
+export type { RequestHead, RequestSink } from './request-report.ts';
 
 /** Largest request head accepted (request line + headers, up to and including the blank line): larger -> 431. */
 export const MAX_REQUEST_HEAD = 64 * 1024;
@@ -38,48 +40,6 @@ const MAX_HEADER_FIELDS = 100;
 /** Empty lines tolerated before a request line (RFC 9112 §2.2). */
 const MAX_EMPTY_LINES = 4;
 const EMPTY = Buffer.alloc(0);
-
-/** A parsed request head. */
-export interface RequestHead {
-  /** The method token, case-sensitive as received. */
-  method: string;
-  /** origin-form path+query as received ("/a?b"); an absolute-form target "http://h:1/a?b" is reduced to "/a?b" ("/" when no path); "*" stays "*" (only allowed with OPTIONS) */
-  target: string;
-  /**
-   * An absolute-form target's authority ("h:1"), which stands for the Host
-   * field (RFC 9112 §3.2.2); undefined for the other forms. Checked like Host.
-   */
-  authority: string | undefined;
-  /** HTTP/1.0 (else HTTP/1.1). */
-  http10: boolean;
-  /** The header fields as received. */
-  headers: RequestHeaders;
-  /** Content-Length, or -1 when absent */
-  contentLength: number;
-  /** Transfer-Encoding: chunked */
-  chunked: boolean;
-  /** The connection may stay open after this exchange: HTTP/1.1 unless Connection has `close`; HTTP/1.0 only with `keep-alive` */
-  keepAlive: boolean;
-  /** Expect: 100-continue (HTTP/1.1 only) */
-  expectContinue: boolean;
-}
-
-/** Where the parser reports, for one request at a time. */
-export interface RequestSink {
-  /** The head is parsed. Body chunks (if any) follow, then end(). */
-  head(head: RequestHead): void;
-  /**
-   * Body bytes (de-chunked), never empty: everything one `feed` call read of
-   * the body, in one call (before its end() or error(), if any). The chunk is
-   * a view into the buffer given to `feed`: valid during the call only, so a
-   * sink that keeps it longer (rather than handing it on at once) must copy it.
-   */
-  body(chunk: Uint8Array): void;
-  /** The request (head and body) is complete. */
-  end(): void;
-  /** The request is malformed: answer `status` (400, 417, 431, 501, 505) with `reason` and close. Called at most once; nothing is reported after it. May come after head() (a bad chunk in the body). */
-  error(status: number, reason: string): void;
-}
 
 const enum State {
   Head,
@@ -118,11 +78,8 @@ export class RequestParser {
   /** The body bytes the current call has read so far: `fed[bodyFrom, bodyTo)`, moved together there. */
   private bodyFrom = 0;
   private bodyTo = 0;
-  // What the header fields said, gathered while parsing one head.
-  private method = '';
-  private target = '';
-  private authority: string | undefined = undefined;
-  private http10 = false;
+  /** The current head's request line (the next head reuses it). */
+  private readonly line = new RequestLine();
   /** What the framing and connection fields said (`request-facts.ts`). */
   private readonly facts = new RequestFacts();
   /** The offsets of the current head's fields (the next head reuses it). */
@@ -239,7 +196,9 @@ export class RequestParser {
   /** Parses the head in `buf[0, end)` (`end` is where its CRLFCRLF starts), reports it and sets up the body. No string is made per header. */
   private parseHead(buf: Buffer, end: number): void {
     let eol = lineEnd(buf, 0, end);
-    if (!this.parseRequestLine(buf, eol)) return;
+    const line = this.line;
+    if (!line.parse(buf, eol)) return void this.fail(line.status, line.reason);
+    const http10 = line.http10;
     const facts = this.facts;
     facts.clear();
     const fields = this.fields;
@@ -257,62 +216,26 @@ export class RequestParser {
       // An HTAB after the value's start: llhttp refuses `chunked<HTAB>` and `5<HTAB>` (where OWS allows it), so golb does too.
       else if ((kind === RequestKind.ContentLength || kind === RequestKind.TransferEncoding) && hasHtab(buf, fields[at + 2]!, fields[at + 4]!)) return void this.fail(400, 'HTAB in Content-Length or Transfer-Encoding');
       // (Connection with its trailing OWS: an HTAB there matters, `request-facts.ts`.)
-      else if (kind >= RequestKind.ContentLength && kind <= RequestKind.Expect && !facts.note(kind, buf.toString('latin1', fields[at + 2]!, fields[at + (kind === RequestKind.Connection ? 4 : 3)]!), this.http10)) return void this.fail(facts.status, facts.reason);
+      else if (kind >= RequestKind.ContentLength && kind <= RequestKind.Expect && !facts.note(kind, buf.toString('latin1', fields[at + 2]!, fields[at + (kind === RequestKind.Connection ? 4 : 3)]!), http10)) return void this.fail(facts.status, facts.reason);
       at += REQUEST_FIELD_INTS;
     }
-    if (!facts.check(this.http10)) return void this.fail(facts.status, facts.reason);
+    if (!facts.check(http10)) return void this.fail(facts.status, facts.reason);
     const chunked = facts.teSeen;
     const head: RequestHead = {
-      method: this.method,
-      target: this.target,
-      authority: this.authority,
-      http10: this.http10,
+      method: line.method,
+      target: line.target,
+      authority: line.authority,
+      http10,
       headers: new RequestHeaders(buf, fields, at / REQUEST_FIELD_INTS),
       contentLength: facts.contentLength,
       chunked,
-      keepAlive: !facts.close && (!this.http10 || facts.keepAliveToken),
+      keepAlive: !facts.close && (!http10 || facts.keepAliveToken),
       expectContinue: facts.expectContinue,
     };
     this.remaining = facts.contentLength;
     this.state = chunked ? State.ChunkSize : facts.contentLength > 0 ? State.Length : State.Done;
     this.sink.head(head);
     if (this.state === State.Done) this.finish();
-  }
-
-  /** `method SP target SP HTTP/1.x` in `buf[0, eol)`: sets method, target and http10, or fails. */
-  private parseRequestLine(buf: Buffer, eol: number): boolean {
-    let sp1 = 0;
-    while (sp1 < eol && isTchar(buf[sp1]!)) sp1++;
-    let sp2 = sp1 + 1;
-    // Target: visible ASCII only (no controls, SP, DEL or obs-text).
-    while (sp2 < eol && buf[sp2]! > 32 && buf[sp2]! < 127) sp2++;
-    if (sp1 === 0 || buf[sp1] !== 32 || sp2 === sp1 + 1 || buf[sp2] !== 32) {
-      return this.refuse(400, 'malformed request line');
-    }
-    const v = sp2 + 1;
-    const major = buf[v + 5]! - 48;
-    const minor = buf[v + 7]! - 48;
-    if (eol - v !== 8 || !sameBytes(buf, v, v + 5, 'HTTP/') || buf[v + 6] !== 46 || !(major >= 0 && major <= 9 && minor >= 0 && minor <= 9)) {
-      return this.refuse(400, 'malformed HTTP version');
-    }
-    if (major !== 1 || minor > 1) return this.refuse(505, 'HTTP version not supported');
-    this.method = methodAt(buf, sp1);
-    this.http10 = minor === 0;
-    const target = buf.toString('latin1', sp1 + 1, sp2);
-    this.authority = undefined;
-    if (target.charCodeAt(0) === 47) this.target = target;
-    else if (target === '*') {
-      if (this.method !== 'OPTIONS') return this.refuse(400, 'asterisk-form target without OPTIONS');
-      this.target = target;
-    } else {
-      const split = absoluteForm(target);
-      if (split === null) return this.refuse(400, 'unsupported request target');
-      if (!authorityTextOk(split.authority)) return this.refuse(400, 'malformed authority in the request target');
-      this.target = split.path;
-      this.authority = split.authority;
-    }
-    if (this.method === 'CONNECT') return this.refuse(400, 'CONNECT is not supported');
-    return true;
   }
 
   /** Body bytes, length-framed or inside a chunk: gathered for this feed's one body report ({@link gather}), never buffered. */
@@ -385,12 +308,6 @@ export class RequestParser {
     this.state = State.Done;
     this.stop = Stop.Ended;
     this.sink.end();
-  }
-
-  /** fail() for the checks that answer a boolean: always false. */
-  private refuse(status: number, reason: string): false {
-    this.fail(status, reason);
-    return false;
   }
 
   /** Reports the error once and stops; returns EMPTY so steps can `return this.fail(...)`. */
