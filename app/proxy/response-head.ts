@@ -1,11 +1,12 @@
 /**
  * A parsed response head as offsets into its bytes ({@link ResponseHead}),
  * what each header name is to the proxy ({@link Kind}), and the byte-level
- * checks of a head's lines; the state machine that reads responses is
- * `response-parser.ts`.
+ * reading of a head's lines: the status line, the framing fields, the
+ * Connection tokens, and how the body is delimited ({@link framingOf}); the
+ * state machine that reads responses is `response-parser.ts`.
  * @module
  */
-import { bytesAre, dropOws, isTchar, sameBytes, skipOws } from '../http/syntax.ts';
+import { bytesAre, dropOws, hasHtab, isTchar, sameBytes, skipOws } from '../http/syntax.ts';
 
 /** How the body of a response is delimited. */
 export type Framing = 'none' | 'length' | 'chunked' | 'close';
@@ -170,5 +171,66 @@ export function kindOf(buf: Buffer, from: number, to: number): Kind {
     case 18: return bytesAre(buf, from, to, 'proxy-authenticate') ? Kind.Hop : Kind.Other;
     case 19: return bytesAre(buf, from, to, 'proxy-authorization') ? Kind.Hop : Kind.Other;
     default: return Kind.Other;
+  }
+}
+
+/**
+ * The status code of the status line `buf[0, eol)`, `HTTP/1.x NNN[ reason]`
+ * (x is 0 or 1, the code 100 to 999), or -1 when the line is malformed. A
+ * line end of -1 (a bare CR, LF or NUL in the line) is malformed too.
+ */
+export function statusOf(buf: Buffer, eol: number): number {
+  const minorCode = buf[7];
+  const s0 = buf[9]! - 48;
+  const s1 = buf[10]! - 48;
+  const s2 = buf[11]! - 48;
+  if (
+    eol < 12 ||
+    buf[0] !== 72 || buf[1] !== 84 || buf[2] !== 84 || buf[3] !== 80 || buf[4] !== 47 || buf[5] !== 49 || buf[6] !== 46 || // HTTP/1.
+    (minorCode !== 48 && minorCode !== 49) ||
+    buf[8] !== 32 ||
+    !(s0 >= 1 && s0 <= 9 && s1 >= 0 && s1 <= 9 && s2 >= 0 && s2 <= 9) ||
+    (eol > 12 && buf[12] !== 32)
+  ) return -1;
+  return s0 * 100 + s1 * 10 + s2;
+}
+
+/**
+ * How the body of a final response is delimited (RFC 9112 §6.3), from its
+ * status and framing fields: none for a 204 or 304, then Transfer-Encoding
+ * (chunked last, else read to the close), then Content-Length, else read to
+ * the close. (An answer to HEAD has none whatever this says: the parser's.)
+ */
+export function framingOf(status: number, transferEncoding: boolean, chunked: boolean, contentLength: number): Framing {
+  if (status === 204 || status === 304) return 'none';
+  if (transferEncoding) return chunked ? 'chunked' : 'close';
+  if (contentLength >= 0) return contentLength === 0 ? 'none' : 'length';
+  return 'close';
+}
+
+/** The tokens of a response's Connection fields, read one field at a time. */
+export class ConnectionTokens {
+  /** Lower-cased tokens other than close and keep-alive: the hop-by-hop headers they name (rare: strings only then). */
+  names: string[] | undefined = undefined;
+
+  /**
+   * Reads the field value `buf[vs, ve)` (its line ends at `eol`) and returns
+   * whether the connection closes after the response, given `close` so far:
+   * `close` closes it; `keep-alive` keeps an HTTP/1.0 one open, but not in a
+   * field with an HTAB, which llhttp does not read as keep-alive.
+   */
+  read(buf: Buffer, vs: number, ve: number, eol: number, http10: boolean, close: boolean): boolean {
+    for (let t = vs; t <= ve; ) {
+      let comma = t;
+      while (comma < ve && buf[comma] !== 44) comma++;
+      const a = skipOws(buf, t, comma);
+      const b = dropOws(buf, a, comma);
+      if (bytesAre(buf, a, b, CLOSE)) close = true;
+      else if (bytesAre(buf, a, b, KEEP_ALIVE)) {
+        if (http10 && !hasHtab(buf, vs, eol)) close = false;
+      } else if (b > a) (this.names ??= []).push(buf.toString('latin1', a, b).toLowerCase());
+      t = comma + 1;
+    }
+    return close;
   }
 }

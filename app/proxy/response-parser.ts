@@ -14,8 +14,8 @@
  * @module
  */
 import { ChunkedLines, LINE_FAILED, LINE_PENDING, TRAILERS_END, chunkDataEndOk } from '../http/chunked.ts';
-import { bytesAre, dropOws, hasHtab, headEnd, isTchar, parseChunkSize, skipOws } from '../http/syntax.ts';
-import { CHUNKED, CLOSE, FIELD_INTS, KEEP_ALIVE, Kind, ResponseHead, digitsAt, emptyElement, kindOf, lastTokenIs, lineEnd, type Framing } from './response-head.ts';
+import { dropOws, hasHtab, headEnd, isTchar, parseChunkSize, skipOws } from '../http/syntax.ts';
+import { CHUNKED, ConnectionTokens, FIELD_INTS, Kind, ResponseHead, digitsAt, emptyElement, framingOf, kindOf, lastTokenIs, lineEnd, statusOf } from './response-head.ts';
 
 export { parseChunkSize };
 
@@ -59,6 +59,8 @@ export class ResponseParser {
    * handed on. Grown when a head has more headers.
    */
   private fields = new Int32Array(FIELD_INTS * 32);
+  /** What the current head's Connection fields say. */
+  private readonly connection = new ConnectionTokens();
 
   /** @param isHead the request was HEAD: the response has no body whatever it says */
   constructor(sink: ResponseSink, isHead: boolean) {
@@ -182,34 +184,22 @@ export class ResponseParser {
    * ({@link ResponseHead}).
    */
   private parseHead(buf: Buffer, end: number): boolean {
-    // Status line: `HTTP/1.x NNN[ reason]`.
     const statusEnd = lineEnd(buf, 0, end);
-    // (-1, a bare CR, LF or NUL in the line, fails the `eol < 12` test.)
     let eol = statusEnd;
-    const minorCode = buf[7];
-    const s0 = buf[9]! - 48;
-    const s1 = buf[10]! - 48;
-    const s2 = buf[11]! - 48;
-    if (
-      eol < 12 ||
-      buf[0] !== 72 || buf[1] !== 84 || buf[2] !== 84 || buf[3] !== 80 || buf[4] !== 47 || buf[5] !== 49 || buf[6] !== 46 || // HTTP/1.
-      (minorCode !== 48 && minorCode !== 49) ||
-      buf[8] !== 32 ||
-      !(s0 >= 1 && s0 <= 9 && s1 >= 0 && s1 <= 9 && s2 >= 0 && s2 <= 9) ||
-      (eol > 12 && buf[12] !== 32)
-    ) {
+    const status = statusOf(buf, eol);
+    if (status < 0) {
       this.fail('malformed status line');
       return false;
     }
-    const http10 = minorCode === 48;
-    const status = s0 * 100 + s1 * 10 + s2;
+    const http10 = buf[7] === 48;
     let fields = this.fields;
     let at = 0;
     let contentLength = -1;
     let chunked = false;
     let transferEncoding = false;
     let close = http10;
-    let connectionNames: string[] | undefined;
+    const connection = this.connection;
+    connection.names = undefined;
     let pos = eol + 2;
     while (pos < end) {
       // The name: token characters up to the colon (also catches obs-fold's leading whitespace and a space before the colon).
@@ -261,19 +251,7 @@ export class ResponseParser {
         transferEncoding = true;
         chunked = lastTokenIs(buf, vs, ve, CHUNKED);
       } else if (kind === Kind.Connection) {
-        // Tokens other than close and keep-alive name hop-by-hop headers (rare: strings only then).
-        for (let t = vs; t <= ve; ) {
-          let comma = t;
-          while (comma < ve && buf[comma] !== 44) comma++;
-          const a = skipOws(buf, t, comma);
-          const b = dropOws(buf, a, comma);
-          if (bytesAre(buf, a, b, CLOSE)) close = true;
-          else if (bytesAre(buf, a, b, KEEP_ALIVE)) {
-            // Not in a field with an HTAB, which llhttp does not read as keep-alive: such an HTTP/1.0 connection is not reused.
-            if (http10 && !hasHtab(buf, vs, eol)) close = false;
-          } else if (b > a) (connectionNames ??= []).push(buf.toString('latin1', a, b).toLowerCase());
-          t = comma + 1;
-        }
+        close = connection.read(buf, vs, ve, eol, http10, close);
       }
       if (at === fields.length) {
         const grown = new Int32Array(fields.length * 2);
@@ -311,17 +289,13 @@ export class ResponseParser {
     if (contentLength >= 0 && (status === 204 || status === 304)) {
       for (let i = 5; i < at; i += FIELD_INTS) if (fields[i] === Kind.Length) fields[i] = Kind.Removed;
     }
-    let framing: Framing;
-    if (status === 204 || status === 304) framing = 'none';
-    else if (transferEncoding) framing = chunked ? 'chunked' : 'close';
-    else if (contentLength >= 0) framing = contentLength === 0 ? 'none' : 'length';
-    else framing = 'close';
+    let framing = framingOf(status, transferEncoding, chunked, contentLength);
     // An answer to HEAD has no body; but one whose headers say "read to the
     // close" is not reused, as Node's client (llhttp) does not reuse it: a
     // sender that means it may still send a body, late, into the next response.
     const keepAlive = !close && framing !== 'close';
     if (this.noBody) framing = 'none';
-    const head = new ResponseHead(buf, status, statusEnd, fields, at / FIELD_INTS, connectionNames, framing, contentLength, keepAlive);
+    const head = new ResponseHead(buf, status, statusEnd, fields, at / FIELD_INTS, connection.names, framing, contentLength, keepAlive);
     this.state = framing === 'length' ? State.Length : framing === 'chunked' ? State.ChunkSize : framing === 'close' ? State.Close : State.Done;
     this.remaining = contentLength;
     this.sink.head(head);
