@@ -5,59 +5,44 @@
  * back to the pool or drops it.
  *
  * The response is handed over once the read that completed its head is
- * parsed to its end; the exchange itself is its body (`ResponseBody`), taken
- * either as a web stream or piped into a sink (golb's server writes it to the
- * client socket). A body that came whole with the head is handed over whole;
- * otherwise it comes from the socket, which is paused while the client's side
- * holds {@link BODY_STRATEGY} chunks, or while a sink says it is full.
+ * parsed to its end; the exchange itself is its body (`response-body.ts`:
+ * taken as a web stream or piped into a sink, the socket paused while the
+ * taker is full).
  * @module
  */
 import type { ResponseParser, ResponseSink } from './response-parser.ts';
 import type { ResponseHead } from './response-head.ts';
-import { UpstreamError, isIdempotent, type BodySink, type ExchangeReply, type ResponseBody, type UpstreamFailure, type UpstreamRequest, type UpstreamResponse } from './engine.ts';
+import { UpstreamError, isIdempotent, type ExchangeReply, type UpstreamFailure, type UpstreamRequest, type UpstreamResponse } from './engine.ts';
+import { ResponseBodyHandoff } from './response-body.ts';
 import type { Connection } from './http1-client.ts';
 import { discard, renderRequestHead, requestHeadSize } from './request-head.ts';
 
-/** Chunks buffered per response body before the upstream socket is paused. */
-const BODY_STRATEGY: QueuingStrategy<Uint8Array> = { highWaterMark: 8 };
 const CRLF = '\r\n';
 /** Where request heads are rendered; a larger head gets its own buffer. */
 const HEAD_SCRATCH = Buffer.allocUnsafe(16 * 1024);
-/** Body chunks kept before the consumer takes the body ({@link ResponseBody}) beyond which the upstream socket is paused. */
-const EARLY_CHUNKS = 8;
 
-/** One request/response on a connection; also the response's {@link ResponseBody}. */
-export class Exchange implements ResponseSink, ResponseBody {
+/** One request/response on a connection; also the response's body (`response-body.ts`). */
+export class Exchange extends ResponseBodyHandoff implements ResponseSink {
   private readonly conn: Connection;
   private readonly req: UpstreamRequest;
   private readonly parser: ResponseParser;
   /** Hears the response or the failure; cleared once told. */
   private to: ExchangeReply | undefined;
-  private controller: ReadableStreamDefaultController<Uint8Array> | undefined = undefined;
-  /** Where the body goes when piped ({@link pipe}) rather than streamed. */
-  private sink: BodySink | undefined = undefined;
-  /** The body was taken (`stream()` or `pipe()`). */
-  private taken = false;
   /** The parsed response, held until the read that completed its head is parsed to its end. */
   private parsed: UpstreamResponse | undefined = undefined;
   private keepAlive = false;
-  private responseDone = false;
   private requestDone = false;
   private bodySent = false;
   private responseStarted = false;
-  private done = false;
   /** The connection came from the pool: a reset before any response byte may be a stale socket. */
   private readonly reused: boolean;
   /** The response has a body (its framing is not `none`). */
   private hasBody = false;
-  /** Body chunks read before the consumer took the body. */
-  private early: Uint8Array[] | undefined = undefined;
-  /** The first of them, usually the only one (a body that came with its head): no array for it. */
-  private earlyFirst: Uint8Array | undefined = undefined;
   /** Wakes the request body pump waiting for the socket to drain. */
   private drained: (() => void) | undefined = undefined;
 
   constructor(conn: Connection, req: UpstreamRequest, to: ExchangeReply, reused: boolean) {
+    super(conn);
     this.conn = conn;
     this.req = req;
     this.to = to;
@@ -183,86 +168,11 @@ export class Exchange implements ResponseSink, ResponseBody {
   }
 
   body(chunk: Uint8Array): void {
-    const sink = this.sink;
-    if (sink !== undefined) {
-      if (!sink.write(chunk)) this.conn.pause();
-      return;
-    }
-    const c = this.controller;
-    if (c !== undefined) {
-      c.enqueue(chunk);
-      if ((c.desiredSize ?? 1) <= 0) this.conn.pause();
-    } else {
-      // Read before the consumer took the body (with the head, or while the response was on its way to it).
-      if (this.earlyFirst === undefined) this.earlyFirst = chunk;
-      else if (this.early === undefined) this.early = [chunk];
-      else if (this.early.push(chunk) >= EARLY_CHUNKS - 1) this.conn.pause();
-    }
-  }
-
-  /** ResponseBody: pushes the body into `sink`, what was read already first. */
-  pipe(sink: BodySink): void {
-    if (this.taken) throw new Error('response body already taken');
-    this.taken = true;
-    const first = this.earlyFirst;
-    const early = this.early;
-    this.earlyFirst = this.early = undefined;
-    let room = true;
-    if (first !== undefined) room = sink.write(first);
-    if (early !== undefined) for (const chunk of early) room = sink.write(chunk);
-    if (this.done && !this.responseDone) {
-      sink.abort('upstream failed mid-body');
-      return;
-    }
-    if (this.responseDone) {
-      sink.end();
-      return;
-    }
-    this.sink = sink;
-    if (room) this.conn.resume();
-    else this.conn.pause();
-  }
-
-  /** ResponseBody: the body as a web stream, whole already (one read brought it with the head) or streaming from the socket. */
-  stream(): ReadableStream<Uint8Array> {
-    if (this.taken) throw new Error('response body already taken');
-    this.taken = true;
-    return new ReadableStream<Uint8Array>(this, BODY_STRATEGY);
-  }
-
-  /** ReadableStream source: takes the controller and what was read with the head. */
-  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
-    this.controller = controller;
-    const first = this.earlyFirst;
-    const early = this.early;
-    if (first !== undefined) {
-      this.earlyFirst = this.early = undefined;
-      controller.enqueue(first);
-      if (early !== undefined) for (const chunk of early) controller.enqueue(chunk);
-    }
-    if (this.responseDone) {
-      // Read whole with the head: nothing more will come.
-      controller.close();
-      this.controller = undefined;
-    } else if (this.done) {
-      // The exchange failed before the body was taken.
-      controller.error(new Error('upstream failed mid-body'));
-      this.controller = undefined;
-    } else if ((controller.desiredSize ?? 1) <= 0) this.conn.pause();
-  }
-
-  /** ReadableStream source: the client wants more. */
-  pull(): void {
-    if (!this.done) this.conn.resume();
-  }
-
-  /** ResponseBody: the sink has room again. */
-  resume(): void {
-    if (!this.done) this.conn.resume();
+    this.deliver(chunk);
   }
 
   /** ReadableStream source and ResponseBody: the client stopped reading. */
-  cancel(): void {
+  override cancel(): void {
     this.keepAlive = false;
     this.fail('aborted', 'client stopped reading');
   }
@@ -270,14 +180,7 @@ export class Exchange implements ResponseSink, ResponseBody {
   end(extra: boolean): void {
     if (extra) this.keepAlive = false;
     this.responseDone = true;
-    if (this.controller !== undefined) {
-      this.controller.close();
-      this.controller = undefined;
-    } else if (this.sink !== undefined) {
-      const sink = this.sink;
-      this.sink = undefined;
-      sink.end();
-    }
+    this.closeBody();
   }
 
   error(reason: string): void {
@@ -285,9 +188,9 @@ export class Exchange implements ResponseSink, ResponseBody {
   }
 
   /** Ends the exchange: reports the failure (no response yet) or errors its body, and drops the socket. */
-  fail(failure: UpstreamFailure, message: string): void {
+  override fail(failure: UpstreamFailure, message: string): void {
     if (this.done) return;
-    if (this.responseDone && this.controller === undefined && this.sink === undefined && failure !== 'protocol') {
+    if (this.responseDone && !this.bodyTaker && failure !== 'protocol') {
       // The response is complete; only the connection's future is affected.
       this.keepAlive = false;
       this.maybeRelease();
@@ -307,14 +210,7 @@ export class Exchange implements ResponseSink, ResponseBody {
         return;
       }
       to.failure(new UpstreamError(failure, message, this.bodySent, this.responseStarted));
-    } else if (this.controller !== undefined) {
-      this.controller.error(new Error(message));
-      this.controller = undefined;
-    } else if (this.sink !== undefined) {
-      const sink = this.sink;
-      this.sink = undefined;
-      sink.abort(message);
-    }
+    } else this.abortBody(message);
   }
 
   private maybeRelease(): void {
