@@ -10,6 +10,7 @@
  */
 import type { RuntimeAdapter } from './deps.ts';
 import type { AbortLike, HeaderLines, ResponseBody } from './proxy/engine.ts';
+import { GatewayError } from './errors.ts';
 import { requestTarget } from './request-target.ts';
 
 /** Header lookup by lower-case name, and iteration over `[name, value]` pairs with lower-case names (a web `Headers` is one). */
@@ -77,6 +78,32 @@ export interface ReplyTarget {
  * loop that read the upstream's head.
  */
 export type ProxyHandler = (req: ClientRequest, to: ReplyTarget) => void;
+
+/** {@link declaredBody}: the request has no body and no Content-Length. */
+export const NO_BODY = -2;
+/** {@link declaredBody}: the body is chunked (Transfer-Encoding). */
+export const CHUNKED_BODY = -1;
+
+/**
+ * The body a proxied request declares, checked: its Content-Length (0 or
+ * more), {@link CHUNKED_BODY} or {@link NO_BODY}, as a number so that the
+ * check costs no object per request. The framing headers tell whether a body
+ * came: fetch-style servers hand GET and HEAD requests a null body whatever
+ * followed them, and `req.body` is touched only to forward it (making the
+ * stream starts reading the body, which a refused request never needs).
+ * @throws {GatewayError} 413 over `maxBodySize`; 400 for a GET or HEAD with a
+ *   body, which fetch-based servers drop silently: refused rather than
+ *   changing the request's meaning.
+ */
+export function declaredBody(req: ClientRequest, maxBodySize: number, fn: string | undefined): number {
+  const lengthHeader = req.headers.get('content-length');
+  const length = lengthHeader === null ? (req.headers.has('transfer-encoding') ? CHUNKED_BODY : NO_BODY) : Number(lengthHeader);
+  if (length > maxBodySize) throw new GatewayError('body_too_large', `request body over ${maxBodySize} bytes`, fn);
+  if ((length > 0 || length === CHUNKED_BODY) && (req.method === 'GET' || req.method === 'HEAD')) {
+    throw new GatewayError('bad_request', `${req.method} with a body is not supported`, fn);
+  }
+  return length;
+}
 
 /** `handler`'s answer to `req` as a promise. */
 export function proxyReply(handler: ProxyHandler, req: ClientRequest): Promise<ProxyReply> {

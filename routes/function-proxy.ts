@@ -13,7 +13,7 @@
  * `req.forwardedBy`, which this route reads to pick among pods only.
  * @module
  */
-import type { ClientRequest, ProxyHandler, ReplyTarget } from '../app/client-request.ts';
+import { CHUNKED_BODY, declaredBody, type ClientRequest, type ProxyHandler, type ReplyTarget } from '../app/client-request.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { GatewayError } from '../app/errors.ts';
 import { parseFunctionTarget, type FunctionPath } from '../app/function-name.ts';
@@ -36,18 +36,9 @@ export function functionProxy(deps: AppDeps): ProxyHandler {
     if (path === undefined) throw new GatewayError('bad_request', 'function name must match [A-Za-z0-9][A-Za-z0-9._-]{0,252}');
     const { fn } = path;
 
-    const lengthHeader = req.headers.get('content-length');
-    const bodyLength = lengthHeader === null ? undefined : Number(lengthHeader);
-    // The framing headers tell whether a body came: fetch-style servers hand
-    // GET and HEAD requests a null body whatever followed them.
-    // `req.body` is touched only to forward it: making the stream starts reading
-    // the body, which a refused request never needs (golb's server drops it).
-    const hasBody = bodyLength === undefined ? req.headers.has('transfer-encoding') : bodyLength > 0;
-    if (bodyLength !== undefined && bodyLength > maxBodySize) throw new GatewayError('body_too_large', `request body over ${maxBodySize} bytes`, fn);
-    if (hasBody && (req.method === 'GET' || req.method === 'HEAD')) {
-      // fetch-based servers silently drop such bodies; refuse instead of changing the request's meaning.
-      throw new GatewayError('bad_request', `${req.method} with a body is not supported`, fn);
-    }
+    const declared = declaredBody(req, maxBodySize, fn);
+    const bodyLength = declared < 0 ? undefined : declared;
+    const hasBody = declared === CHUNKED_BODY || declared > 0;
     const forwardedBy = req.forwardedBy;
     const forwarded = forwardedBy !== null;
     if (dummy) {

@@ -14,7 +14,7 @@
  * same rules (`app/forwarding/retry.ts`): both routes send through `app/forwarding/forward.ts`.
  * @module
  */
-import type { ClientRequest, ProxyHandler, ReplyTarget } from '../app/client-request.ts';
+import { CHUNKED_BODY, declaredBody, type ClientRequest, type ProxyHandler, type ReplyTarget } from '../app/client-request.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { GatewayError, errorResponse } from '../app/errors.ts';
 import type { NodePool } from '../app/pool/node-pool.ts';
@@ -44,11 +44,9 @@ export function poolProxy(deps: AppDeps, pool: NodePool): PoolHandler {
   // A refusal throws (answered below); an accepted request is answered by `forwardWithRetries`, which never throws.
   function send(req: ClientRequest, key: string, label: string, target: string, to: ReplyTarget): void {
     const fn = label === POOL_LABEL ? undefined : label;
-    const lengthHeader = req.headers.get('content-length');
-    const bodyLength = lengthHeader === null ? undefined : Number(lengthHeader);
-    const hasBody = bodyLength === undefined ? req.headers.has('transfer-encoding') : bodyLength > 0;
-    if (bodyLength !== undefined && bodyLength > maxBodySize) throw new GatewayError('body_too_large', `request body over ${maxBodySize} bytes`, fn);
-    if (hasBody && (req.method === 'GET' || req.method === 'HEAD')) throw new GatewayError('bad_request', `${req.method} with a body is not supported`, fn);
+    const declared = declaredBody(req, maxBodySize, fn);
+    const bodyLength = declared < 0 ? undefined : declared;
+    const hasBody = declared === CHUNKED_BODY || declared > 0;
 
     const picker = pool.picker();
     const started = monotonic();
