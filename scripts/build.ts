@@ -72,7 +72,10 @@ async function compile(outfile: string, target: Bun.Build.CompileTarget | undefi
   const partial = `${outfile}.partial-${process.pid}`;
   const result = await Bun.build({
     entrypoints: [ENTRY],
-    compile: target === undefined ? { outfile: partial } : { outfile: partial, target },
+    // A compiled Bun program reads .env and bunfig.toml from its working
+    // directory unless told not to: a stray .env would change golb's settings
+    // (golb on Deno and Node reads none), a broken bunfig.toml stop it.
+    compile: { outfile: partial, autoloadDotenv: false, autoloadBunfig: false, ...(target === undefined ? {} : { target }) },
     target: 'bun',
     plugins: [noBuildPaths(etcdProtos)],
   });

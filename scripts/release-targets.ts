@@ -16,12 +16,18 @@ export interface ReleaseTarget {
   /** Node's and Bun's `process.arch` on that architecture. */
   nodeArch: 'x64' | 'arm64';
   /** What `bun build --compile --target=` builds for it (glibc, as Debian's). */
-  bunTarget: 'bun-linux-x64' | 'bun-linux-arm64';
+  bunTarget: 'bun-linux-x64-baseline' | 'bun-linux-arm64';
 }
 
-/** Every release binary `npm run build` makes. */
+/**
+ * Every release binary `npm run build` makes. The amd64 one is built on Bun's
+ * baseline runtime, which needs an x86-64 CPU of 2008 or later (Nehalem:
+ * SSE4.2, POPCNT); Bun's default x64 runtime needs AVX2 (Haswell, 2013) and
+ * stops with "Illegal instruction" on the Atom and Celeron boxes many edge
+ * sites run. The cost is some of Bun's own native code without AVX2.
+ */
 export const RELEASE_TARGETS: readonly ReleaseTarget[] = [
-  { arch: 'amd64', nodeArch: 'x64', bunTarget: 'bun-linux-x64' },
+  { arch: 'amd64', nodeArch: 'x64', bunTarget: 'bun-linux-x64-baseline' },
   { arch: 'arm64', nodeArch: 'arm64', bunTarget: 'bun-linux-arm64' },
 ];
 
