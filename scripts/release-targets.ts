@@ -21,8 +21,8 @@ export interface ReleaseTarget {
 
 /**
  * Every release binary `npm run build` makes. The amd64 one is built on Bun's
- * baseline runtime, which needs an x86-64 CPU of 2008 or later (Nehalem:
- * SSE4.2, POPCNT); Bun's default x64 runtime needs AVX2 (Haswell, 2013) and
+ * baseline runtime, which needs SSE4.2 and POPCNT (Intel since Nehalem, 2008);
+ * Bun's default x64 runtime needs AVX2 (Intel since Haswell, 2013) and
  * stops with "Illegal instruction" on the Atom and Celeron boxes many edge
  * sites run. The cost is some of Bun's own native code without AVX2.
  */
