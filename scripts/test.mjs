@@ -13,10 +13,12 @@
 // The observability suites need `promtool` (Debian's `prometheus`) to check
 // /metrics and Chromium (Debian's `chromium`) to load the dashboard: each is
 // installed with apt-get when missing; when that fails those tests skip and
-// say why.
+// say why. So is the arm64 binary's emulation (Debian's qemu-user-static and
+// libc6-arm64-cross, see arm64-emulation.mjs) when the binary's suite runs.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { ARM64_PACKAGES, haveArm64Sysroot, haveQemu, nativeArm64 } from './arm64-emulation.mjs';
 import { startEtcd } from './etcd-process.mjs';
 import { ensureApiserver, haveGo } from './kube-apiserver.mjs';
 
@@ -46,6 +48,7 @@ ensureEtcd();
 ensureTool('promtool', ['--version'], 'prometheus');
 ensureTool('chromium', ['--version'], 'chromium');
 if (files.some((f) => f.includes('kubernetes'))) await prepareKube();
+if (files.some((f) => f.includes('binary')) && !nativeArm64()) ensureArm64Emulation();
 const etcd = await startSharedEtcd();
 console.log(`== tests (${files.length} files; etcd ${etcd.endpoint})`);
 const status = run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], { GOLB_TEST_ETCD: etcd.endpoint });
@@ -83,6 +86,12 @@ function aptGet(...args) {
   return run(cmd, rest, { DEBIAN_FRONTEND: 'noninteractive' }) === 0;
 }
 
+/** `apt-get install` of Debian packages, after `apt-get update` when the first try fails; true when they are installed. */
+function aptInstall(...pkgs) {
+  const install = ['install', '-y', '--no-install-recommends', ...pkgs];
+  return aptGet(...install) || (aptGet('update') && aptGet(...install));
+}
+
 /**
  * Installs a Debian package when `cmd` does not run; a failure is reported but
  * not fatal (the tests needing it skip with a message).
@@ -90,13 +99,19 @@ function aptGet(...args) {
 function ensureTool(cmd, versionArgs, pkg) {
   if (works(cmd, versionArgs)) return;
   console.log(`== ${cmd} is missing: installing ${pkg} with apt-get`);
-  const install = ['install', '-y', '--no-install-recommends', pkg];
-  if (!aptGet(...install) && !(aptGet('update') && aptGet(...install))) {
+  if (!aptInstall(pkg)) {
     console.error(`npm test: could not install ${pkg} (apt-get install ${pkg}); the tests that need ${cmd} will skip`);
     return;
   }
   // Debian's prometheus package may start a server on :9090; the tests never use it.
   if (pkg === 'prometheus') stopService('prometheus');
+}
+
+/** Installs what runs the arm64 binary on this machine when missing; a failure is reported, and that test skips and says why. */
+function ensureArm64Emulation() {
+  if (haveQemu() && haveArm64Sysroot()) return;
+  console.log(`== arm64 emulation is missing: installing ${ARM64_PACKAGES.join(' and ')} with apt-get`);
+  if (!aptInstall(...ARM64_PACKAGES)) console.error(`npm test: could not install ${ARM64_PACKAGES.join(' ')}; the arm64 binary's test will skip`);
 }
 
 /** Stops a system service the package may have started (its ports are never used). */

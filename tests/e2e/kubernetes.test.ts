@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { ROOT, RUNTIMES, freePort, startGolb, type GolbProcess, type Runtime } from '../support/harness.ts';
 import { kubeSkipReason, podManifest, podStatus, startCutProxy, startKube, type CutProxy, type Kube } from '../support/kube-harness.ts';
 import { etcdctl } from '../support/etcd-harness.ts';
+import { buildRelease } from '../support/release-build.ts';
 import { waitUntil } from '../support/wait.ts';
 
 const skip = kubeSkipReason();
@@ -140,8 +141,7 @@ describe('Kubernetes discovery against a real kube-apiserver', { skip }, () => {
     const started = Date.now();
     kube = await startKube();
     console.log(`# kube-apiserver ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    const build = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
-    assert.equal(build.status, 0, `npm run build failed:\n${build.stdout}\n${build.stderr}`);
+    buildRelease(300_000);
     relay = await startCutProxy(kube.port);
     targetPort = await freePort();
     await Promise.all(
