@@ -10,8 +10,7 @@
  * @module
  */
 import type { WeightTable } from '../weight-table.ts';
-import type { FunctionSpec } from './function-value.ts';
-import { toStoreValue } from './embedded-file.ts';
+import { toStoreValue, type FunctionSpec } from './function-value.ts';
 import { EtcdZoneSync, zonePrefix } from './etcd-sync.ts';
 import type { WeightSource } from './source.ts';
 import type { PrefixFollower, PrefixListener } from '../etcd/prefix-follower.ts';
