@@ -151,7 +151,7 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   const emptyIsNormal = config.nodes.length > 0 || config.k8sFunctions || config.db === 'k8s';
   const source: WeightSource =
     etcd !== undefined
-      ? new (await import('./sources/etcd.ts')).EtcdSource({ client: etcd, zone: config.zone, table, logger, knownStrategies, random: Math.random, now })
+      ? new (await import('./sources/etcd.ts')).EtcdSource({ client: etcd, zone: config.zone, table, logger, knownStrategies, random: Math.random, now, warnings, emptyIsNormal })
       : new EmbeddedFileSource({
           path: config.weightsFile,
           table,

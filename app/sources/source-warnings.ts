@@ -11,6 +11,8 @@ import type { Warnings } from '../warnings.ts';
 export const NO_FUNCTIONS = 'no_functions';
 /** The weights file does not exist (a typo in `eb_go_lb_weights_file`?). */
 export const WEIGHTS_FILE_MISSING = 'weights_file_missing';
+/** Functions served from an older etcd value because the current one is refused. */
+export const WEIGHTS_FROM_HISTORY = 'weights_from_history';
 
 /**
  * Raises {@link NO_FUNCTIONS} when a load left `count` at 0, clears it otherwise.
