@@ -119,13 +119,12 @@ export class EmbeddedFileSource implements WeightSource {
   /** Re-reads the file now (SIGHUP) and logs what changed, or that nothing did. */
   reload(): Promise<void> {
     return this.queue(async () => {
-      const applied = await this.read();
-      if (!applied) this.opts.logger.info('weights file re-read: unchanged', { path: this.opts.path, functions: this.opts.table.size });
+      if ((await this.read()) === 'unchanged') this.opts.logger.info('weights file re-read: unchanged', { path: this.opts.path, functions: this.opts.table.size });
     });
   }
 
-  /** Reads the file and applies it to the table; false when its text is unchanged (or it cannot be read). */
-  private async read(): Promise<boolean> {
+  /** Reads the file and applies it to the table unless its text is unchanged (or it cannot be read, which is logged). */
+  private async read(): Promise<'applied' | 'unchanged' | 'unreadable'> {
     const { path, logger } = this.opts;
     this.linked = await fsp.lstat(path).then((s) => s.isSymbolicLink(), () => false);
     let text: string | null;
@@ -134,14 +133,14 @@ export class EmbeddedFileSource implements WeightSource {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         logger.warn('weights file unreadable; keeping the current table', { path, reason: String((err as Error).message) });
-        return false;
+        return 'unreadable';
       }
       text = null;
     }
-    if (text === this.lastText) return false;
+    if (text === this.lastText) return 'unchanged';
     this.lastText = text;
     this.apply(text);
-    return true;
+    return 'applied';
   }
 
   /** Applies the file's text (`null`: no file, an empty table). */

@@ -10,7 +10,8 @@
  * before, then at that version's own mod revision − 1, and so on. It stops at
  * the first value that decodes, or at the key's create revision (a delete
  * ends a key's life: what came before belongs to another function), at a
- * compacted revision, or after {@link HISTORY_VERSIONS} versions.
+ * compacted revision, or after {@link HISTORY_VERSIONS} versions; one load
+ * reads at most {@link HISTORY_READS_PER_LOAD} versions in all.
  * @module
  */
 import type { IKeyValue } from 'etcd3';
@@ -18,6 +19,11 @@ import type { DecodeResult, FunctionSpec } from './function-value.ts';
 
 /** Most earlier versions of one key looked at. */
 export const HISTORY_VERSIONS = 100;
+/**
+ * Most history reads in one full read of the zone: a writer who put bad
+ * values under thousands of keys must not hold golb's start for minutes.
+ */
+export const HISTORY_READS_PER_LOAD = 2_000;
 
 /** What the walk found: the spec and the revision it was written at, or why there is none. */
 export type HistoryLookup = { found: true; spec: FunctionSpec; revision: number; looked: number } | { found: false; why: string; looked: number };

@@ -22,7 +22,7 @@ import type { WeightTable } from '../weight-table.ts';
 import type { Warnings } from '../warnings.ts';
 import { isFunctionName } from '../function-name.ts';
 import { decodeFunctionValue, type DecodeResult, type FunctionSpec } from './function-value.ts';
-import { newestGoodVersion, type HistoryLookup, type ReadKeyAt } from './etcd-history.ts';
+import { HISTORY_READS_PER_LOAD, HISTORY_VERSIONS, newestGoodVersion, type HistoryLookup, type ReadKeyAt } from './etcd-history.ts';
 import { WEIGHTS_FROM_HISTORY } from './source-warnings.ts';
 
 /** Largest value accepted, in bytes (etcd's own default request limit is 1.5 MiB). */
@@ -139,10 +139,13 @@ export class EtcdZoneSync {
    * Without `readAt` no history is read (the table's last good value stays).
    * @throws when etcd cannot be read (the read is tried again)
    */
-  async lookBack(read: ZoneRead, readAt: ReadKeyAt | undefined): Promise<void> {
+  async lookBack(read: ZoneRead, readAt: ReadKeyAt | undefined, budget = HISTORY_READS_PER_LOAD): Promise<void> {
     for (const { kv, fn, reason } of read.refusals) {
       const key = kv.key.toString('utf8');
-      const lookup: HistoryLookup = readAt === undefined ? { found: false, why: 'history not read', looked: 0 } : await newestGoodVersion(kv, readAt, (v) => this.decode(v));
+      let lookup: HistoryLookup = { found: false, why: 'history not read', looked: 0 };
+      if (readAt !== undefined && budget <= 0) lookup = { found: false, why: `history not read: this load has spent its budget of history reads (${HISTORY_READS_PER_LOAD} at most)`, looked: 0 };
+      else if (readAt !== undefined) lookup = await newestGoodVersion(kv, readAt, (v) => this.decode(v), Math.min(HISTORY_VERSIONS, budget));
+      budget -= lookup.looked;
       if (lookup.found) {
         read.next.set(fn, lookup.spec);
         read.historic.set(fn, `revision ${lookup.revision}`);

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import type { IEvent, IKeyValue } from 'etcd3';
 import { createLogger } from '../../../app/logger.ts';
 import { Warnings } from '../../../app/warnings.ts';
-import { HISTORY_VERSIONS, newestGoodVersion, type ReadKeyAt } from '../../../app/sources/etcd-history.ts';
+import { HISTORY_READS_PER_LOAD, HISTORY_VERSIONS, newestGoodVersion, type ReadKeyAt } from '../../../app/sources/etcd-history.ts';
 import { EtcdZoneSync } from '../../../app/sources/etcd-sync.ts';
 import { decodeFunctionValue } from '../../../app/sources/function-value.ts';
 import { WeightTable } from '../../../app/weight-table.ts';
@@ -26,10 +26,10 @@ const decode = (v: Buffer) => decodeFunctionValue(v.toString(), new Set(['wrr'])
  * `first + i` (other keys' writes take no revision here); revisions below
  * `compactedBelow` are gone. Returns the current version and a reader.
  */
-function history(values: string[], opts: { first?: number; compactedBelow?: number } = {}) {
+function history(values: string[], opts: { first?: number; compactedBelow?: number; key?: string } = {}) {
   const first = opts.first ?? 10;
   const versions: IKeyValue[] = values.map((value, i) => ({
-    key: Buffer.from(KEY), value: Buffer.from(value), create_revision: String(first), mod_revision: String(first + i), version: String(i + 1), lease: '0',
+    key: Buffer.from(opts.key ?? KEY), value: Buffer.from(value), create_revision: String(first), mod_revision: String(first + i), version: String(i + 1), lease: '0',
   }));
   const reads: number[] = [];
   const readAt: ReadKeyAt = async (_key, revision) => {
@@ -96,4 +96,22 @@ test('a full read serves the newest good version and warns while it does; a good
   sync.applyEvents([put(BAD, 14)]);
   assert.deepEqual(warnings.list(), [{ code: 'weights_from_history', message: '1 function is served from an older etcd value because the current one is refused: f (the value before revision 14)' }], 'a bad value while running keeps the last good one, and says so');
   assert.deepEqual(table.get('f')?.backends.map((b) => b.address), ['c:80']);
+});
+
+test(`one load reads at most ${HISTORY_READS_PER_LOAD} versions in all; keys past the budget are refused as before, and the log says why`, async () => {
+  const lines: string[] = [];
+  const logger = createLogger({ mode: 'prod', node: 't', write: (l) => lines.push(l), now: () => 0 });
+  const table = new WeightTable({ defaultStrategy: 'wrr', gateways: [], deps: { random: () => 0.5, now: () => 0 }, states: new BackendStates() });
+  const sync = new EtcdZoneSync('zone-h', table, logger, new Set(['wrr']));
+  const first = history([good('a'), BAD, BAD], { key: 'golb/function/zone-h/first' });
+  const second = history([good('b'), BAD], { key: 'golb/function/zone-h/second', first: 20 });
+  const readAt: ReadKeyAt = (key, revision) => (key.toString().endsWith('first') ? first : second).readAt(key, revision);
+  const read = sync.beginRead();
+  sync.decodePage(read, [first.current, second.current]);
+  await sync.lookBack(read, readAt, 2);
+  sync.commitSnapshot(read);
+  assert.deepEqual(table.names(), ['first']);
+  assert.deepEqual(second.reads, []);
+  const refusal = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.key === 'golb/function/zone-h/second')!;
+  assert.equal(refusal.history, `history not read: this load has spent its budget of history reads (${HISTORY_READS_PER_LOAD} at most)`);
 });
