@@ -26,7 +26,11 @@ export const ERROR_STATUS = {
   loop_detected: 508,
   unauthorized: 401,
   forbidden: 403,
+  /** A management write the store refuses in its present state (a weights file that is a symlink or read-only). */
+  conflict: 409,
   internal: 500,
+  /** A management write that was tried and failed; the message names the path and the errno. */
+  write_failed: 500,
   not_implemented: 501,
   version_not_supported: 505,
 } as const;

@@ -12,13 +12,14 @@ import type { ConnectionGate } from './server/connection-gate.ts';
 import { codeOfStatus } from './errors.ts';
 import type { ClientConnection } from './server/connection.ts';
 import { onShutdown, type Golb } from './start.ts';
+import { onReload } from './reload.ts';
 
 /** How the web app reads a request's client under golb's server: `env` is the client connection. */
 export const serverRuntime: RuntimeAdapter = {
   clientAddress: (_req, env) => (env as ClientConnection).remoteAddress,
 };
 
-/** Listens on the traffic port (and the management port), and drains at SIGTERM/SIGINT. A port it cannot take stops golb (exit 1). */
+/** Listens on the traffic port (and the management port), drains at SIGTERM/SIGINT and reloads at SIGHUP. A port it cannot take stops golb (exit 1). */
 export async function serveGolb(golb: Golb, transport: Transport): Promise<void> {
   const { config, logger } = golb;
   const origin = { zone: config.zone, node: config.nodeName };
@@ -49,6 +50,8 @@ export async function serveGolb(golb: Golb, transport: Transport): Promise<void>
     mgmtApp === undefined || mgmtGate === undefined
       ? undefined
       : new Http1Server({ ...common, proxy: undefined, direct: golb.direct, fetch: mgmtApp.fetch, admission: mgmtGate, onRefused: refusals(mgmtGate) });
+  // Before listening: from the moment golb is reachable, a SIGHUP must not end it.
+  onReload(golb);
   try {
     const port = await traffic.listen(transport, config.listenHost, config.listenPort);
     logger.info('listening', { address: `${config.listenHost}:${port}` });

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { Hono } from 'hono';
-import { ConfigError, parseConfig, type Config } from './config.ts';
+import { ConfigError, DEFAULT_WEIGHTS_FILE, parseConfig, type Config } from './config.ts';
 import { SYSTEM_TIMERS, type AppDeps, type RuntimeAdapter } from './deps.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Http1Client } from './proxy/http1-client.ts';
@@ -147,10 +147,21 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   // Loaded only when used: etcd3, gRPC and the parsed protos cost about 30 MB of memory.
   const etcd =
     config.etcdHosts.length > 0 ? new (await import('./etcd/client.ts')).EtcdClient({ hosts: config.etcdHosts, world: { now, random: Math.random, timers: SYSTEM_TIMERS } }) : undefined;
+  // With fnlb's node pool or functions from pods, a function without an entry is still served: no entry is normal.
+  const emptyIsNormal = config.nodes.length > 0 || config.k8sFunctions || config.db === 'k8s';
   const source: WeightSource =
     etcd !== undefined
-      ? new (await import('./sources/etcd.ts')).EtcdSource({ client: etcd, zone: config.zone, table, logger, knownStrategies, random: Math.random, now })
-      : new EmbeddedFileSource({ path: config.weightsFile, table, logger, knownStrategies });
+      ? new (await import('./sources/etcd.ts')).EtcdSource({ client: etcd, zone: config.zone, table, logger, knownStrategies, random: Math.random, now, warnings, emptyIsNormal })
+      : new EmbeddedFileSource({
+          path: config.weightsFile,
+          table,
+          logger,
+          knownStrategies,
+          warnings,
+          workingDirectory: process.cwd(),
+          // The default file of a golb run as fnlb is usually absent on purpose; a path given is meant to exist.
+          emptyIsNormal: emptyIsNormal && config.weightsFile === DEFAULT_WEIGHTS_FILE,
+        });
   const engine = new Http1Client({
     connectTimeoutMs: config.connectTimeoutMs,
     responseTimeoutMs: config.responseTimeoutMs,

@@ -16,7 +16,9 @@
  * the weights file, rewritten atomically — and come back into the table the
  * way any write does (the watch), so every gateway of the zone applies them.
  * The embedded file is re-read before the answer (200); with etcd the answer is
- * 202: stored, applied as the watch delivers it, within milliseconds.
+ * 202: stored, applied as the watch delivers it, within milliseconds. A
+ * weights file whose owner a rewrite would break (a ConfigMap's symbolic
+ * link, a read-only file or mount) refuses the write with 409 `conflict`.
  * Authorisation is the management router's (`admin-auth.ts`).
  * @module
  */
@@ -25,8 +27,8 @@ import { AnswerCache, answerResponse, jsonAnswer } from '../app/answer-cache.ts'
 import type { AppDeps } from '../app/deps.ts';
 import { GatewayError } from '../app/errors.ts';
 import { isFunctionName } from '../app/function-name.ts';
-import { decodeFunctionValue } from '../app/sources/function-value.ts';
-import { WeightsFileError, toStoreValue } from '../app/sources/embedded-file.ts';
+import { decodeFunctionValue, toStoreValue } from '../app/sources/function-value.ts';
+import { WeightsFileRefused, WeightsFileWriteFailed } from '../app/sources/weights-file-writer.ts';
 import type { Logger } from '../app/logger.ts';
 import { MAX_VALUE_BYTES } from '../app/sources/etcd-sync.ts';
 import type { FunctionEntry } from '../app/weight-table.ts';
@@ -73,17 +75,25 @@ export function functionParam(fn: string): string {
 }
 
 /**
- * Runs a write against the source; a store that cannot take it is 502. The
- * client gets the weights file's own safe reasons; anything else (paths, etcd
- * addresses) goes to the log only.
+ * Runs a write against the source. The weights file refuses a write that
+ * would break its owner (a symlink, a read-only file, an edit in progress):
+ * 409 `conflict`, saying why and what to use instead; a file write that fails
+ * anyway is 500 `write_failed`, naming the path and the errno (the writer
+ * holds the admin token: the path is the operator's own). etcd that cannot
+ * take the write is 502 `upstream_failed`; its addresses go to the log only.
  */
 async function write(fn: string, logger: Logger, op: () => Promise<void>): Promise<void> {
   try {
     await op();
   } catch (err) {
-    logger.warn('management write failed', { function: fn, reason: err instanceof Error ? err.message : String(err) });
-    const why = err instanceof WeightsFileError ? err.message : 'the weight source could not store the change';
-    throw new GatewayError('upstream_failed', why, fn);
+    const reason = err instanceof Error ? err.message : String(err);
+    if (err instanceof WeightsFileRefused) {
+      logger.warn('management write refused', { function: fn, reason });
+      throw new GatewayError('conflict', err.message, fn);
+    }
+    logger.warn('management write failed', { function: fn, reason });
+    if (err instanceof WeightsFileWriteFailed) throw new GatewayError('write_failed', err.message, fn);
+    throw new GatewayError('upstream_failed', 'the weight source could not store the change', fn);
   }
 }
 

@@ -1,29 +1,40 @@
 /**
  * The embedded weight source: one JSON file, `{"<fn>": {"ips": [...],
- * "weights": [...]}, ...}`, read at start and again whenever it changes.
+ * "weights": [...]}, ...}`, read at start and again whenever it changes, and
+ * at once on `reload()` (SIGHUP).
  *
  * Change detection uses `fs.watch` on the file's directory (it sees the
  * rename of an atomic replace as well as in-place writes) and, because watch
- * events are not guaranteed on every file system and runtime, a stat poll as a
- * fallback. Re-reads are coalesced; unchanged text is ignored.
+ * events are not guaranteed on every file system and runtime, a poll as a
+ * fallback. When the file is a symbolic link (a Kubernetes ConfigMap mount:
+ * `weights.json -> ..data/weights.json`, `..data -> ..<timestamp>/`), an
+ * update renames `..data`, not the file: then any event in the directory
+ * re-reads it. Re-reads are coalesced; unchanged text is ignored.
  *
  * Bad input loses nothing: a file that is not JSON keeps the whole current
  * table; a bad entry keeps that function's last good value; both are logged.
- * A missing file is an empty table; so is an empty one at start, but later
- * an empty file is the moment of an in-place rewrite and keeps the table.
- * Management writes replace the file atomically (temporary file, then rename).
+ * A missing file is an empty table, with a warning (`app/warnings.ts`) naming
+ * its absolute path and the working directory until it appears; an empty
+ * file at start is an empty table, but later an empty file is the moment of
+ * an in-place rewrite and keeps the table. Management writes are
+ * `weights-file-writer.ts`'s.
  * @module
  */
 import { promises as fsp, watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from '../logger.ts';
 import type { WeightTable } from '../weight-table.ts';
+import type { Warnings } from '../warnings.ts';
 import { isFunctionName } from '../function-name.ts';
-import { decodeFunctionObject, type FunctionSpec } from './function-value.ts';
+import { decodeFunctionObject, toStoreValue, type FunctionSpec } from './function-value.ts';
 import type { WeightSource } from './source.ts';
+import { rewriteWeightsFile } from './weights-file-writer.ts';
+import { WEIGHTS_FILE_MISSING, reportFunctionCount } from './source-warnings.ts';
 
-/** How often the file is stat-polled when watch events do not come. */
+/** How often the file is re-read when watch events do not come. */
 export const POLL_INTERVAL_MS = 1000;
+/** Most function names one log line lists per kind of change. */
+const NAMES_LOGGED = 20;
 
 /** Options of {@link EmbeddedFileSource}. */
 export interface EmbeddedFileOptions {
@@ -32,6 +43,19 @@ export interface EmbeddedFileOptions {
   logger: Logger;
   knownStrategies: ReadonlySet<string>;
   pollIntervalMs?: number;
+  /** Where a missing file and an empty table are raised; none: logged only. */
+  warnings?: Warnings;
+  /** The process's working directory, named when the file is missing (default `process.cwd()`). */
+  workingDirectory?: string;
+  /** An empty table is expected (fnlb's node pool or Kubernetes serve functions without an entry): no warning for a missing file or no function. */
+  emptyIsNormal?: boolean;
+}
+
+/** What a load changed: function names added, removed, with a new value. */
+interface TableChange {
+  added: string[];
+  removed: string[];
+  changed: string[];
 }
 
 /** The file-backed weight source. */
@@ -42,6 +66,8 @@ export class EmbeddedFileSource implements WeightSource {
   private readonly opts: EmbeddedFileOptions;
   /** The text last applied; `null` when the file was missing, `undefined` before the first read. */
   private lastText: string | null | undefined = undefined;
+  /** True when the path is a symbolic link: any event in its directory may be its update. */
+  private linked = false;
   private watcher: FSWatcher | undefined;
   private poll: ReturnType<typeof setInterval> | undefined;
   private pending: Promise<void> = Promise.resolve();
@@ -53,13 +79,13 @@ export class EmbeddedFileSource implements WeightSource {
   }
 
   async start(): Promise<void> {
-    await this.reload();
+    await this.read();
     this.ready = true;
     const dir = dirname(this.opts.path) || '.';
     const file = basename(this.opts.path);
     try {
       this.watcher = watch(dir, { persistent: false }, (_event, name) => {
-        if (name === null || String(name) === file || String(name).startsWith(`.${file}.`)) this.schedule();
+        if (this.linked || name === null || String(name) === file || String(name).startsWith(`.${file}.`)) this.schedule();
       });
       this.watcher.on('error', () => this.watcher?.close());
     } catch {
@@ -73,30 +99,48 @@ export class EmbeddedFileSource implements WeightSource {
   private schedule(): void {
     if (this.scheduled || this.closed) return;
     this.scheduled = true;
-    const reread = async (): Promise<void> => {
+    this.queue(async () => {
       this.scheduled = false;
-      await this.reload();
-    };
-    // The chain never stays rejected: a failed write must not stop later re-reads
-    // (nor leave an unhandled rejection behind, which ends the process).
-    this.pending = this.pending.then(reread, reread).catch(() => undefined);
+      await this.read();
+    });
   }
 
-  /** Reads the file and applies it to the table (no-op when unchanged). */
-  async reload(): Promise<void> {
+  /**
+   * Runs `step` after whatever reads or writes are in progress. The chain
+   * never stays rejected: a failed write must not stop later re-reads (nor
+   * leave an unhandled rejection behind, which ends the process).
+   */
+  private queue<T>(step: () => Promise<T>): Promise<T> {
+    const done = this.pending.then(step, step);
+    this.pending = done.then(() => undefined, () => undefined);
+    return done;
+  }
+
+  /** Re-reads the file now (SIGHUP) and logs what changed, or that nothing did. */
+  reload(): Promise<void> {
+    return this.queue(async () => {
+      if ((await this.read()) === 'unchanged') this.opts.logger.info('weights file re-read: unchanged', { path: this.opts.path, functions: this.opts.table.size });
+    });
+  }
+
+  /** Reads the file and applies it to the table unless its text is unchanged (or it cannot be read, which is logged). */
+  private async read(): Promise<'applied' | 'unchanged' | 'unreadable'> {
+    const { path, logger } = this.opts;
+    this.linked = await fsp.lstat(path).then((s) => s.isSymbolicLink(), () => false);
     let text: string | null;
     try {
-      text = await fsp.readFile(this.opts.path, 'utf8');
+      text = await fsp.readFile(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        this.opts.logger.warn('weights file unreadable; keeping the current table', { path: this.opts.path, reason: String((err as Error).message) });
-        return;
+        logger.warn('weights file unreadable; keeping the current table', { path, reason: String((err as Error).message) });
+        return 'unreadable';
       }
       text = null;
     }
-    if (text === this.lastText) return;
+    if (text === this.lastText) return 'unchanged';
     this.lastText = text;
     this.apply(text);
+    return 'applied';
   }
 
   /** Applies the file's text (`null`: no file, an empty table). */
@@ -111,9 +155,7 @@ export class EmbeddedFileSource implements WeightSource {
       logger.info('weights file is empty; keeping the current table (write {} to remove every function)', { path });
       return;
     }
-    // Missing at start is the normal first run; missing later removes every
-    // function, which an operator should see named in the log.
-    if (text === null && this.ready) logger.warn('weights file is missing; every function is removed', { path });
+    this.reportMissing(text === null);
     if (text !== null && text.trim() !== '') {
       try {
         doc = JSON.parse(text);
@@ -145,8 +187,29 @@ export class EmbeddedFileSource implements WeightSource {
       logger.warn('weights entry refused; keeping its last good value', { path, function: fn, reason: result.reason, kept: last !== undefined });
       if (last !== undefined) next.set(fn, last.spec);
     }
+    const change = changeOf(table, next);
     table.replaceAll(next);
-    logger.info('weights loaded', { source: 'embedded', path, functions: next.size });
+    logger.info('weights loaded', { source: 'embedded', path, functions: next.size, ...named(change) });
+    if (!this.opts.emptyIsNormal) reportFunctionCount(this.opts.warnings, next.size, `the weights file ${resolve(path)}`);
+  }
+
+  /**
+   * A missing file is an empty table: the normal first run of a demo, but
+   * more often a typo in `eb_go_lb_weights_file` or a mount that is not there.
+   * Raised (named with its absolute path and the working directory) while it
+   * lasts; a file deleted later removes every function, which is logged too.
+   */
+  private reportMissing(missing: boolean): void {
+    const { warnings, path, logger } = this.opts;
+    if (!missing) {
+      warnings?.clear(WEIGHTS_FILE_MISSING);
+      return;
+    }
+    if (this.ready) logger.warn('weights file is missing; every function is removed', { path });
+    if (this.opts.emptyIsNormal) return;
+    const absolute = resolve(path);
+    const cwd = this.opts.workingDirectory ?? process.cwd();
+    warnings?.raise(WEIGHTS_FILE_MISSING, `weights file ${absolute} does not exist (working directory ${cwd}); no function is served from it until it appears`, { path: absolute, cwd });
   }
 
   async put(fn: string, spec: FunctionSpec): Promise<void> {
@@ -162,77 +225,46 @@ export class EmbeddedFileSource implements WeightSource {
   }
 
   /**
-   * Read-modify-write of the file, replaced atomically (a temporary file with
-   * the original's mode, then a rename), then re-read. A file that exists but
-   * is not a JSON object is an operator's edit in progress: the write is refused
-   * rather than rebuilding the file from the table and losing that edit. So is a
-   * file that changed between the read and the rename.
-   * @throws {WeightsFileError} when the file cannot be rewritten safely
+   * One management write (`weights-file-writer.ts`), queued after reads in
+   * progress, then the file re-read so the answer reflects it.
+   * @throws {WeightsFileRefused} or {WeightsFileWriteFailed}
    */
-  private async rewrite(change: (doc: Record<string, unknown>) => void): Promise<void> {
-    const path = this.opts.path;
-    const run = async (): Promise<void> => {
-      let text: string | undefined;
-      let mode = 0o644;
+  private rewrite(change: (doc: Record<string, unknown>) => void): Promise<void> {
+    return this.queue(async () => {
       try {
-        text = await fsp.readFile(path, 'utf8');
-        mode = (await fsp.stat(path)).mode & 0o7777;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new WeightsFileError('the weights file cannot be read');
-      }
-      let doc: Record<string, unknown> = {};
-      if (text !== undefined && text.trim() !== '') {
-        let parsed: unknown;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          throw new WeightsFileError('the weights file is not valid JSON now (an edit in progress?): not overwritten');
-        }
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new WeightsFileError('the weights file does not hold a JSON object: not overwritten');
-        doc = parsed as Record<string, unknown>;
-      }
-      change(doc);
-      const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-      try {
-        await fsp.writeFile(tmp, JSON.stringify(doc, null, 2) + '\n', { mode });
-        const now = await fsp.readFile(path, 'utf8').catch(() => undefined);
-        if (now !== text) throw new WeightsFileError('the weights file changed while it was being rewritten: not overwritten');
-        await fsp.rename(tmp, path);
-      } catch (err) {
-        await fsp.unlink(tmp).catch(() => undefined);
-        if (err instanceof WeightsFileError) throw err;
-        throw new WeightsFileError('the weights file cannot be written');
+        await rewriteWeightsFile(this.opts.path, change, String(process.pid));
       } finally {
-        await this.reload();
+        await this.read();
       }
-    };
-    const done = this.pending.then(run, run);
-    this.pending = done.catch(() => undefined);
-    await done;
+    });
   }
 
   async close(): Promise<void> {
     this.closed = true;
     this.watcher?.close();
     if (this.poll) clearInterval(this.poll);
-    await this.pending.catch(() => undefined);
+    await this.pending;
   }
 }
 
-/** A management write the weights file cannot take; the message is safe to show a client. */
-export class WeightsFileError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WeightsFileError';
+/** The functions `next` adds to, removes from and changes in `table`. */
+function changeOf(table: WeightTable, next: ReadonlyMap<string, FunctionSpec>): TableChange {
+  const change: TableChange = { added: [], removed: [], changed: [] };
+  for (const fn of table.names()) if (!next.has(fn)) change.removed.push(fn);
+  for (const [fn, spec] of next) {
+    const entry = table.get(fn);
+    if (entry === undefined) change.added.push(fn);
+    else if (entry.spec !== spec && JSON.stringify(toStoreValue(entry.spec)) !== JSON.stringify(toStoreValue(spec))) change.changed.push(fn);
   }
+  return change;
 }
 
-/** The store form of a spec: what a writer would put. */
-export function toStoreValue(spec: FunctionSpec): Record<string, unknown> {
-  const value: Record<string, unknown> = {
-    ips: spec.targets.map((t) => t.address),
-    weights: spec.targets.map((t) => t.weight),
-  };
-  if (spec.strategy !== undefined) value.strategy = spec.strategy;
-  return value;
+/** The non-empty lists of a change, at most {@link NAMES_LOGGED} names each, for a log line. */
+function named(change: TableChange): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [kind, names] of Object.entries(change)) {
+    if (names.length === 0) continue;
+    fields[kind] = names.slice(0, NAMES_LOGGED).join(',') + (names.length > NAMES_LOGGED ? `,…(${names.length})` : '');
+  }
+  return fields;
 }

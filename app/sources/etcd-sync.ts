@@ -6,14 +6,24 @@
  * count; deeper keys (a `/` in the remainder) and anything else under the
  * prefix are ignored. A value that does not decode is refused: it is logged
  * with its key and the reason, counted, and the function keeps its last good
- * value (a function whose first value is bad stays unknown, 404).
+ * value. In a full read (at start, after a compaction) the refused key's
+ * history is looked through for its newest good value (`etcd-history.ts`),
+ * so that a restart does not lose what a running golb kept; a function with
+ * no good value there either (never good, or compacted) stays unknown, 404,
+ * or keeps what the table had. While any function is served from an older
+ * value than its current one (found in its history, or kept when a bad value
+ * came), a warning names them (`weights_from_history`); a good value
+ * written, or the key deleted, ends it.
  * @module
  */
 import type { IEvent, IKeyValue } from 'etcd3';
 import type { Logger } from '../logger.ts';
 import type { WeightTable } from '../weight-table.ts';
+import type { Warnings } from '../warnings.ts';
 import { isFunctionName } from '../function-name.ts';
 import { decodeFunctionValue, type DecodeResult, type FunctionSpec } from './function-value.ts';
+import { HISTORY_READS_PER_LOAD, HISTORY_VERSIONS, newestGoodVersion, type HistoryLookup, type ReadKeyAt } from './etcd-history.ts';
+import { WEIGHTS_FROM_HISTORY } from './source-warnings.ts';
 
 /** Largest value accepted, in bytes (etcd's own default request limit is 1.5 MiB). */
 export const MAX_VALUE_BYTES = 1024 * 1024;
@@ -23,20 +33,48 @@ export function zonePrefix(zone: string): string {
   return `golb/function/${zone}/`;
 }
 
+/** Most function names the history warning lists. */
+const HISTORY_NAMES = 10;
+
+/** One full read in progress: what it decoded so far, and its refused values. */
+export interface ZoneRead {
+  /** Function → spec, as the table will be. */
+  next: Map<string, FunctionSpec>;
+  /**
+   * One read's addresses and hosts: functions that list the same backend (a
+   * gateway, a shared pool) share its strings, ~20 % of the table's memory in
+   * a big zone; dropped with the read, so it never grows with churn.
+   */
+  strings: Map<string, string>;
+  /** Refused values, looked up in their history before the commit. */
+  refusals: { kv: IKeyValue; fn: string; reason: string }[];
+  /** Functions this read serves from an older value, with which (`revision 41`). */
+  historic: Map<string, string>;
+}
+
 /** Decodes keys and values of one zone and applies them to a table. */
 export class EtcdZoneSync {
   private readonly prefix: Buffer;
   private readonly table: WeightTable;
   private readonly logger: Logger;
   private readonly knownStrategies: ReadonlySet<string>;
+  private readonly warnings: Warnings | undefined;
+  /** Functions served from an older value than etcd's current one, with which: `revision 41`. */
+  private historic = new Map<string, string>();
   /** Values refused so far (metrics). */
   refused = 0;
 
-  constructor(zone: string, table: WeightTable, logger: Logger, knownStrategies: ReadonlySet<string>) {
+  constructor(zone: string, table: WeightTable, logger: Logger, knownStrategies: ReadonlySet<string>, warnings?: Warnings) {
     this.prefix = Buffer.from(zonePrefix(zone));
     this.table = table;
     this.logger = logger;
     this.knownStrategies = knownStrategies;
+    this.warnings = warnings;
+  }
+
+  /** The functions served from an older value than etcd's current one now, with which. */
+  get servedFromHistory(): ReadonlyMap<string, string> {
+    return this.historic;
   }
 
   /** The function a key names, or undefined when the key does not count. */
@@ -57,19 +95,21 @@ export class EtcdZoneSync {
     this.logger.warn('etcd value refused; keeping the last good value', { key: key.toString('utf8'), reason, kept, revision });
   }
 
+  /** A fresh {@link ZoneRead}. */
+  beginRead(): ZoneRead {
+    return { next: new Map(), strings: new Map(), refusals: [], historic: new Map() };
+  }
+
   private ignore(key: Buffer): void {
     this.logger.debug('etcd key ignored: not golb/function/<zone>/<function name>', { key: key.toString('utf8', 0, Math.min(key.length, 300)) });
   }
 
   /**
-   * Decodes one page of a full read into `next` (function → spec). Refused
-   * values keep their function's last good value. Pages are decoded as they
-   * come so that a big zone's raw answers can be dropped early.
-   * @param strings one read's addresses and hosts: functions that list the same
-   *   backend (a gateway, a shared pool) share its strings, ~20 % of the table's
-   *   memory in a big zone; dropped with the read, so it never grows with churn
+   * Decodes one page of a full read into `read.next`. A refused value keeps
+   * its function's last good value for now; {@link lookBack} decides. Pages
+   * are decoded as they come so that a big zone's raw answers can be dropped early.
    */
-  decodePage(next: Map<string, FunctionSpec>, kvs: readonly IKeyValue[], strings = new Map<string, string>()): void {
+  decodePage(read: ZoneRead, kvs: readonly IKeyValue[]): void {
     for (const kv of kvs) {
       const fn = this.functionOf(kv.key);
       if (fn === undefined) {
@@ -79,16 +119,45 @@ export class EtcdZoneSync {
       const result = this.decode(kv.value);
       if (result.ok) {
         for (const t of result.spec.targets) {
-          t.address = shared(strings, t.address);
-          t.host = shared(strings, t.host);
+          t.address = shared(read.strings, t.address);
+          t.host = shared(read.strings, t.host);
         }
-        next.set(fn, result.spec);
+        read.next.set(fn, result.spec);
         continue;
       }
-      this.refuse(kv.key, fn, result.reason, kv.mod_revision);
+      this.refused++;
+      read.refusals.push({ kv, fn, reason: result.reason });
       const last = this.table.get(fn);
-      if (last !== undefined) next.set(fn, last.spec);
+      if (last !== undefined) read.next.set(fn, last.spec);
     }
+  }
+
+  /**
+   * For each value the read refused, the newest good value in the key's
+   * history (`etcd-history.ts`), which then serves; logged either way: the
+   * key, why its value is refused, and the revision served or why none is.
+   * Without `readAt` no history is read (the table's last good value stays).
+   * @throws when etcd cannot be read (the read is tried again)
+   */
+  async lookBack(read: ZoneRead, readAt: ReadKeyAt | undefined, budget = HISTORY_READS_PER_LOAD): Promise<void> {
+    for (const { kv, fn, reason } of read.refusals) {
+      const key = kv.key.toString('utf8');
+      let lookup: HistoryLookup = { found: false, why: 'history not read', looked: 0 };
+      if (readAt !== undefined && budget <= 0) lookup = { found: false, why: `history not read: this load has spent its budget of history reads (${HISTORY_READS_PER_LOAD} at most)`, looked: 0 };
+      else if (readAt !== undefined) lookup = await newestGoodVersion(kv, readAt, (v) => this.decode(v), Math.min(HISTORY_VERSIONS, budget));
+      budget -= lookup.looked;
+      if (lookup.found) {
+        read.next.set(fn, lookup.spec);
+        read.historic.set(fn, `revision ${lookup.revision}`);
+        this.logger.warn('etcd value refused; serving the newest good value in its history', { key, reason, revision: kv.mod_revision, served: lookup.revision });
+        continue;
+      }
+      const kept = read.next.has(fn);
+      if (kept) read.historic.set(fn, this.historic.get(fn) ?? `the value before revision ${kv.mod_revision}`);
+      const line = kept ? 'etcd value refused; keeping the last good value' : 'etcd value refused; no good value in its history: the function stays unknown (404)';
+      this.logger.warn(line, { key, reason, kept, revision: kv.mod_revision, history: lookup.why });
+    }
+    read.refusals = [];
   }
 
   /**
@@ -96,16 +165,33 @@ export class EtcdZoneSync {
    * are removed (deletes made while golb was cut off included).
    * @returns the number of functions loaded
    */
-  commitSnapshot(next: ReadonlyMap<string, FunctionSpec>): number {
-    this.table.replaceAll(next);
-    return next.size;
+  commitSnapshot(read: ZoneRead): number {
+    this.table.replaceAll(read.next);
+    this.historic = read.historic;
+    this.reportHistoric();
+    return read.next.size;
   }
 
-  /** {@link decodePage} and {@link commitSnapshot} of a read that came in one piece. */
-  applySnapshot(kvs: readonly IKeyValue[]): number {
-    const next = new Map<string, FunctionSpec>();
-    this.decodePage(next, kvs);
-    return this.commitSnapshot(next);
+  /** {@link decodePage}, {@link lookBack} and {@link commitSnapshot} of a read that came in one piece. */
+  async applySnapshot(kvs: readonly IKeyValue[], readAt?: ReadKeyAt): Promise<number> {
+    const read = this.beginRead();
+    this.decodePage(read, kvs);
+    await this.lookBack(read, readAt);
+    return this.commitSnapshot(read);
+  }
+
+  /** Raises or clears the warning that names the functions served from their history. */
+  private reportHistoric(): void {
+    if (this.warnings === undefined) return;
+    if (this.historic.size === 0) {
+      this.warnings.clear(WEIGHTS_FROM_HISTORY);
+      return;
+    }
+    const names = [...this.historic].sort(([a], [b]) => (a < b ? -1 : 1));
+    const listed = names.slice(0, HISTORY_NAMES).map(([fn, which]) => `${fn} (${which})`).join(', ');
+    const more = names.length > HISTORY_NAMES ? ` and ${names.length - HISTORY_NAMES} more` : '';
+    const count = names.length === 1 ? '1 function is' : `${names.length} functions are`;
+    this.warnings.raise(WEIGHTS_FROM_HISTORY, `${count} served from an older etcd value because the current one is refused: ${listed}${more}`);
   }
 
   /** Applies watch events in order: put replaces a function, delete removes it. */
@@ -119,17 +205,22 @@ export class EtcdZoneSync {
       }
       // With `enums: String` the runtime value is the proto name, `PUT` or `DELETE`.
       if (String(ev.type).toUpperCase() === 'DELETE') {
+        this.historic.delete(fn);
         if (this.table.delete(fn)) this.logger.info('function removed', { function: fn, revision: kv.mod_revision });
         continue;
       }
       const result = this.decode(kv.value);
       if (!result.ok) {
         this.refuse(kv.key, fn, result.reason, kv.mod_revision);
+        // The last good value serves on: an older value than etcd's, as after a look back.
+        if (this.table.get(fn) !== undefined && !this.historic.has(fn)) this.historic.set(fn, `the value before revision ${kv.mod_revision}`);
         continue;
       }
+      this.historic.delete(fn);
       const entry = this.table.set(fn, result.spec);
       this.logger.info('function updated', { function: fn, backends: entry.backends.length, revision: kv.mod_revision });
     }
+    this.reportHistoric();
   }
 }
 

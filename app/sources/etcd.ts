@@ -7,12 +7,17 @@
  * reads it again after a compaction and retries with backoff. What its
  * answers do to the weights table is `etcd-sync.ts`: a full read replaces the
  * table (deletes made meanwhile included), a watch event changes one function.
+ * A value a full read refuses is looked up in the key's history
+ * (`etcd-history.ts`) before the table is replaced, so the watch starts only
+ * once the table is whole.
  * @module
  */
+import type { IKeyValue } from 'etcd3';
+import type { Warnings } from '../warnings.ts';
 import type { WeightTable } from '../weight-table.ts';
-import type { FunctionSpec } from './function-value.ts';
-import { toStoreValue } from './embedded-file.ts';
+import { toStoreValue, type FunctionSpec } from './function-value.ts';
 import { EtcdZoneSync, zonePrefix } from './etcd-sync.ts';
+import { reportFunctionCount } from './source-warnings.ts';
 import type { WeightSource } from './source.ts';
 import type { PrefixFollower, PrefixListener } from '../etcd/prefix-follower.ts';
 import { followPrefix, type EtcdUserOptions, type PrefixUse } from '../etcd/prefix-user.ts';
@@ -22,6 +27,10 @@ export interface EtcdSourceOptions extends EtcdUserOptions {
   zone: string;
   table: WeightTable;
   knownStrategies: ReadonlySet<string>;
+  /** Where functions served from their history and an empty zone are raised; none: logged only. */
+  warnings?: Warnings;
+  /** An empty zone is expected (fnlb's node pool or Kubernetes serve functions without an entry): no warning for it. */
+  emptyIsNormal?: boolean;
 }
 
 /** The etcd-backed weight source. */
@@ -36,7 +45,7 @@ export class EtcdSource implements WeightSource {
   constructor(opts: EtcdSourceOptions) {
     this.opts = opts;
     this.prefix = zonePrefix(opts.zone);
-    this.sync = new EtcdZoneSync(opts.zone, opts.table, opts.logger, opts.knownStrategies);
+    this.sync = new EtcdZoneSync(opts.zone, opts.table, opts.logger, opts.knownStrategies, opts.warnings);
     this.etcd = followPrefix(opts, { prefix: this.prefix, listener: this.listener(), words: { name: 'etcd', what: 'the zone', kept: 'table' } });
     this.follower = this.etcd.follower;
   }
@@ -66,25 +75,37 @@ export class EtcdSource implements WeightSource {
     return this.sync.refused;
   }
 
-  /** The follower's reports applied to the table: a read is decoded page by page, then replaces it. */
+  /**
+   * The follower's reports applied to the table: a read is decoded page by
+   * page, its refused values looked up in their history, then it replaces the table.
+   */
   private listener(): PrefixListener {
-    let next = new Map<string, FunctionSpec>();
-    // One read's addresses and hosts, shared by the functions that list them (`decodePage`).
-    let strings = new Map<string, string>();
+    let read = this.sync.beginRead();
+    const readAt = (key: Buffer, revision: number): Promise<IKeyValue | undefined> =>
+      this.etcd.client.etcd3.kv.range({ key, revision: String(revision) }).then((res) => res.kvs[0]);
     return {
       readStarted: () => {
-        next = new Map();
-        strings = new Map();
+        read = this.sync.beginRead();
       },
-      readPage: (kvs) => this.sync.decodePage(next, kvs, strings),
-      resynced: (revision) => {
-        const functions = this.sync.commitSnapshot(next);
-        next = new Map();
-        strings = new Map();
+      readPage: (kvs) => this.sync.decodePage(read, kvs),
+      resynced: async (revision) => {
+        const done = read;
+        await this.sync.lookBack(done, readAt);
+        const functions = this.sync.commitSnapshot(done);
+        read = this.sync.beginRead();
         this.opts.logger.info('weights loaded', { source: 'etcd', prefix: this.prefix, functions, revision, refused: this.sync.refused });
+        this.reportCount();
       },
-      changes: (events) => this.sync.applyEvents(events),
+      changes: (events) => {
+        this.sync.applyEvents(events);
+        this.reportCount();
+      },
     };
+  }
+
+  /** Raises or clears the warning of an empty zone. */
+  private reportCount(): void {
+    if (!this.opts.emptyIsNormal) reportFunctionCount(this.opts.warnings, this.opts.table.size, `etcd (${this.prefix})`);
   }
 
   /** Starts following the zone; resolves after the first full read (or at close). */

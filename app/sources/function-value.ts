@@ -133,3 +133,13 @@ export function decodeFunctionObject(value: unknown, knownStrategies: ReadonlySe
   }
   return { ok: true, spec: { targets, strategy } };
 }
+
+/** The store form of a spec: what a writer would put. */
+export function toStoreValue(spec: FunctionSpec): Record<string, unknown> {
+  const value: Record<string, unknown> = {
+    ips: spec.targets.map((t) => t.address),
+    weights: spec.targets.map((t) => t.weight),
+  };
+  if (spec.strategy !== undefined) value.strategy = spec.strategy;
+  return value;
+}

@@ -20,6 +20,11 @@ export interface WeightSource {
   put(fn: string, spec: FunctionSpec): Promise<void>;
   /** Removes one function (management). */
   remove(fn: string): Promise<void>;
+  /**
+   * Re-reads the source now and logs what changed (SIGHUP, `app/reload.ts`);
+   * absent where nothing is re-read on request (etcd is followed by its watch).
+   */
+  reload?(): Promise<void>;
   /** Stops following changes and releases resources. */
   close(): Promise<void>;
 }

@@ -2,13 +2,15 @@
  * The management API end to end on Bun, Deno and Node: `/1/lb/functions` read
  * and written (the weights file rewritten, the write routed), writes refused
  * without the token, with a wrong one, with a bad body — and nothing changed
- * by them; no token configured → 403; a separate management port with the
+ * by them; a read-only weights file refused (409), a write that fails anyway
+ * named with its path and errno (500); (a ConfigMap mount: weights-configmap.test.ts); no token configured → 403; a separate management port with the
  * traffic port serving no `/1/lb/`; with etcd, a function written through the
  * API lands at its key and is routed, and protected reads need the token.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
 import { routeOnce, sharedEtcd, uniqueZone, waitRoute } from '../support/etcd-harness.ts';
 import { waitUntil } from '../support/wait.ts';
@@ -90,6 +92,32 @@ for (const runtime of RUNTIMES) {
       assert.equal(await routeOnce(golb.url, 'resnet'), 'status 404');
       assert.equal((await api(golb.url, 'DELETE', '/1/lb/functions/resnet', { headers: auth })).status, 404);
       assert.deepEqual(Object.keys(JSON.parse(readFileSync(golb.weightsFile, 'utf8')) as object), ['hello']);
+    });
+
+    test('a read-only weights file refuses writes with 409, saying why; a write that fails anyway is 500 naming the path and errno', async () => {
+      const value = JSON.stringify({ ips: [b.address], weights: [1] });
+      const fileBefore = readFileSync(golb.weightsFile, 'utf8');
+      chmodSync(golb.weightsFile, 0o444);
+      try {
+        const put = await api(golb.url, 'PUT', '/1/lb/functions/hello', { body: value, headers: auth });
+        assert.equal(put.status, 409);
+        assert.equal(put.body.error, 'conflict');
+        assert.match(put.body.message, new RegExp(`^the weights file ${golb.weightsFile} is read-only \\(mode 0444\\); edit the file`));
+        assert.equal((await api(golb.url, 'DELETE', '/1/lb/functions/hello', { headers: auth })).status, 409);
+      } finally {
+        chmodSync(golb.weightsFile, 0o644);
+      }
+      // golb's temporary file is `.weights.json.<pid>.tmp` beside it: a directory there makes the write itself fail.
+      const tmp = join(golb.dir, `.weights.json.${golb.proc.pid}.tmp`);
+      mkdirSync(tmp);
+      try {
+        const put = await api(golb.url, 'PUT', '/1/lb/functions/hello', { body: value, headers: auth });
+        assert.deepEqual({ status: put.status, error: put.body.error, message: put.body.message }, { status: 500, error: 'write_failed', message: `cannot write ${golb.weightsFile}: EISDIR` });
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
+      assert.equal(readFileSync(golb.weightsFile, 'utf8'), fileBefore, 'the file is untouched');
+      assert.equal(await routeOnce(golb.url, 'hello'), a.address);
     });
   });
 

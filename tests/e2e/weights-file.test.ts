@@ -2,13 +2,14 @@
  * The embedded weights file end to end on each runtime: read at start,
  * followed after in-place and atomic (temporary file, then rename) rewrites,
  * bad input refused without losing what serves, a missing or deleted file
- * as an empty table, and the WRR rotation kept across updates.
+ * as an empty table warned of in `/readyz` until it appears, and the WRR
+ * rotation kept across updates.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
+import { ROOT, RUNTIMES, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
 import { waitUntil } from '../support/wait.ts';
 
 /** How long golb may take to follow a change of the file (SPEC: "whenever it changes"). */
@@ -44,6 +45,13 @@ function writeAtomically(golb: GolbProcess, weights: unknown): void {
   const tmp = join(golb.dir, `weights.json.${process.pid}.tmp`);
   writeFileSync(tmp, JSON.stringify(weights));
   renameSync(tmp, golb.weightsFile);
+}
+
+/** `/readyz`: its status, its body, and the codes of the warnings it lists. */
+async function readyz(golb: GolbProcess) {
+  const r = await fetch(`${golb.url}/readyz`);
+  const body = (await r.json()) as { status: string; functions: number; warnings?: { code: string; message: string }[] };
+  return { status: r.status, body, codes: (body.warnings ?? []).map((w) => w.code) };
 }
 
 /** The log lines that mention `needle`. */
@@ -179,11 +187,12 @@ for (const runtime of RUNTIMES) {
       rmSync(golb.weightsFile);
       await followed(golb, 'hello', undefined);
       assert.ok((await logged(golb, 'weights file is missing')).includes(golb.weightsFile), 'the line names the file');
-      const ready = await fetch(`${golb.url}/readyz`);
+      const ready = await readyz(golb);
       assert.equal(ready.status, 200, 'still ready: an empty table is a loaded table');
-      assert.deepEqual(await ready.json(), { status: 'ready', source: 'embedded', functions: 0 });
+      assert.deepEqual({ ...ready.body, warnings: ready.codes }, { status: 'ready', source: 'embedded', functions: 0, warnings: ['weights_file_missing', 'no_functions'] });
       writeAtomically(golb, { hello: entry([b], [1]) });
       await followed(golb, 'hello', b);
+      assert.deepEqual((await readyz(golb)).body, { status: 'ready', source: 'embedded', functions: 1 }, 'the warnings are cleared');
     });
 
     test('in-place rewrites under traffic never make a function disappear', async () => {
@@ -225,17 +234,22 @@ for (const runtime of RUNTIMES) {
       await a.close();
     });
 
-    test('is an empty table: ready, 404 for any function, no error logged', async () => {
-      const ready = await fetch(`${golb.url}/readyz`);
-      assert.equal(ready.status, 200);
-      assert.deepEqual(await ready.json(), { status: 'ready', source: 'embedded', functions: 0 });
+    test("is an empty table: ready, 404 for any function, and a warning in /readyz naming the absolute path and golb's working directory", async () => {
+      const ready = await readyz(golb);
+      assert.equal(ready.status, 200, 'a warning never makes golb unready');
+      const missing = `weights file ${golb.weightsFile} does not exist (working directory ${ROOT}); no function is served from it until it appears`;
+      assert.deepEqual(ready.body.warnings?.[0], { code: 'weights_file_missing', message: missing });
+      assert.deepEqual(ready.codes, ['weights_file_missing', 'no_functions']);
       for (const fn of ['hello', 'x', 'weights']) assert.deepEqual(await route(golb, fn), { status: 404, port: undefined, error: 'unknown_function' });
-      assert.doesNotMatch(golb.output(), /WARN|ERROR/);
+      assert.match(await logged(golb, 'WARN', 'does not exist'), new RegExp(`warning=weights_file_missing path=${golb.weightsFile} cwd=${ROOT}`));
+      assert.doesNotMatch(golb.output(), /ERROR/);
     });
 
-    test('the file created later is followed', async () => {
+    test('the file created later is followed, and the warnings are gone', async () => {
       writeAtomically(golb, { hello: entry([a], [1]) });
       await followed(golb, 'hello', a);
+      assert.deepEqual((await readyz(golb)).body, { status: 'ready', source: 'embedded', functions: 1 });
+      await logged(golb, 'warning cleared', 'warning=weights_file_missing');
     });
   });
 }

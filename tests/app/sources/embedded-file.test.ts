@@ -1,8 +1,10 @@
 /**
  * The embedded source's reading rules, driven through `reload()` by hand:
- * what a missing, empty, broken or partly bad file does to the table.
- * Watching is stopped right after the first load, so no reload of its own can
- * interleave with the test's; tests/e2e/weights-file.test.ts covers watching.
+ * what a missing, empty, broken or partly bad file does to the table and to
+ * the warnings. Watching is stopped right after the first load, so no reload
+ * of its own can interleave with the test's; tests/e2e/weights-file.test.ts
+ * covers watching, except a ConfigMap's swap of `..data`, watched here
+ * without the poll.
  */
 import { BackendStates } from '../../../strategies/backend-state.ts';
 import { test } from 'node:test';
@@ -11,7 +13,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../../../app/logger.ts';
+import { Warnings } from '../../../app/warnings.ts';
 import { EmbeddedFileSource } from '../../../app/sources/embedded-file.ts';
+import { configMapDir } from '../../support/configmap-dir.ts';
+import { waitUntil } from '../../support/wait.ts';
 import { WeightTable } from '../../../app/weight-table.ts';
 import { STRATEGIES } from '../../../strategies/registry.ts';
 
@@ -21,7 +26,8 @@ function setup() {
   const table = new WeightTable({ defaultStrategy: 'wrr', gateways: [], deps: { random: () => 0.5, now: () => 0 }, states: new BackendStates() });
   const lines: string[] = [];
   const logger = createLogger({ mode: 'prod', node: 't', write: (line) => lines.push(line), now: () => 0 });
-  const source = new EmbeddedFileSource({ path, table, logger, knownStrategies: new Set(STRATEGIES.keys()), pollIntervalMs: 60_000 });
+  const warnings = new Warnings(logger);
+  const source = new EmbeddedFileSource({ path, table, logger, knownStrategies: new Set(STRATEGIES.keys()), pollIntervalMs: 60_000, warnings, workingDirectory: '/srv/golb' });
   const write = (value: unknown) => writeFileSync(path, typeof value === 'string' ? value : JSON.stringify(value));
   const logged = (msg: string) => lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.msg).startsWith(msg));
   /** The first load (the source is ready after it), then no more watching. */
@@ -29,18 +35,72 @@ function setup() {
     await source.start();
     await source.close();
   };
-  return { path, table, source, write, logged, start };
+  return { path, table, source, write, logged, start, warnings };
 }
 
 const one = (address: string) => ({ ips: [address], weights: [1] });
 const backendsOf = (table: WeightTable, fn: string) => table.get(fn)?.backends.map((b) => b.address);
 
-test('a missing file at start is an empty, ready table; no warning', async () => {
-  const { table, source, logged, start } = setup();
+test('a missing file at start is an empty, ready table, warned of by its absolute path and the working directory until it appears', async () => {
+  const { path, table, source, write, logged, start, warnings } = setup();
   await start();
   assert.equal(source.ready, true);
   assert.equal(table.size, 0);
-  assert.deepEqual(logged('weights file is missing'), []);
+  assert.deepEqual(logged('weights file is missing'), [], 'nothing was removed');
+  const missing = `weights file ${path} does not exist (working directory /srv/golb); no function is served from it until it appears`;
+  const empty = `no function loaded from the weights file ${path}: every /function/ request answers 404 until one is added`;
+  assert.deepEqual(warnings.list(), [{ code: 'weights_file_missing', message: missing }, { code: 'no_functions', message: empty }]);
+  assert.deepEqual(logged(`weights file ${path} does not exist`).map((l) => [l.level, l.warning, l.path, l.cwd]), [['warn', 'weights_file_missing', path, '/srv/golb']]);
+  write({});
+  await source.reload();
+  assert.deepEqual(warnings.list(), [{ code: 'no_functions', message: empty }], 'the file is there, still without a function');
+  write({ hello: one('10.0.0.1:80') });
+  await source.reload();
+  assert.deepEqual(warnings.list(), []);
+  assert.deepEqual(backendsOf(table, 'hello'), ['10.0.0.1:80']);
+});
+
+test('a relative path is warned of as an absolute one', async () => {
+  const table = new WeightTable({ defaultStrategy: 'wrr', gateways: [], deps: { random: () => 0.5, now: () => 0 }, states: new BackendStates() });
+  const logger = createLogger({ mode: 'prod', node: 't', write: () => undefined, now: () => 0 });
+  const warnings = new Warnings(logger);
+  const source = new EmbeddedFileSource({ path: 'no-such-dir-golb/weigths.json', table, logger, knownStrategies: new Set(STRATEGIES.keys()), pollIntervalMs: 60_000, warnings });
+  await source.start();
+  await source.close();
+  assert.match(warnings.list()[0]!.message, new RegExp(`^weights file ${join(process.cwd(), 'no-such-dir-golb/weigths.json')} does not exist \\(working directory ${process.cwd()}\\)`));
+});
+
+test('reload() logs what changed, or that nothing did', async () => {
+  const { table, source, write, logged, start } = setup();
+  write({ a: one('10.0.0.1:80'), b: one('10.0.0.2:80'), c: one('10.0.0.3:80') });
+  await start();
+  write({ a: one('10.0.0.1:80'), b: one('10.0.0.9:80'), d: one('10.0.0.4:80') });
+  await source.reload();
+  const loaded = logged('weights loaded').at(-1)!;
+  assert.deepEqual([loaded.functions, loaded.added, loaded.removed, loaded.changed], [3, 'd', 'c', 'b']);
+  await source.reload();
+  assert.deepEqual(logged('weights file re-read: unchanged').map((l) => l.functions), [3]);
+  assert.deepEqual(table.names(), ['a', 'b', 'd']);
+});
+
+test("a ConfigMap's update (a new ..data renamed over the old) is seen by the watch, without the poll", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'golb-configmap-'));
+  const cm = configMapDir(dir, { hello: one('10.0.0.1:80') });
+  const table = new WeightTable({ defaultStrategy: 'wrr', gateways: [], deps: { random: () => 0.5, now: () => 0 }, states: new BackendStates() });
+  const logger = createLogger({ mode: 'prod', node: 't', write: () => undefined, now: () => 0 });
+  // No poll within the test's time: only the watch can see the update.
+  const source = new EmbeddedFileSource({ path: cm.file, table, logger, knownStrategies: new Set(STRATEGIES.keys()), pollIntervalMs: 600_000 });
+  try {
+    await source.start();
+    assert.deepEqual(backendsOf(table, 'hello'), ['10.0.0.1:80']);
+    cm.update({ hello: one('10.0.0.2:80') });
+    await waitUntil('the update is applied', 5_000, () => (backendsOf(table, 'hello')?.[0] === '10.0.0.2:80' ? true : undefined));
+    cm.update({ hello: one('10.0.0.3:80') });
+    await waitUntil('a second update is applied', 5_000, () => (backendsOf(table, 'hello')?.[0] === '10.0.0.3:80' ? true : undefined));
+  } finally {
+    await source.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('an empty file at start is an empty table', async () => {
@@ -119,7 +179,7 @@ test('a management write the file cannot take is refused, and later re-reads go 
   try {
     await source.start();
     const spec = { targets: [{ address: '127.0.0.1:9', host: '127.0.0.1', port: 9, weight: 1 }], strategy: undefined };
-    await assert.rejects(source.put('f', spec), { name: 'WeightsFileError', message: 'the weights file cannot be written' });
+    await assert.rejects(source.put('f', spec), { name: 'WeightsFileWriteFailed', message: `cannot write ${path}: ENOENT` });
     // Polls keep re-reading: the directory appears with a file, and it is applied.
     const { mkdirSync } = await import('node:fs');
     mkdirSync(join(dir, 'missing-dir'));
@@ -146,7 +206,7 @@ test('a management write never overwrites a file that is not valid JSON (an edit
   assert.equal(statSync(path).mode & 0o777, 0o600, 'the rewrite keeps the file mode');
   const half = '{"a": {"ips": ["127.0.0.1:1"], "weights": [1]}, "b": {"ips": [';
   write(half);
-  await assert.rejects(source.put('d', spec), { name: 'WeightsFileError', message: /not valid JSON/ });
+  await assert.rejects(source.put('d', spec), { name: 'WeightsFileRefused', message: /not valid JSON/ });
   assert.equal(readFileSync(path, 'utf8'), half, "the operator's half-written file is untouched");
   assert.deepEqual(backendsOf(table, 'c'), ['127.0.0.1:3'], 'the table keeps its last good state');
   rmSync(join(path, '..'), { recursive: true, force: true });

@@ -43,9 +43,9 @@ test("only golb/function/<zone>/<function name> keys count", () => {
   assert.equal(sync.functionOf(Buffer.from('golb/function/zone-b/a b')), undefined);
 });
 
-test("a full read makes the table exactly the store's good values", () => {
+test("a full read makes the table exactly the store's good values", async () => {
   const { table, sync, lines } = setup();
-  sync.applySnapshot([
+  await sync.applySnapshot([
     kv('golb/function/zone-b/resnet', '{"ips": ["10.0.0.1"], "weights":[3]}'),
     kv('golb/function/zone-b/bad', '{"ips": ["10.0.0.1"], "weights":[3, 4]}'),
     kv('golb/function/zone-b/x/deeper', '{"ips": ["10.0.0.1"], "weights":[3]}'),
@@ -60,12 +60,12 @@ test("a full read makes the table exactly the store's good values", () => {
   assert.ok(lines.some((l) => l.level === 'debug' && l.fields.key === 'golb/function/zone-b/x/deeper'));
 
   // A later read: a function gone is removed, a bad value keeps the last good one.
-  sync.applySnapshot([
+  await sync.applySnapshot([
     kv('golb/function/zone-b/other', '{"ips": ["10.0.0.2:8080"], "weights":[1]}'),
     kv('golb/function/zone-b/bad', 'not json'),
   ]);
   assert.deepEqual(table.names(), ['other']);
-  sync.applySnapshot([kv('golb/function/zone-b/other', '{"ips": [""], "weights":[1]}')]);
+  await sync.applySnapshot([kv('golb/function/zone-b/other', '{"ips": [""], "weights":[1]}')]);
   assert.deepEqual(addresses(table, 'other'), ['10.0.0.2:8080*1'], 'kept through a bad value in a read');
 });
 

@@ -1,0 +1,49 @@
+/**
+ * The reloaders SIGHUP runs (`app/reload.ts`): each in turn, a failing one
+ * logged while the next still runs, never a rejection (an unhandled one ends
+ * the process); the weights' reloader of a source without `reload()` (etcd)
+ * says so and changes nothing. tests/e2e/reload.test.ts sends the signal.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Logger } from '../../app/logger.ts';
+import { reloadAll, weightsReloader } from '../../app/reload.ts';
+import type { WeightSource } from '../../app/sources/source.ts';
+
+function kept(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const log = (level: string) => (msg: string, fields: Record<string, unknown> = {}) => void lines.push(`${level} ${msg} ${JSON.stringify(fields)}`);
+  return { logger: { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }, lines };
+}
+
+test('each reloader runs in turn; a failure is logged and the next one still runs', async () => {
+  const { logger, lines } = kept();
+  const ran: string[] = [];
+  await reloadAll(
+    [
+      { name: 'weights', reload: async () => void ran.push('weights') },
+      { name: 'certificates', reload: async () => Promise.reject(new Error('cannot read /etc/golb/tls.key: EACCES')) },
+      { name: 'last', reload: async () => void ran.push('last') },
+    ],
+    logger,
+    'SIGHUP',
+  );
+  assert.deepEqual(ran, ['weights', 'last']);
+  assert.deepEqual(lines, [
+    'info reloading {"signal":"SIGHUP","what":"weights,certificates,last"}',
+    'error reload failed; serving on with what was loaded {"what":"certificates","reason":"cannot read /etc/golb/tls.key: EACCES"}',
+    'info reloaded {"signal":"SIGHUP"}',
+  ]);
+});
+
+test("the weights' reloader: the source's reload(), or a line saying etcd needs none", async () => {
+  const { logger, lines } = kept();
+  let reloads = 0;
+  const base = { ready: true, refused: 0, start: async () => undefined, put: async () => undefined, remove: async () => undefined, close: async () => undefined };
+  const file: WeightSource = { ...base, kind: 'embedded', reload: async () => void reloads++ };
+  const etcd: WeightSource = { ...base, kind: 'etcd' };
+  await weightsReloader(file, logger).reload();
+  assert.equal(reloads, 1);
+  await weightsReloader(etcd, logger).reload();
+  assert.deepEqual(lines, ['info SIGHUP: the weights come from etcd and are followed by its watch; nothing to re-read {"source":"etcd"}']);
+});
