@@ -142,8 +142,19 @@ export const urlPath: ValueParser<string> = (raw) =>
 export const bearerToken: ValueParser<string> = (raw) =>
   /^[\x21-\x7e]+$/.test(raw) ? ok(raw) : fail('visible ASCII characters without spaces');
 
-/** A whitespace separated list (the seed's `eb_go_lb_gateways` format); empty entries are dropped. */
-export const whitespaceList: ValueParser<string[]> = (raw) => ok(raw.split(/\s+/).filter((s) => s !== ''));
+/**
+ * Splits a list setting's value: entries are separated by commas, whitespace,
+ * or both (`a:1,b:1`, `a:1 b:1`, `a:1, b:1`), whichever list it is. The seed
+ * took `eb_go_lb_gateways` whitespace separated while `--etcd-host` and fnlb's
+ * `--nodes` take commas; an operator should not have to remember which. Empty
+ * entries are dropped, so a trailing comma is harmless.
+ */
+export function listEntries(raw: string): string[] {
+  return raw.split(/[\s,]+/).filter((s) => s !== '');
+}
+
+/** A list of addresses as weights entries write them (`eb_go_lb_gateways`): separated by commas or whitespace. */
+export const addressList: ValueParser<string[]> = (raw) => ok(listEntries(raw));
 
 const HOST_NAME = /^[A-Za-z0-9._-]+$/;
 const IPV6 = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9._-]+)?$/;
@@ -173,16 +184,16 @@ export const listenAddress: ValueParser<ListenAddress> = (raw) => {
 };
 
 /**
- * A comma separated list of `host:port` (port 1..65535, host required), empty
- * entries dropped so a trailing comma is harmless. With `allowHttp`, an
+ * A list of `host:port` (port 1..65535, host required), separated by commas or
+ * whitespace ({@link listEntries}). With `allowHttp`, an
  * `http://` prefix and a trailing '/' are stripped: etcd endpoints are often
  * written as URLs, and the seed passed the value to etcd's client as one.
  */
 export function hostPortList(allowHttp: boolean): ValueParser<string[]> {
-  const expected = `comma separated ${allowHttp ? '[http://]' : ''}host:port entries (port 1 to 65535)`;
+  const expected = `${allowHttp ? '[http://]' : ''}host:port entries separated by commas or spaces (port 1 to 65535)`;
   return (raw) => {
     const entries: string[] = [];
-    for (const item of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    for (const item of listEntries(raw)) {
       const bare = allowHttp ? item.replace(/^http:\/\//i, '').replace(/\/$/, '') : item;
       const parts = splitHostPort(bare);
       if (!parts || parts.host === '') return fail(expected, item);
@@ -199,3 +210,11 @@ export const labelSelector: ValueParser<string> = (raw) =>
 /** A Kubernetes namespace name (RFC 1123 label). */
 export const dnsLabel: ValueParser<string> = (raw) =>
   /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(raw) ? ok(raw) : fail('a namespace name: lowercase letters, digits and -, at most 63');
+
+/**
+ * An API version `x.y.z` (fnlb's `-min-api-version`, a semantic version): a
+ * leading `v` is allowed; pre-release and build suffixes are not, since a
+ * minimum is a release.
+ */
+export const apiVersion: ValueParser<string> = (raw) =>
+  /^v?\d{1,9}\.\d{1,9}\.\d{1,9}$/.test(raw) ? ok(raw.replace(/^v/, '')) : fail('a version x.y.z (e.g. 0.0.1)');

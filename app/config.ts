@@ -10,6 +10,8 @@
 import { VERSION } from './version.ts';
 import * as v from './config-values.ts';
 import type { ValueParser, ValueResult } from './config-values.ts';
+import { checkDerived, configWarnings, contradictions, type GivenValues, type SetBy } from './config-checks.ts';
+import type { Warning } from './warnings.ts';
 
 /** The strategies golb can balance with (`dummy` answers itself: the seed's test handler). */
 export const HANDLER_TYPES = ['wrr', 'rr', 'random', 'p2c', 'chash', 'ewma', 'dummy'] as const;
@@ -98,6 +100,10 @@ export interface Config {
   k8sFunctionLabel: string | undefined;
   /** Kubernetes: a kubeconfig file (outside a cluster); undefined: `KUBECONFIG`, else the service account. */
   kubeconfig: string | undefined;
+  /** fnlb's `-min-api-version`: pool nodes whose health path does not answer `{"version": "x.y.z"}` at least this are not used; undefined: no gate. */
+  minApiVersion: string | undefined;
+  /** fnlb's `-zipkin` URL: accepted with a warning, golb sends no traces. */
+  zipkin: string | undefined;
 }
 
 /** Default zone without etcd. */ export const DEFAULT_ZONE = 'local';
@@ -139,9 +145,15 @@ export class ConfigError extends Error {
   }
 }
 
-/** What {@link parseConfig} returns: the usage text when help was asked for, else the configuration. */
-/** What the command line asked for: a text to print and exit 0 with (`--help`, `--version`), or a configuration. */
-export type ParseResult = { help: true; usage: string } | { help: false; config: Config };
+/** What golb was asked to do with the configuration: serve, or `golb healthcheck` (ask a running golb's `/readyz`). */
+export type Command = 'serve' | 'healthcheck';
+
+/**
+ * What the command line asked for: a text to print and exit 0 with (`--help`,
+ * `--version`), or a configuration with the command, and the warnings the
+ * configuration carries by itself (`config-checks.ts`), for golb to raise.
+ */
+export type ParseResult = { help: true; usage: string } | { help: false; config: Config; command: Command; warnings: Warning[] };
 
 /** One setting as golb reads and documents it: a row of {@link SETTINGS}. */
 export interface Setting {
@@ -216,7 +228,7 @@ const port = v.intRange(1, 65535);
 
 /** Every setting golb reads, in the order the usage text lists them. */
 export const SETTINGS: readonly Setting[] = [
-  field('etcdHosts', 'etcd_host', v.hostPortList(true), [], 'etcd endpoints host:port, comma separated; unset: the embedded weights file', { hint: '<host:port,...>', defaultText: 'unset' }),
+  field('etcdHosts', 'etcd_host', v.hostPortList(true), [], 'etcd endpoints host:port, separated by commas or spaces; unset: the embedded weights file', { hint: '<host:port,...>', defaultText: 'unset' }),
   field('zone', 'zone', v.safeName, DEFAULT_ZONE, 'the zone (weights under golb/function/<zone>/); required with etcd', { hint: '<name>' }),
   field('handlerType', 'handler_type', v.oneOf(HANDLER_TYPES), DEFAULT_HANDLER_TYPE, `the strategy: ${HANDLER_TYPES.join(', ')}`, { hint: '<type>' }),
   field('mode', 'mode', v.oneOf(['dev', 'prod'] as const), DEFAULT_MODE, 'dev: readable debug logs; prod: JSON lines at info level', { hint: '<dev|prod>' }),
@@ -224,7 +236,7 @@ export const SETTINGS: readonly Setting[] = [
   field('listenHost', 'listen_host', v.listenHost, DEFAULT_LISTEN_HOST, 'host of the traffic listener', { hint: '<host>' }),
   field('listenPort', 'listen_port', port, DEFAULT_LISTEN_PORT, 'the traffic port', { hint: '<port>' }),
   address('listen', 'listenHost', 'listenPort', `:${DEFAULT_LISTEN_PORT}`, "fnlb's traffic address: :port, host:port or [v6]:port"),
-  field('gateways', 'gateways', v.whitespaceList, [], 'the other gateways, whitespace separated, as they appear in ips', { hint: '<addrs>' }),
+  field('gateways', 'gateways', v.addressList, [], 'the other gateways, as they appear in ips, separated by commas or spaces', { hint: '<addrs>' }),
   field('weightsFile', 'weights_file', v.nonEmpty, DEFAULT_WEIGHTS_FILE, "the embedded source's file", { hint: '<path>' }),
   field('adminToken', 'admin_token', v.optional(v.bearerToken), undefined, 'bearer token for management writes; unset: writes refused', { hint: '<token>', secret: true }),
   field('readsNeedToken', 'protect_reads', v.boolean, false, 'management reads need the admin token too'),
@@ -233,7 +245,7 @@ export const SETTINGS: readonly Setting[] = [
   duration('connectTimeoutMs', 'connect_timeout', false, DEFAULT_CONNECT_TIMEOUT_MS, 'time to connect to an upstream'),
   duration('responseTimeoutMs', 'response_timeout', false, DEFAULT_RESPONSE_TIMEOUT_MS, "time to wait for an upstream's response headers"),
   duration('shutdownDelayMs', 'shutdown_delay', true, 0, 'at SIGTERM or SIGINT, /readyz answers 503 and golb keeps accepting for this long before it stops listening and drains (so load balancers in front stop sending first)'),
-  duration('drainTimeoutMs', 'drain_timeout', true, DEFAULT_DRAIN_TIMEOUT_MS, 'time requests in flight get to finish at shutdown'),
+  duration('drainTimeoutMs', 'drain_timeout', true, DEFAULT_DRAIN_TIMEOUT_MS, "time requests in flight get to finish at shutdown; 0: stop at once (fnlb's -shutdown-timeout, whose default was 0)", ['shutdown-timeout']),
   duration('clientIdleTimeoutMs', 'client_idle_timeout', false, DEFAULT_CLIENT_IDLE_TIMEOUT_MS, 'idle client connections close after this (at most 255 s); requests being proxied are exempt, but a response its client reads nothing of for this long is given up'),
   duration('clientBodyTimeoutMs', 'client_body_timeout', false, DEFAULT_CLIENT_BODY_TIMEOUT_MS, 'a request body with no progress for this long is answered 408 and its connection closed'),
   field('requestBufferSize', 'request_buffer', v.byteSize, DEFAULT_REQUEST_BUFFER_SIZE, 'a request body up to this size is read whole before a backend is picked (a slow client holds no backend); a longer one streams; 0: always stream', { hint: '<size>', defaultText: '64k' }),
@@ -245,13 +257,15 @@ export const SETTINGS: readonly Setting[] = [
   duration('healthIntervalMs', 'health_interval', false, DEFAULT_HEALTH_INTERVAL_MS, 'time between health probes', ['hc-interval']),
   duration('healthTimeoutMs', 'health_timeout', false, DEFAULT_HEALTH_TIMEOUT_MS, 'time a health probe may take', ['hc-timeout']),
   field('healthUnhealthy', 'health_unhealthy', v.intRange(1, Number.MAX_SAFE_INTEGER), DEFAULT_HEALTH_UNHEALTHY, 'failed probes that mark a backend down', { aliases: ['hc-unhealthy'], hint: '<n>' }),
-  field('healthHealthy', 'health_healthy', v.intRange(1, Number.MAX_SAFE_INTEGER), DEFAULT_HEALTH_HEALTHY, 'passed probes that mark it up again', { hint: '<n>' }),
+  field('healthHealthy', 'health_healthy', v.intRange(1, Number.MAX_SAFE_INTEGER), DEFAULT_HEALTH_HEALTHY, 'passed probes that mark it up again', { aliases: ['hc-healthy'], hint: '<n>' }),
   field('mgmtHost', 'mgmt_host', v.optional(v.listenHost), undefined, 'host of the management listener; needs a management port', { hint: '<host>', defaultText: 'the listen host' }),
   field('mgmtPort', 'mgmt_port', v.optional(port), undefined, 'separate management port; unset: management on the traffic port', { hint: '<port>' }),
   address('mgmt-listen', 'mgmtHost', 'mgmtPort', 'unset', "fnlb's management address: :port, host:port or [v6]:port"),
-  field('nodes', 'nodes', v.hostPortList(false), [], "fnlb's node pool: host:port, comma separated", { hint: '<host:port,...>' }),
+  field('nodes', 'nodes', v.hostPortList(false), [], "fnlb's node pool: host:port, separated by commas or spaces", { hint: '<host:port,...>' }),
+  field('minApiVersion', 'min_api_version', v.optional(v.apiVersion), undefined, 'pool nodes must answer their health path (/version) with JSON {"version": "x.y.z"} at least this; a lower or unreadable one keeps the node out; unset: no version check (fnlb defaulted to 0.0.1)', { hint: '<x.y.z>' }),
   field('accessLog', 'access_log', v.boolean, false, 'log one line per request'),
   field('db', 'db', v.optional(v.nonEmpty), undefined, "fnlb's -db: k8s follows the pods --label-selector picks as the node pool; fnlb's SQL URLs are accepted with a warning (the pool lives in etcd or memory)", { hint: '<k8s>' }),
+  field('zipkin', 'zipkin', v.optional(v.nonEmpty), undefined, "fnlb's Zipkin URL: accepted with a warning; golb sends no traces (the access log and /metrics instead)", { hint: '<url>' }),
   field('k8sLabelSelector', 'k8s_label_selector', v.labelSelector, '', 'Kubernetes: the label selector picking the pods', { aliases: ['label-selector'], hint: '<selector>', defaultText: 'every pod' }),
   field('k8sNamespace', 'k8s_namespace', v.optional(v.dnsLabel), undefined, "Kubernetes: the pods' namespace", { aliases: ['namespace'], hint: '<name>', defaultText: "the service account's" }),
   field('k8sTargetPort', 'k8s_target_port', port, DEFAULT_K8S_TARGET_PORT, "Kubernetes: the pods' port", { aliases: ['target-port'], hint: '<port>' }),
@@ -270,9 +284,10 @@ export function usageText(): string {
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   const lines = rows.map((r) => `  ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}`);
   return [
-    'Usage: golb [flags]          serve',
-    '       golb --version        print the version',
-    '       golb --help           print this text',
+    'Usage: golb [flags]              serve',
+    '       golb healthcheck [flags]  ask the golb these settings describe for /readyz: exit 0 when ready, else 1',
+    '       golb --version            print the version',
+    '       golb --help               print this text',
     '',
     'Each setting comes from its environment variable; a flag wins over it. Flags take --name value',
     'or --name=value, with one dash or two. Durations are seconds (0.5) or Go durations (500ms, 3s, 1m).',
@@ -281,6 +296,9 @@ export function usageText(): string {
     '',
   ].join('\n');
 }
+
+/** The subcommand for container health checks (`golb healthcheck`, `app/healthcheck.ts`). */
+const HEALTHCHECK = 'healthcheck';
 
 /** A flag that may consume the next argument as its value: anything but another flag (negative numbers are values). */
 const looksLikeFlag = (arg: string): boolean => /^-[^\d.]/.test(arg);
@@ -298,12 +316,22 @@ export function parseConfig(env: Record<string, string | undefined>, argv: reado
    * Which variable or flag (as written) last gave each field, valid or not:
    * cross-setting checks name it, and skip fields already reported as bad.
    */
-  const setBy = new Map<keyof Config, string>();
+  const setBy: SetBy = new Map();
+  /** Each field's value by the settings that gave one: two settings disagreeing is a contradiction. */
+  const given: GivenValues = new Map();
+  let command: Command = 'serve';
   const apply = (s: Setting, source: string, raw: string): void => {
     for (const k of s.keys) setBy.set(k, source);
     const r = s.read(raw);
-    if (r.ok) Object.assign(draft, r.value);
-    else problems.push(`${source}: expected ${r.expected}${s.isSecret ? '' : `, got ${v.echoValue(r.got ?? raw)}`}`);
+    if (!r.ok) {
+      problems.push(`${source}: expected ${r.expected}${s.isSecret ? '' : `, got ${v.echoValue(r.got ?? raw)}`}`);
+      return;
+    }
+    Object.assign(draft, r.value);
+    for (const k of s.keys) {
+      const byRow = given.get(k) ?? new Map();
+      given.set(k, byRow.set(s, { row: s, source, raw, value: r.value[k] }));
+    }
   };
 
   // List defaults are copied: they must not be shared between parses or with
@@ -319,6 +347,10 @@ export function parseConfig(env: Record<string, string | undefined>, argv: reado
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
+    if (arg === HEALTHCHECK) {
+      command = 'healthcheck';
+      continue;
+    }
     const m = /^(--?)([^=]+)(?:=([\s\S]*))?$/.exec(arg);
     if (!m) {
       problems.push(`unexpected argument ${v.echoValue(arg)}: settings are given as --name value`);
@@ -345,51 +377,11 @@ export function parseConfig(env: Record<string, string | undefined>, argv: reado
     else apply(setting, written, raw.trim());
   }
 
+  problems.push(...contradictions(given));
   checkDerived(draft, setBy, env, hostName, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   // Every Config key has a row with a default, nodeName and mgmtHost are settled
   // by checkDerived; the defaults test compares the whole object to catch a gap.
-  return { help: false, config: draft as Config };
-}
-
-/** Checks that span settings, and fills the defaults that depend on others or on the machine. */
-function checkDerived(
-  draft: Partial<Config>, setBy: Map<keyof Config, string>, env: Record<string, string | undefined>,
-  hostName: string | (() => string), problems: string[],
-): void {
-  if ((draft.etcdHosts ?? []).length > 0 && !setBy.has('zone')) {
-    // The seed refused to start without a zone; with etcd, 'local' would silently watch the wrong keys.
-    problems.push(`eb_go_lb_zone: required when etcd is used (${setBy.get('etcdHosts') ?? 'eb_go_lb_etcd_host'} is set)`);
-  }
-
-  if (!setBy.has('nodeName')) {
-    const fromEnv = env.HOSTNAME?.trim();
-    const [source, name] = fromEnv ? ['HOSTNAME', fromEnv] : ['the host name', (typeof hostName === 'string' ? hostName : hostName()).trim()];
-    const r = v.safeName(name);
-    if (r.ok) draft.nodeName = r.value;
-    else problems.push(`${source} (default of eb_go_lb_node_name): expected ${r.expected}, got ${v.echoValue(name)}`);
-  }
-
-  if (draft.readsNeedToken === true && draft.adminToken === undefined) {
-    problems.push(`${setBy.get('readsNeedToken') ?? 'eb_go_lb_protect_reads'}: needs eb_go_lb_admin_token (without a token every management read would be refused)`);
-  }
-  const hostSource = setBy.get('mgmtHost');
-  if (draft.mgmtPort === undefined) {
-    // A host alone is most likely a forgotten port; an explicitly emptied port (`--mgmt-port=`) is not.
-    if (hostSource !== undefined && draft.mgmtHost !== undefined && !setBy.has('mgmtPort')) {
-      problems.push(`${hostSource}: needs a management port (eb_go_lb_mgmt_port or --mgmt-listen)`);
-    }
-    draft.mgmtHost = undefined;
-  } else {
-    draft.mgmtHost ??= draft.listenHost;
-    if (draft.mgmtHost === draft.listenHost && draft.mgmtPort === draft.listenPort) {
-      // fnlb's own Kubernetes example gives `-listen=:8080 -mgmt-listen=:8080`:
-      // the same address means management on the traffic port, as in fnlb.
-      draft.mgmtHost = undefined;
-      draft.mgmtPort = undefined;
-    } else if (draft.mgmtPort === draft.listenPort) {
-      const portSource = setBy.get('mgmtPort') ?? 'eb_go_lb_mgmt_port';
-      problems.push(`${portSource}: the listen port ${draft.listenPort} on another host cannot be a separate management listener (give the same address, or another port)`);
-    }
-  }
+  const config = draft as Config;
+  return { help: false, config, command, warnings: configWarnings(config, setBy) };
 }

@@ -10,6 +10,7 @@ import type { Transport } from './net/transport.ts';
 import { Http1Server } from './server/http1-server.ts';
 import type { ConnectionGate } from './server/connection-gate.ts';
 import { codeOfStatus } from './errors.ts';
+import { addressText, describeListenError } from './net/listen-error.ts';
 import type { ClientConnection } from './server/connection.ts';
 import { onShutdown, type Golb } from './start.ts';
 import { onReload } from './reload.ts';
@@ -52,18 +53,19 @@ export async function serveGolb(golb: Golb, transport: Transport): Promise<void>
       : new Http1Server({ ...common, proxy: undefined, direct: golb.direct, fetch: mgmtApp.fetch, admission: mgmtGate, onRefused: refusals(mgmtGate) });
   // Before listening: from the moment golb is reachable, a SIGHUP must not end it.
   onReload(golb);
-  try {
-    const port = await traffic.listen(transport, config.listenHost, config.listenPort);
-    logger.info('listening', { address: `${config.listenHost}:${port}` });
-    if (mgmt !== undefined) {
-      const host = config.mgmtHost ?? config.listenHost;
-      const mgmtPort = await mgmt.listen(transport, host, config.mgmtPort ?? 0);
-      logger.info('management listening', { address: `${host}:${mgmtPort}` });
+  // Each listener's failure names its address, port and the system's code, the same on every runtime.
+  const listenOrExit = async (server: Http1Server, listener: string, host: string, port: number): Promise<void> => {
+    try {
+      const bound = await server.listen(transport, host, port);
+      logger.info(listener === 'traffic' ? 'listening' : 'management listening', { address: addressText(host, bound) });
+    } catch (err) {
+      const failure = describeListenError(err, host, port);
+      logger.error(`cannot listen on ${failure.address}: ${failure.code} (${failure.reason})`, { listener, ...failure });
+      process.exit(1);
     }
-  } catch (err) {
-    logger.error('cannot listen', { reason: err instanceof Error ? err.message : String(err) });
-    process.exit(1);
-  }
+  };
+  await listenOrExit(traffic, 'traffic', config.listenHost, config.listenPort);
+  if (mgmt !== undefined) await listenOrExit(mgmt, 'management', config.mgmtHost ?? config.listenHost, config.mgmtPort ?? 0);
   onShutdown(
     golb,
     () => {

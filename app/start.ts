@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import type { Hono } from 'hono';
-import { ConfigError, DEFAULT_WEIGHTS_FILE, parseConfig, type Config } from './config.ts';
+import { ConfigError, DEFAULT_WEIGHTS_FILE, parseConfig, type Config, type ParseResult } from './config.ts';
+import { healthcheck } from './healthcheck.ts';
 import { SYSTEM_TIMERS, type AppDeps, type RuntimeAdapter } from './deps.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { Http1Client } from './proxy/http1-client.ts';
@@ -63,8 +64,11 @@ export interface Golb {
   close(): Promise<void>;
 }
 
+/** What {@link loadConfigOrExit} read: the configuration, the command, the warnings it carries. */
+export type LoadedConfig = Extract<ParseResult, { help: false }>;
+
 /** Parses the configuration or exits: usage with 0, problems with 2. */
-export function loadConfigOrExit(env: Record<string, string | undefined>, argv: readonly string[]): Config {
+export function loadConfigOrExit(env: Record<string, string | undefined>, argv: readonly string[]): LoadedConfig {
   try {
     const result = parseConfig(env, argv, hostname);
     if (result.help) {
@@ -75,7 +79,7 @@ export function loadConfigOrExit(env: Record<string, string | undefined>, argv: 
     if (config.handlerType !== 'dummy' && !STRATEGIES.has(config.handlerType)) {
       throw new ConfigError([`eb_go_lb_handler_type: strategy "${config.handlerType}" is not available in this version (available: ${[...STRATEGIES.keys()].join(', ')}, dummy)`]);
     }
-    return config;
+    return result;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const problem of err.problems) process.stderr.write(`golb: ${problem}\n`);
@@ -124,9 +128,16 @@ export function lazyWebApp(build: () => Promise<Hono>): WebHandler {
  * @param transport the upstream sockets' transport (`node:net` for Node and Deno, Bun's native one for Bun)
  */
 export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, transport: Transport): Promise<Golb> {
-  const config = loadConfigOrExit(process.env, process.argv.slice(2));
+  const { config, command, warnings: configWarnings } = loadConfigOrExit(process.env, process.argv.slice(2));
+  if (command === 'healthcheck') {
+    // Before anything is built or listened on: the check is a client of the golb that serves.
+    const result = await healthcheck(config, (url, init) => globalThis.fetch(url, init));
+    (result.exitCode === 0 ? process.stdout : process.stderr).write(result.line + '\n');
+    process.exit(result.exitCode);
+  }
   const logger = createLogger({ mode: config.mode, node: config.nodeName });
   const warnings = new Warnings(logger);
+  for (const w of configWarnings) warnings.raise(w.code, w.message);
   const gates = connectionGates(config, readOpenFilesLimit(), logger);
   const now = () => Date.now();
   const monotonic = () => performance.now();
@@ -135,9 +146,6 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   const states = new BackendStates();
   const tableOptions = { defaultStrategy: config.handlerType === 'dummy' ? 'wrr' : config.handlerType, gateways: config.gateways, deps: strategyDeps, states };
   const table = config.k8sFunctions ? new PodFunctionTable(tableOptions) : new WeightTable(tableOptions);
-  if (config.db !== undefined && config.db !== 'k8s') {
-    warnings.raise('fnlb_db', "eb_go_lb_db: fnlb's SQL store is not used; the node pool lives in etcd when eb_go_lb_etcd_host is set, else in memory", { db: config.db });
-  }
   const discovery = wantsDiscovery(config) ? await startDiscoveryOrExit(config, runtimeName, logger, now) : undefined;
   if (discovery !== undefined && table instanceof PodFunctionTable) {
     discovery.subscribe((pods) => table.setDiscovered(functionsOfPods(pods.values(), config.k8sTargetPort)));

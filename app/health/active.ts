@@ -13,6 +13,12 @@
  * the table at each round, so functions that come and go are followed; the
  * counts of an address no longer listed are forgotten.
  *
+ * With `checkBody` (the node pool's `--min-api-version`), a 2xx answer's body
+ * is judged too: a refused body takes the backend out at once, whatever the
+ * threshold, since a wrong version does not heal by itself; a backend is out
+ * from the round that first sees it until its first probe is judged; a refusal
+ * is logged at WARN when it starts or its reason changes, and its end at INFO.
+ *
  * The verdict is kept apart from passive marks (`passive.ts`): a probe does not
  * clear a mark, a failed request does not fail the probe. Probes go through the
  * proxy engine, on the same keep-alive connections as the traffic.
@@ -44,7 +50,13 @@ export interface ActiveHealthOptions {
   healthy: number;
   /** This gateway's name, sent in `User-Agent` so a backend can tell probes from traffic. */
   nodeName: string;
+  /** Judges a 2xx answer's body (at most 64 KiB, as text): undefined accepts, a reason refuses the backend. */
+  checkBody?: (body: string) => string | undefined;
 }
+
+/** A probe's outcome: passed, failed (counts towards the threshold), or refused by `checkBody` (out at once). */
+type ProbeOutcome = { kind: 'pass' } | { kind: 'fail' | 'refused'; reason: string };
+const PASSED: ProbeOutcome = { kind: 'pass' };
 
 /** One address's probe bookkeeping. */
 interface ProbeRecord {
@@ -53,6 +65,8 @@ interface ProbeRecord {
   fails: number;
   /** Passed probes in a row. */
   passes: number;
+  /** Why `checkBody` refused the backend's last judged answer; undefined when it accepted it. */
+  refusal: string | undefined;
 }
 
 /** The prober. {@link start} runs rounds on the interval; tests call {@link round} directly. */
@@ -97,7 +111,11 @@ export class ActiveHealth {
     const probes: Promise<void>[] = [];
     for (const [address, backend] of backends) {
       let record = this.records.get(address);
-      if (record === undefined) this.records.set(address, (record = { probing: false, fails: 0, passes: 0 }));
+      if (record === undefined) {
+        this.records.set(address, (record = { probing: false, fails: 0, passes: 0, refusal: undefined }));
+        // With a body check, a backend is not used before its answer is judged.
+        if (this.options.checkBody !== undefined) backend.state.healthy = false;
+      }
       if (record.probing) continue;
       record.probing = true;
       probes.push(this.probeAndCount(backend, record));
@@ -118,12 +136,24 @@ export class ActiveHealth {
   }
 
   private async probeAndCount(backend: Backend, record: ProbeRecord): Promise<void> {
-    const failure = await this.probe(backend);
+    const outcome = await this.probe(backend);
     record.probing = false;
     if (this.closed) return;
     const { logger, unhealthy, healthy } = this.options;
     const state = backend.state;
-    if (failure === undefined) {
+    if (outcome.kind === 'refused') {
+      record.passes = 0;
+      record.fails++;
+      state.healthy = false;
+      if (record.refusal !== outcome.reason) logger.warn('backend refused: kept out', { backend: backend.address, reason: outcome.reason });
+      record.refusal = outcome.reason;
+      return;
+    }
+    if (outcome.kind === 'pass' && record.refusal !== undefined) {
+      record.refusal = undefined;
+      logger.info('backend no longer refused', { backend: backend.address });
+    }
+    if (outcome.kind === 'pass') {
       record.fails = 0;
       record.passes++;
       if (!state.healthy && record.passes >= healthy) {
@@ -135,14 +165,14 @@ export class ActiveHealth {
       record.fails++;
       if (state.healthy && record.fails >= unhealthy) {
         state.healthy = false;
-        logger.info('backend failed its health checks: taken out', { backend: backend.address, fails: record.fails, reason: failure });
-      } else logger.debug('health check failed', { backend: backend.address, fails: record.fails, reason: failure });
+        logger.info('backend failed its health checks: taken out', { backend: backend.address, fails: record.fails, reason: outcome.reason });
+      } else logger.debug('health check failed', { backend: backend.address, fails: record.fails, reason: outcome.reason });
     }
   }
 
-  /** One probe; resolves undefined when it passed, else why it failed. Never rejects. */
-  private async probe(backend: Backend): Promise<string | undefined> {
-    const { engine, timeoutMs } = this.options;
+  /** One probe and its outcome. Never rejects. */
+  private async probe(backend: Backend): Promise<ProbeOutcome> {
+    const { engine, timeoutMs, checkBody } = this.options;
     const abort = new AbortController();
     this.aborts.add(abort);
     const timer = setTimeout(() => abort.abort(), timeoutMs);
@@ -160,13 +190,14 @@ export class ActiveHealth {
         signal: abort.signal,
       });
       // Read the answer to its end (the connection then goes back to the pool): it counts only when complete.
-      if (res.body !== null) await drain(res.body.stream(), abort.signal);
-      if (abort.signal.aborted) return 'timed out';
-      if (res.status < 200 || res.status > 299) return `status ${res.status}`;
-      return undefined;
+      const judged = checkBody !== undefined && !backend.gateway;
+      const body = res.body === null ? '' : await drain(res.body.stream(), abort.signal, judged);
+      if (abort.signal.aborted) return { kind: 'fail', reason: 'timed out' };
+      if (res.status < 200 || res.status > 299) return { kind: 'fail', reason: `status ${res.status}` };
+      const refusal = judged ? checkBody(body) : undefined;
+      return refusal === undefined ? PASSED : { kind: 'refused', reason: refusal };
     } catch (err) {
-      if (abort.signal.aborted) return 'timed out';
-      return err instanceof Error ? err.message : String(err);
+      return { kind: 'fail', reason: abort.signal.aborted ? 'timed out' : err instanceof Error ? err.message : String(err) };
     } finally {
       clearTimeout(timer);
       this.aborts.delete(abort);
@@ -175,29 +206,33 @@ export class ActiveHealth {
 }
 
 /**
- * Reads a body to its end, dropping it; past {@link MAX_PROBE_BODY}, or when
- * `signal` fires (the probe timed out), the rest is cancelled.
+ * Reads a body to its end, dropping it unless `keep` (then it is returned as
+ * text); past {@link MAX_PROBE_BODY}, or when `signal` fires (the probe timed
+ * out), the rest is cancelled.
  */
-async function drain(body: ReadableStream<Uint8Array>, signal: AbortSignal): Promise<void> {
+async function drain(body: ReadableStream<Uint8Array>, signal: AbortSignal, keep: boolean): Promise<string> {
   const reader = body.getReader();
   const stop = () => void reader.cancel().catch(() => undefined);
   signal.addEventListener('abort', stop, { once: true });
   try {
-    await readToEnd(reader);
+    const chunks = await readToEnd(reader, keep);
+    return keep ? Buffer.concat(chunks).toString('utf8') : '';
   } finally {
     signal.removeEventListener('abort', stop);
   }
 }
 
-async function readToEnd(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+async function readToEnd(reader: ReadableStreamDefaultReader<Uint8Array>, keep: boolean): Promise<Uint8Array[]> {
+  const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return;
+    if (done) return chunks;
     total += value.length;
     if (total > MAX_PROBE_BODY) {
       await reader.cancel().catch(() => undefined);
-      return;
+      return chunks;
     }
+    if (keep) chunks.push(value);
   }
 }

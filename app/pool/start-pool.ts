@@ -3,7 +3,8 @@
  * process's one etcd client, when etcd is the weight source; else memory
  * seeded by `--nodes`) and the active prober of
  * its nodes, with fnlb's health settings (`--hc-path`, default `/version`;
- * `--hc-interval`, `--hc-timeout`, `--hc-unhealthy`; `eb_go_lb_health_healthy`).
+ * `--hc-interval`, `--hc-timeout`, `--hc-unhealthy`, `--hc-healthy`) and, with
+ * `--min-api-version`, the check of each node's version (`api-version.ts`).
  * @module
  */
 import type { Config } from '../config.ts';
@@ -15,6 +16,7 @@ import type { EtcdClient } from '../etcd/client.ts';
 import { MemoryNodeStore } from './memory-store.ts';
 import { DEFAULT_POOL_HEALTH_PATH, NodePool, parseNode, type NodeStore } from './node-pool.ts';
 import { KubernetesNodeStore, type PodFeed } from './kubernetes-nodes.ts';
+import { apiVersionCheck } from './api-version.ts';
 
 /** A started pool and how to stop it. */
 export interface StartedPool {
@@ -35,7 +37,7 @@ export async function startPool(config: Config, logger: Logger, engine: ProxyEng
     if (node === undefined) logger.warn('--nodes entry ignored: not host:port', { node: raw });
     else seeds.push(node);
   }
-  if (pods !== undefined && seeds.length > 0) logger.warn('--nodes ignored: with --db k8s the node pool is the selected pods', { nodes: seeds });
+  // --nodes with --db k8s are ignored, as fnlb did: the configuration's warning (nodes_ignored) says so.
   const store: NodeStore =
     pods !== undefined
       ? new KubernetesNodeStore(pods, config.k8sTargetPort)
@@ -54,6 +56,7 @@ export async function startPool(config: Config, logger: Logger, engine: ProxyEng
     unhealthy: config.healthUnhealthy,
     healthy: config.healthHealthy,
     nodeName: config.nodeName,
+    checkBody: config.minApiVersion === undefined ? undefined : apiVersionCheck(config.minApiVersion),
   });
   health.start();
   return {

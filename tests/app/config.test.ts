@@ -67,6 +67,8 @@ const DEFAULTS: Config = {
   k8sFunctions: false,
   k8sFunctionLabel: undefined,
   kubeconfig: undefined,
+  minApiVersion: undefined,
+  zipkin: undefined,
 };
 
 test('defaults: every field, nothing extra', () => {
@@ -90,6 +92,7 @@ const READS: [string, string, Partial<Config>][] = [
   ['listen_host', '[::1]', { listenHost: '::1' }],
   ['listen_port', '9000', { listenPort: 9000 }],
   ['gateways', ' 10.0.0.1\t10.0.0.2\n 10.0.0.3 ', { gateways: ['10.0.0.1', '10.0.0.2', '10.0.0.3'] }],
+  ['gateways', 'a:8082,b:8082', { gateways: ['a:8082', 'b:8082'] }],
   ['weights_file', '/etc/golb/w.json', { weightsFile: '/etc/golb/w.json' }],
   ['admin_token', 's3cr3t-token', { adminToken: 's3cr3t-token' }],
   ['max_hops', '255', { maxHops: 255 }],
@@ -122,15 +125,20 @@ const READS: [string, string, Partial<Config>][] = [
   ['k8s_functions', 'true', { k8sFunctions: true }],
   ['k8s_function_label', 'fn', { k8sFunctionLabel: 'fn' }],
   ['kubeconfig', '/etc/kube/config', { kubeconfig: '/etc/kube/config' }],
+  ['min_api_version', '0.0.1', { minApiVersion: '0.0.1' }],
+  ['min_api_version', 'v1.2.3', { minApiVersion: '1.2.3' }],
+  ['zipkin', 'http://zipkin:9411/api/v2/spans', { zipkin: 'http://zipkin:9411/api/v2/spans' }],
 ];
-/** etcd needs a zone; give it one so the etcd case isolates the etcd variable. */
+/** etcd needs a zone, protected reads a token; give them so each case isolates its variable. */
 const needs = (name: string): Env => (name === 'etcd_host' ? { eb_go_lb_zone: 'z1' } : name === 'protect_reads' ? { eb_go_lb_admin_token: 't0ken' } : {});
+/** The k8s_function_label case needs function discovery on. */
+const alsoNeeds = (name: string): Partial<Config> => (name === 'k8s_function_label' ? { k8sFunctions: true } : {});
 
 test('every environment variable is read', async (t) => {
   for (const [name, value, want] of READS) {
     await t.test(`eb_go_lb_${name}=${JSON.stringify(value)}`, () => {
-      const env = { ...needs(name), [`eb_go_lb_${name}`]: value };
-      assert.deepEqual(configOf(env), { ...DEFAULTS, ...want });
+      const env = { ...needs(name), ...(name === 'k8s_function_label' ? { eb_go_lb_k8s_functions: 'true' } : {}), [`eb_go_lb_${name}`]: value };
+      assert.deepEqual(configOf(env), { ...DEFAULTS, ...want, ...alsoNeeds(name) });
     });
   }
 });
@@ -140,7 +148,8 @@ test('every variable has its flag, as --x y, --x=y and -x=y', async (t) => {
     const flag = name.replaceAll('_', '-');
     for (const argv of [[`--${flag}`, value], [`--${flag}=${value}`], [`-${flag}=${value}`], [`-${flag}`, value]]) {
       await t.test(argv.join(' '), () => {
-        assert.deepEqual(configOf(needs(name), argv), { ...DEFAULTS, ...want });
+        const extra = name === 'k8s_function_label' ? ['--k8s-functions'] : [];
+        assert.deepEqual(configOf(needs(name), [...argv, ...extra]), { ...DEFAULTS, ...want, ...alsoNeeds(name) });
       });
     }
   }
@@ -158,8 +167,24 @@ test('a flag wins over its variable, and the last flag wins', () => {
   const env = { eb_go_lb_listen_port: '9000', eb_go_lb_mode: 'prod' };
   assert.equal(configOf(env, ['--listen-port', '9001']).listenPort, 9001);
   assert.equal(configOf(env, ['--mode=dev']).mode, 'dev');
-  assert.equal(configOf(env, ['--listen-port', '1', '--listen', ':2']).listenPort, 2);
-  assert.equal(configOf({}, ['--listen', ':2', '--listen-port', '3']).listenPort, 3);
+  assert.equal(configOf(env, ['--listen-port', '1', '--listen-port', '2']).listenPort, 2);
+  assert.equal(configOf({}, ['--listen', ':2', '--listen', ':3']).listenPort, 3);
+  // An alias is the same setting: fnlb's --hc-path and golb's --health-path.
+  assert.equal(configOf({ eb_go_lb_health_path: '/a' }, ['--hc-path', '/b', '--health-path', '/c']).healthPath, '/c');
+  // Two settings agreeing on a field are no contradiction.
+  assert.equal(configOf({ eb_go_lb_listen_port: '9000', eb_go_lb_listen_host: '127.0.0.1' }, ['--listen', '127.0.0.1:9000']).listenPort, 9000);
+});
+
+test('list settings take commas, whitespace, or both', async (t) => {
+  const forms = ['a:1,b:2', 'a:1 b:2', 'a:1, b:2', ' a:1\t,\n b:2 ,', 'a:1,,b:2'];
+  for (const form of forms) {
+    await t.test(JSON.stringify(form), () => {
+      const c = configOf({ eb_go_lb_etcd_host: form, eb_go_lb_zone: 'z', eb_go_lb_gateways: form, eb_go_lb_nodes: form });
+      assert.deepEqual([c.etcdHosts, c.gateways, c.nodes], [['a:1', 'b:2'], ['a:1', 'b:2'], ['a:1', 'b:2']]);
+      const f = configOf({}, ['--etcd-host', form, '--zone', 'z', '--gateways', form, '--nodes', form]);
+      assert.deepEqual([f.etcdHosts, f.gateways, f.nodes], [['a:1', 'b:2'], ['a:1', 'b:2'], ['a:1', 'b:2']]);
+    });
+  }
 });
 
 test("fnlb's command line", () => {
@@ -247,6 +272,8 @@ const BAD: [string, string, string][] = [
   ['nodes', 'h1:8080;h2:8080', 'host:port'],
   ['access_log', 'maybe', 'true, false'],
   ['protect_reads', '2', 'true, false'],
+  ['min_api_version', '1.0', 'a version x.y.z'],
+  ['min_api_version', '1.0.0-rc1', 'a version x.y.z'],
 ];
 
 test('each kind of bad value is one problem naming the variable', async (t) => {
@@ -265,7 +292,7 @@ test('a bad flag is named as written', () => {
   assert.deepEqual(problemsOf({}, ['--listen-port', '80a']), ['--listen-port: expected an integer from 1 to 65535, got "80a"']);
   assert.deepEqual(problemsOf({}, ['-listen=:0']), ['-listen: expected an address :port, host:port or [v6]:port with port 1 to 65535, got ":0"']);
   assert.match(problemsOf({}, ['--hc-interval', '3x'])[0] ?? '', /^--hc-interval: expected seconds > 0/);
-  assert.deepEqual(problemsOf({}, ['--nodes', 'a:1,b']), ['--nodes: expected comma separated host:port entries (port 1 to 65535), got "b"']);
+  assert.deepEqual(problemsOf({}, ['--nodes', 'a:1,b']), ['--nodes: expected host:port entries separated by commas or spaces (port 1 to 65535), got "b"']);
 });
 
 test('a bad list entry is quoted, not the whole list', () => {

@@ -71,7 +71,8 @@ export async function startGolb(runtime: Runtime, opts: StartOptions = {}): Prom
       NO_COLOR: '1',
       eb_go_lb_listen_port: String(port),
       eb_go_lb_listen_host: '127.0.0.1',
-      eb_go_lb_weights_file: weightsFile,
+      // With etcd the file is not read (golb would warn that it is set for nothing).
+      ...(opts.env?.eb_go_lb_etcd_host === undefined ? { eb_go_lb_weights_file: weightsFile } : {}),
       eb_go_lb_node_name: `golb-${runtime}`,
       ...opts.env,
     },

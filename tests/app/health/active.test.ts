@@ -197,3 +197,33 @@ test('start probes on the interval; close stops it', async () => {
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(a.paths.length, seen, 'no probe after close');
 });
+
+test('with a body check: a new backend is out until judged, a refusal is out at once, logged once per change', async () => {
+  let version = '0.1.0';
+  const s = createServer((_req, res) => res.end(JSON.stringify({ version })));
+  servers.push(s);
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const address = `127.0.0.1:${(s.address() as AddressInfo).port}`;
+  const check = (body: string) => ((JSON.parse(body) as { version: string }).version >= '1.0.0' ? undefined : `too old: ${body}`);
+  const { table, health, states, lines } = setup([], { checkBody: check, unhealthy: 5 });
+  table.set('f', spec([address]));
+  const state = states.get(address);
+  const round = health.round();
+  assert.equal(state.healthy, false, 'out before its first answer is judged');
+  await round;
+  assert.equal(state.healthy, false, 'refused at once, though 5 failures would be needed');
+  await health.round();
+  version = '0.2.0';
+  await health.round();
+  version = '1.0.0';
+  await health.round();
+  assert.equal(state.healthy, true);
+  await health.round();
+  const said = lines.filter((l) => l.level !== 'debug').map((l) => [l.level, l.msg, l.reason]);
+  assert.deepEqual(said, [
+    ['warn', 'backend refused: kept out', 'too old: {"version":"0.1.0"}'],
+    ['warn', 'backend refused: kept out', 'too old: {"version":"0.2.0"}'],
+    ['info', 'backend no longer refused', undefined],
+    ['info', 'backend passed its health checks: back in', undefined],
+  ]);
+});
