@@ -167,8 +167,9 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
           knownStrategies,
           warnings,
           workingDirectory: process.cwd(),
+          emptyIsNormal,
           // The default file of a golb run as fnlb is usually absent on purpose; a path given is meant to exist.
-          emptyIsNormal: emptyIsNormal && config.weightsFile === DEFAULT_WEIGHTS_FILE,
+          missingIsNormal: emptyIsNormal && config.weightsFile === DEFAULT_WEIGHTS_FILE,
         });
   const engine = new Http1Client({
     connectTimeoutMs: config.connectTimeoutMs,

@@ -47,8 +47,10 @@ export interface EmbeddedFileOptions {
   warnings?: Warnings;
   /** The process's working directory, named when the file is missing (default `process.cwd()`). */
   workingDirectory?: string;
-  /** An empty table is expected (fnlb's node pool or Kubernetes serve functions without an entry): no warning for a missing file or no function. */
+  /** An empty table is expected (fnlb's node pool or Kubernetes serve functions without an entry): no warning for no function. */
   emptyIsNormal?: boolean;
+  /** A missing file is expected too (the default path of a golb run as fnlb): no warning for it. */
+  missingIsNormal?: boolean;
 }
 
 /** What a load changed: function names added, removed, with a new value. */
@@ -206,7 +208,7 @@ export class EmbeddedFileSource implements WeightSource {
       return;
     }
     if (this.ready) logger.warn('weights file is missing; every function is removed', { path });
-    if (this.opts.emptyIsNormal) return;
+    if (this.opts.missingIsNormal) return;
     const absolute = resolve(path);
     const cwd = this.opts.workingDirectory ?? process.cwd();
     warnings?.raise(WEIGHTS_FILE_MISSING, `weights file ${absolute} does not exist (working directory ${cwd}); no function is served from it until it appears`, { path: absolute, cwd });
