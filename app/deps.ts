@@ -18,6 +18,7 @@ import type { DiscoveryStats } from './kubernetes/pod-follower.ts';
 import type { Timer } from './http/sweep.ts';
 import type { Timers } from './timers.ts';
 import type { Warnings } from './warnings.ts';
+import type { ShutdownState } from './shutdown.ts';
 
 /**
  * What the app needs of the server that handed it a web `Request`: golb's own
@@ -54,6 +55,8 @@ export interface AppDeps {
   discovery?: { stats(): DiscoveryStats };
   /** Legal but probably wrong states, listed in `/readyz`'s body (`app/warnings.ts`); absent in tests that check none. */
   warnings?: Warnings;
+  /** Whether golb is stopping (`app/shutdown.ts`): `/readyz` answers 503 from the first SIGTERM on; absent in tests that never stop. */
+  shutdown?: ShutdownState;
 }
 
 export { SYSTEM_TIMERS, type Timers } from './timers.ts';

@@ -11,14 +11,15 @@ import { Http1Server } from './server/http1-server.ts';
 import type { ConnectionGate } from './server/connection-gate.ts';
 import { codeOfStatus } from './errors.ts';
 import type { ClientConnection } from './server/connection.ts';
-import { onShutdown, type Golb } from './start.ts';
+import type { Golb } from './start.ts';
+import { onShutdown } from './shutdown.ts';
 
 /** How the web app reads a request's client under golb's server: `env` is the client connection. */
 export const serverRuntime: RuntimeAdapter = {
   clientAddress: (_req, env) => (env as ClientConnection).remoteAddress,
 };
 
-/** Listens on the traffic port (and the management port), and drains at SIGTERM/SIGINT. A port it cannot take stops golb (exit 1). */
+/** Listens on the traffic port (and the management port), and stops at SIGTERM/SIGINT (`shutdown.ts`). A port it cannot take stops golb (exit 1). */
 export async function serveGolb(golb: Golb, transport: Transport): Promise<void> {
   const { config, logger } = golb;
   const origin = { zone: config.zone, node: config.nodeName };
@@ -61,13 +62,17 @@ export async function serveGolb(golb: Golb, transport: Transport): Promise<void>
     logger.error('cannot listen', { reason: err instanceof Error ? err.message : String(err) });
     process.exit(1);
   }
-  onShutdown(
-    golb,
-    () => {
+  onShutdown(golb, {
+    // During the shutdown delay both ports serve; every response closes its connection.
+    windDown: () => {
+      traffic.windDown();
+      mgmt?.windDown();
+    },
+    stop: () => {
       // Management stops at once: no API write may land while the source closes.
       mgmt?.destroy();
       return traffic.stop();
     },
-    () => traffic.destroy(),
-  );
+    force: () => traffic.destroy(),
+  });
 }

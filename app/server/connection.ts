@@ -184,7 +184,7 @@ export class ClientConnection extends RequestBodyReader implements TransportEven
     this.earlyBytes = 0;
     this.bodyBuffer = undefined;
     this.bodyTick = this.server.tick;
-    this.keepAlive = head.keepAlive && !this.closing && !this.server.draining;
+    this.keepAlive = head.keepAlive && !this.closing && !this.server.closesEach;
     const buffer = this.server.options.requestBufferBytes;
     // A chunked body of unknown length is buffered too, up to the limit (then it streams).
     this.buffering = buffer > 0 && (head.chunked || (head.contentLength > 0 && head.contentLength <= buffer));

@@ -154,7 +154,7 @@ export abstract class ResponseWriter implements ReplyTarget {
       // The client waits for 100 Continue it will not get: it may send the body or not; close.
       this.keepAlive = false;
     }
-    if (this.server.draining || this.closing) this.keepAlive = false;
+    if (this.server.closesEach || this.closing) this.keepAlive = false;
   }
 
   /**
