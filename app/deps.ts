@@ -57,6 +57,8 @@ export interface AppDeps {
   warnings?: Warnings;
   /** Whether golb is stopping (`app/shutdown.ts`): `/readyz` answers 503 from the first SIGTERM on; absent in tests that never stop. */
   shutdown?: ShutdownState;
+  /** The runtime golb runs on (`bun`, `deno`, `node`), for `golb_build_info`; absent in tests. */
+  runtimeName?: string;
 }
 
 export { SYSTEM_TIMERS, type Timers } from './timers.ts';

@@ -39,6 +39,7 @@ export async function serveGolb(golb: Golb, transport: Transport): Promise<void>
   const refusals = (gate: ConnectionGate) => (status: number, reason: string, client: string): void => {
     const error = codeOfStatus(status);
     gate.requestRefused(error);
+    golb.deps.observer.refused(error);
     if (config.accessLog) logger.info('access', { client, status, error, reason, listener: gate.listener });
     else logger.debug('request refused', { client, status, error, reason, listener: gate.listener });
   };

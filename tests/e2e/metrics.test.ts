@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
 import { waitUntil } from '../support/wait.ts';
 import { samples } from '../support/process-figures.ts';
+import { VERSION } from '../../app/version.ts';
 
 const promtool = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
 const NO_PROMTOOL = 'promtool is not installed (Debian package prometheus; `npm test` installs it when apt-get can)';
@@ -23,14 +24,19 @@ interface StatsDoc {
 for (const runtime of RUNTIMES) {
   describe(`metrics, stats and access log on ${runtime}`, () => {
     let pod: Backend;
+    let lost: Backend;
     let dead: string;
     let golb: GolbProcess;
 
     before(async () => {
       pod = await startBackend();
+      lost = await startBackend((_req, res) => {
+        res.statusCode = 404;
+        res.end('no such thing');
+      });
       dead = `127.0.0.1:${await freePort()}`;
       golb = await startGolb(runtime, {
-        weights: { f: { ips: [pod.address], weights: [1] }, r: { ips: [dead, pod.address], weights: [1, 1] } },
+        weights: { f: { ips: [pod.address], weights: [1] }, r: { ips: [dead, pod.address], weights: [1, 1] }, g: { ips: [lost.address], weights: [1] } },
         env: { eb_go_lb_mode: 'prod' },
         args: ['--access-log'],
       });
@@ -45,7 +51,7 @@ for (const runtime of RUNTIMES) {
     });
     after(async () => {
       assert.equal(await golb.stop(), 0);
-      await pod.close();
+      await Promise.all([pod.close(), lost.close()]);
     });
 
     const scrape = async () => {
@@ -65,7 +71,7 @@ for (const runtime of RUNTIMES) {
       assert.equal(m.get(`golb_backend_up{backend="${pod.address}"}`), 1);
       assert.equal(m.get(`golb_backend_in_flight{backend="${pod.address}"}`), 0);
       assert.equal(m.get(`golb_backend_weight{${fb}}`), 1);
-      assert.equal(m.get('golb_functions'), 2);
+      assert.equal(m.get('golb_functions'), 3);
       assert.equal(m.get('golb_source_connected{source="embedded"}'), 1);
       assert.equal(m.get('golb_source_values_refused_total{source="embedded"}'), 0);
       assert.ok(m.get('process_resident_memory_bytes')! > 0);
@@ -88,6 +94,29 @@ for (const runtime of RUNTIMES) {
       assert.ok(errors >= 1, 'the refused connection is counted');
       assert.equal(m.get('golb_retries_total{function="r"}'), errors, 'each failure was retried on the other backend');
       assert.equal(m.get(`golb_requests_total{function="r",backend="${pod.address}",code="2xx"}`), 4);
+    });
+
+    test('exact status codes per function, upstream connections busy and idle, build info, descriptors', async () => {
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`${golb.url}/function/g/missing`);
+        assert.equal(res.status, 404);
+        await res.arrayBuffer();
+      }
+      // A scrape may be up to a second old: wait for one built after these requests.
+      const m = await waitUntil("a scrape that counts the backend's 404s", 10_000, async () => {
+        const m = samples(await scrape());
+        return m.get('golb_responses_total{function="g",code="404"}') === 2 ? m : undefined;
+      });
+      assert.equal(m.get('golb_responses_total{function="f",code="200"}'), 7, "the pod's 200s, by exact code");
+      assert.equal(m.get('golb_responses_total{code="404"}'), 1, "golb's own 404 for a name it does not know: no function label");
+      assert.equal(m.get(`golb_requests_total{function="g",backend="${lost.address}",code="4xx"}`), 2, 'the classes stay');
+      assert.equal(m.get('golb_upstream_connections{state="busy"}'), 0, 'nothing in flight');
+      assert.ok(m.get('golb_upstream_connections{state="idle"}')! >= 2, "the pods' keep-alive connections wait in the pool");
+      assert.ok(m.get('golb_connections_open{listener="traffic"}')! >= 1);
+      assert.equal(m.get(`golb_build_info{version="${VERSION}",runtime="${runtime}"}`), 1);
+      const open = m.get('process_open_fds')!;
+      assert.ok(open >= 5, `open descriptors: ${open}`);
+      assert.ok(m.get('process_max_fds')! >= open);
     });
 
     test('promtool check metrics accepts the document', { skip: promtool ? false : NO_PROMTOOL }, async () => {
