@@ -19,6 +19,7 @@ import type { Timer } from './http/sweep.ts';
 import type { Timers } from './timers.ts';
 import type { Warnings } from './warnings.ts';
 import type { ShutdownState } from './shutdown.ts';
+import type { RequestIds } from './request-id.ts';
 
 /**
  * What the app needs of the server that handed it a web `Request`: golb's own
@@ -59,6 +60,8 @@ export interface AppDeps {
   shutdown?: ShutdownState;
   /** The runtime golb runs on (`bun`, `deno`, `node`), for `golb_build_info`; absent in tests. */
   runtimeName?: string;
+  /** Makes request ids (`X-Request-Id`) for the function route; absent in tests that need none (then requests carry none). */
+  requestIds?: RequestIds;
 }
 
 export { SYSTEM_TIMERS, type Timers } from './timers.ts';

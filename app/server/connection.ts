@@ -178,6 +178,8 @@ export class ClientConnection extends RequestBodyReader implements TransportEven
   head(head: RequestHead): void {
     this.phase = Phase.Busy;
     this.current = new ServerRequest(this, head);
+    this.status = 0;
+    this.bodyBytes = 0;
     this.requestDone = false;
     this.continueSent = false;
     this.dispatched = false;
@@ -357,6 +359,8 @@ export class ClientConnection extends RequestBodyReader implements TransportEven
   private markClosed(): void {
     this.closed = true;
     this.server.forget(this);
+    // A response still going out is cut: its listener hears it incomplete (after a complete one it has none).
+    this.responseOver(false);
     this.bodySource?.fail('client went away');
     const body = this.replyBody;
     this.replyBody = undefined;
