@@ -37,6 +37,30 @@ export interface ClientRequest {
    * (`app/middleware/gateway-awareness.ts`) before a route sees the request.
    */
   forwardedBy: string | null;
+  /**
+   * The request id (`X-Request-Id`, `app/request-id.ts`): set by the first
+   * link of the function route's chain (`app/middleware/request-id.ts`);
+   * undefined before and on other paths.
+   */
+  requestId: string | undefined;
+  /**
+   * Told once when the response to this request is over: its last body byte
+   * written, or the client gone first. Set by the access log when it is on;
+   * golb's server calls it ({@link reportsEnd}), a web `Request`'s cannot.
+   */
+  onResponseEnd: ResponseEndListener | undefined;
+  /** True when the server calls {@link onResponseEnd} (golb's own); false for a web `Request`. */
+  readonly reportsEnd: boolean;
+}
+
+/** Hears the end of a response (`ClientRequest.onResponseEnd`). */
+export interface ResponseEndListener {
+  /**
+   * @param status the status written, 0 when no head went out
+   * @param bodyBytes the body bytes written (payload, no chunk framing)
+   * @param complete false when the client went away, or the connection was cut, before the end
+   */
+  responseEnded(status: number, bodyBytes: number, complete: boolean): void;
 }
 
 /** A proxied response on its way to the client: the upstream's status and body, the client's headers. */
@@ -121,6 +145,9 @@ export class WebRequest implements ClientRequest {
   readonly method: string;
   readonly headers: Headers;
   forwardedBy: string | null = null;
+  requestId: string | undefined = undefined;
+  onResponseEnd: ResponseEndListener | undefined = undefined;
+  readonly reportsEnd = false;
   private readonly req: Request;
   private readonly env: unknown;
   private readonly runtime: RuntimeAdapter;
@@ -152,5 +179,13 @@ export class WebRequest implements ClientRequest {
 
 /** A web handler of the proxy handler: `(Request, env) → Response`, for Hono's routes. */
 export function webHandler(handler: ProxyHandler, runtime: RuntimeAdapter): (req: Request, env: unknown) => Promise<Response> {
-  return (req, env) => proxyReply(handler, new WebRequest(req, env, runtime)).then(toResponse);
+  return (req, env) => {
+    const web = new WebRequest(req, env, runtime);
+    return proxyReply(handler, web).then((reply) => {
+      const res = toResponse(reply);
+      // A proxied answer's headers carry the id already; golb's own answers get it here.
+      if (reply instanceof Response && web.requestId !== undefined) res.headers.set('x-request-id', web.requestId);
+      return res;
+    });
+  };
 }

@@ -18,6 +18,8 @@ import type { DiscoveryStats } from './kubernetes/pod-follower.ts';
 import type { Timer } from './http/sweep.ts';
 import type { Timers } from './timers.ts';
 import type { Warnings } from './warnings.ts';
+import type { ShutdownState } from './shutdown.ts';
+import type { RequestIds } from './request-id.ts';
 
 /**
  * What the app needs of the server that handed it a web `Request`: golb's own
@@ -54,6 +56,12 @@ export interface AppDeps {
   discovery?: { stats(): DiscoveryStats };
   /** Legal but probably wrong states, listed in `/readyz`'s body (`app/warnings.ts`); absent in tests that check none. */
   warnings?: Warnings;
+  /** Whether golb is stopping (`app/shutdown.ts`): `/readyz` answers 503 from the first SIGTERM on; absent in tests that never stop. */
+  shutdown?: ShutdownState;
+  /** The runtime golb runs on (`bun`, `deno`, `node`), for `golb_build_info`; absent in tests. */
+  runtimeName?: string;
+  /** Makes request ids (`X-Request-Id`) for the function route; absent in tests that need none (then requests carry none). */
+  requestIds?: RequestIds;
 }
 
 export { SYSTEM_TIMERS, type Timers } from './timers.ts';

@@ -17,6 +17,8 @@ export interface ProxyObserver {
   retry(fn: string): void;
   /** golb answered a request itself with an error (`fn` undefined when the path names none). */
   rejected(fn: string | undefined, code: ErrorCode): void;
+  /** golb's server refused a request before any route (malformed, a timeout): counted by its listener, and here for the last minute's rejections. */
+  refused(code: ErrorCode): void;
 }
 
 /** The observer that counts nothing (tests, and until metrics are wired). */
@@ -25,4 +27,5 @@ export const NO_OBSERVER: ProxyObserver = {
   upstreamError: () => undefined,
   retry: () => undefined,
   rejected: () => undefined,
+  refused: () => undefined,
 };

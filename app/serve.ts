@@ -12,15 +12,16 @@ import type { ConnectionGate } from './server/connection-gate.ts';
 import { codeOfStatus } from './errors.ts';
 import { addressText, describeListenError } from './net/listen-error.ts';
 import type { ClientConnection } from './server/connection.ts';
-import { onShutdown, type Golb } from './start.ts';
 import { onReload } from './reload.ts';
+import type { Golb } from './start.ts';
+import { onShutdown } from './shutdown.ts';
 
 /** How the web app reads a request's client under golb's server: `env` is the client connection. */
 export const serverRuntime: RuntimeAdapter = {
   clientAddress: (_req, env) => (env as ClientConnection).remoteAddress,
 };
 
-/** Listens on the traffic port (and the management port), drains at SIGTERM/SIGINT and reloads at SIGHUP. A port it cannot take stops golb (exit 1). */
+/** Listens on the traffic port (and the management port), stops at SIGTERM/SIGINT (`shutdown.ts`) and reloads at SIGHUP (`reload.ts`). A port it cannot take stops golb (exit 1). */
 export async function serveGolb(golb: Golb, transport: Transport): Promise<void> {
   const { config, logger } = golb;
   const origin = { zone: config.zone, node: config.nodeName };
@@ -40,6 +41,7 @@ export async function serveGolb(golb: Golb, transport: Transport): Promise<void>
   const refusals = (gate: ConnectionGate) => (status: number, reason: string, client: string): void => {
     const error = codeOfStatus(status);
     gate.requestRefused(error);
+    golb.deps.observer.refused(error);
     if (config.accessLog) logger.info('access', { client, status, error, reason, listener: gate.listener });
     else logger.debug('request refused', { client, status, error, reason, listener: gate.listener });
   };
@@ -66,13 +68,17 @@ export async function serveGolb(golb: Golb, transport: Transport): Promise<void>
   };
   await listenOrExit(traffic, 'traffic', config.listenHost, config.listenPort);
   if (mgmt !== undefined) await listenOrExit(mgmt, 'management', config.mgmtHost ?? config.listenHost, config.mgmtPort ?? 0);
-  onShutdown(
-    golb,
-    () => {
+  onShutdown(golb, {
+    // During the shutdown delay both ports serve; every response closes its connection.
+    windDown: () => {
+      traffic.windDown();
+      mgmt?.windDown();
+    },
+    stop: () => {
       // Management stops at once: no API write may land while the source closes.
       mgmt?.destroy();
       return traffic.stop();
     },
-    () => traffic.destroy(),
-  );
+    force: () => traffic.destroy(),
+  });
 }

@@ -2,7 +2,7 @@
  * What every runtime entry does before it serves: read the configuration (a
  * bad setting stops golb with one line per problem and exit code 2), build the
  * logger, the weights table and source, the proxy engine and the app, and load
- * the first weights. Also the shutdown sequence they share.
+ * the first weights. The stop at SIGTERM is `shutdown.ts`'s.
  * @module
  */
 import { readFileSync } from 'node:fs';
@@ -19,6 +19,8 @@ import { EmbeddedFileSource } from './sources/embedded-file.ts';
 import type { WeightSource } from './sources/source.ts';
 import { WeightTable } from './weight-table.ts';
 import { Warnings } from './warnings.ts';
+import { ShutdownState } from './shutdown.ts';
+import { RequestIds } from './request-id.ts';
 import { MetricsObserver } from './metrics/observer.ts';
 import { ActiveHealth } from './health/active.ts';
 import { BackendStates } from '../strategies/backend-state.ts';
@@ -60,6 +62,8 @@ export interface Golb {
   logger: Logger;
   /** The listeners' connection caps and counts (`eb_go_lb_max_connections`). */
   gates: ConnectionGates;
+  /** Set from the first SIGTERM or SIGINT on (`app/shutdown.ts`): `/readyz` answers 503. */
+  shutdown: ShutdownState;
   /** Closes the weight source and upstream connections. */
   close(): Promise<void>;
 }
@@ -182,7 +186,8 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   }, transport);
   const observer = new MetricsObserver({ table, now, secondTimer: true });
   const listeners = gates.management === undefined ? [gates.traffic] : [gates.traffic, gates.management];
-  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, timer, listeners, discovery, warnings };
+  const shutdown = new ShutdownState();
+  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, timer, listeners, discovery, warnings, shutdown, runtimeName, requestIds: new RequestIds(Math.random) };
   const pool = await startPool(config, logger, engine, strategyDeps, now, etcd, config.db === 'k8s' ? discovery : undefined);
   deps.pool = pool.pool;
   // The function route's chain, built once: golb's server calls it straight, the Hono app mounts it.
@@ -221,6 +226,7 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
     deps,
     logger,
     gates,
+    shutdown,
     async close() {
       clearInterval(pruneTimer);
       health?.close();
@@ -244,32 +250,4 @@ async function startDiscoveryOrExit(config: Config, runtimeName: string, logger:
     process.stderr.write(`golb: ${err.message}\n`);
     process.exit(2);
   }
-}
-
-/**
- * Installs SIGTERM/SIGINT handling: stop accepting, let requests in flight
- * finish (up to the drain timeout), close the source, exit 0.
- * @param stopServer resolves when the server has no request in flight; `force` closes what is left
- */
-export function onShutdown(golb: Golb, stopServer: () => Promise<void>, force: () => void): void {
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    golb.logger.info('shutting down: draining requests in flight', { signal, drainTimeoutMs: golb.config.drainTimeoutMs });
-    const timer = setTimeout(() => {
-      golb.logger.warn('drain timeout reached; closing remaining connections');
-      force();
-    }, golb.config.drainTimeoutMs);
-    stopServer()
-      .catch(() => undefined)
-      .then(() => golb.close())
-      .finally(() => {
-        clearTimeout(timer);
-        golb.logger.info('stopped');
-        process.exit(0);
-      });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
 }

@@ -53,6 +53,9 @@ tr:last-child td{border-bottom:0}
 canvas{display:block}
 .empty{padding:40px;text-align:center;color:var(--muted)}
 td.more{color:var(--muted)}
+.reasons{display:flex;flex-wrap:wrap;gap:8px;margin:-8px 0 20px}
+.reason{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:3px 10px;font-variant-numeric:tabular-nums}
+.reason b{font-weight:600;margin-left:6px}
 `;
 
 const SCRIPT = `
@@ -193,6 +196,18 @@ const SCRIPT = `
     tile('total-rps', rate(rps));
     tile('total-requests', int(requests));
     tile('total-errors', int(errors));
+    // golb's own answers (an unknown function, a bad request, no backend, …): no backend's error, but the client saw them.
+    var rejected = doc.rejected || {}, reasons = Object.keys(rejected), chips = [];
+    tile('total-rejected', int(reasons.reduce(function (n, r) { return n + rejected[r]; }, 0)));
+    reasons.forEach(function (r) {
+      var chip = el('span', 'reason mono', r + ' ');
+      chip.dataset.reason = r;
+      chip.title = 'answered by golb itself in the last minute';
+      chip.append(el('b', '', int(rejected[r])));
+      chips.push(chip);
+    });
+    var box = $('rejections');
+    box.replaceChildren.apply(box, chips);
     var nodes = Object.keys(health);
     tile('backends-up', int(nodes.filter(function (n) { return health[n]; }).length + unlistedUp) + ' / ' + int(nodes.length + unlisted));
     tile('function-count', String(doc.functions.length));
@@ -239,10 +254,12 @@ export const DASH_PAGE = `<!doctype html>
 <section class="tiles">
 <div class="tile"><div class="k">Requests / s</div><div class="v" id="total-rps">–</div></div>
 <div class="tile"><div class="k">Requests, last minute</div><div class="v" id="total-requests">–</div></div>
-<div class="tile"><div class="k">Errors, last minute</div><div class="v" id="total-errors">–</div></div>
+<div class="tile"><div class="k">Backend errors, last minute</div><div class="v" id="total-errors">–</div></div>
+<div class="tile"><div class="k">Rejected by golb, last minute</div><div class="v" id="total-rejected">–</div></div>
 <div class="tile"><div class="k">Backends up</div><div class="v" id="backends-up">–</div></div>
 <div class="tile"><div class="k">Functions</div><div class="v" id="function-count">–</div></div>
 </section>
+<section class="reasons" id="rejections" aria-label="rejected by golb, by reason"></section>
 <div id="functions"></div>
 </main>
 <script>${SCRIPT}</script>

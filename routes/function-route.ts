@@ -1,6 +1,7 @@
 /**
  * The `/function/:fn/*` route as one chain of handlers, built once per
- * process: the access log (only when `eb_go_lb_access_log` is on: off, the
+ * process: the request id (`X-Request-Id`: `app/middleware/request-id.ts`),
+ * the access log (only when `eb_go_lb_access_log` is on: off, the
  * chain has no link for it), then gateway awareness (loops refused, the
  * forwarded mark read: `app/middleware/gateway-awareness.ts`), then fnlb's node pool for a function with no
  * weights entry (only when a pool is configured), then the function route,
@@ -18,6 +19,7 @@ import type { ProxyHandler } from '../app/client-request.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { withAccessLog } from '../app/metrics/access-log.ts';
 import { withGatewayAwareness } from '../app/middleware/gateway-awareness.ts';
+import { withRequestId } from '../app/middleware/request-id.ts';
 import { functionProxy } from './function-proxy.ts';
 import { withPoolFallback } from './node-pool-proxy.ts';
 
@@ -25,5 +27,6 @@ import { withPoolFallback } from './node-pool-proxy.ts';
 export function functionRoute(deps: AppDeps): ProxyHandler {
   const served = withGatewayAwareness(withPoolFallback(functionProxy(deps), deps), deps);
   // Decided once: with the access log off the handler is not wrapped at all.
-  return deps.config.accessLog ? withAccessLog(served, deps) : served;
+  const logged = deps.config.accessLog ? withAccessLog(served, deps) : served;
+  return deps.requestIds === undefined ? logged : withRequestId(logged, deps.requestIds);
 }

@@ -5,14 +5,13 @@
  * @module
  */
 import { Hono } from 'hono';
-import type { AppDeps } from '../app/deps.ts';
 import type { JsonAnswer } from '../app/server/http1-server.ts';
-import { LIVENESS, readiness } from './probes.ts';
+import { LIVENESS, readiness, type ProbeDeps } from './probes.ts';
 
 const json = ({ status, body }: JsonAnswer): Response => new Response(body, { status, headers: { 'content-type': 'application/json' } });
 
 /** The `/healthz` and `/readyz` routes. */
-export function healthRoutes(deps: Pick<AppDeps, 'source' | 'table' | 'discovery'>): Hono {
+export function healthRoutes(deps: ProbeDeps): Hono {
   const routes = new Hono();
   routes.get('/healthz', () => json(LIVENESS));
   routes.get('/readyz', () => json(readiness(deps)));

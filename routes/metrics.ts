@@ -9,12 +9,26 @@ import type { AppDeps } from '../app/deps.ts';
 import { EXPOSITION_CONTENT_TYPE } from '../app/metrics/exposition-format.ts';
 import { processFigures, renderMetrics } from '../app/metrics/exposition.ts';
 import { metricsOf } from '../app/metrics/observer.ts';
+import { VERSION } from '../app/version.ts';
 
 /** The `/metrics` route. */
-export function metricsRoutes(deps: Pick<AppDeps, 'observer' | 'table' | 'states' | 'source' | 'now' | 'monotonic' | 'pool' | 'listeners' | 'discovery'>): Hono {
+export function metricsRoutes(deps: Pick<AppDeps, 'observer' | 'table' | 'states' | 'source' | 'engine' | 'now' | 'monotonic' | 'pool' | 'listeners' | 'discovery' | 'runtimeName'>): Hono {
   const routes = new Hono();
   const observer = metricsOf(deps);
-  const inputs = { table: deps.table, states: deps.states, poolStates: deps.pool?.states, source: deps.source, listeners: deps.listeners, discovery: deps.discovery, now: deps.now, monotonic: deps.monotonic, process: processFigures(deps.now) };
+  const engine = deps.engine;
+  const inputs = {
+    table: deps.table,
+    states: deps.states,
+    poolStates: deps.pool?.states,
+    source: deps.source,
+    listeners: deps.listeners,
+    discovery: deps.discovery,
+    now: deps.now,
+    monotonic: deps.monotonic,
+    process: processFigures(deps.now),
+    upstream: engine.openConnections === undefined ? undefined : () => engine.openConnections!(),
+    build: deps.runtimeName === undefined ? undefined : { version: VERSION, runtime: deps.runtimeName },
+  };
   const scrapes = new AnswerCache<''>({ now: deps.monotonic });
   routes.get('/metrics', () => answerResponse(scrapes.get('', () => textAnswer(renderMetrics(observer, inputs), EXPOSITION_CONTENT_TYPE))));
   return routes;

@@ -9,6 +9,9 @@
 import type { AppDeps } from '../app/deps.ts';
 import type { JsonAnswer } from '../app/server/http1-server.ts';
 
+/** What the probes read. */
+export type ProbeDeps = Pick<AppDeps, 'source' | 'table' | 'discovery' | 'warnings' | 'shutdown'>;
+
 /** `/healthz`: 200 while the process serves. */
 export const LIVENESS: JsonAnswer = { status: 200, body: JSON.stringify({ status: 'ok' }) };
 
@@ -18,14 +21,18 @@ export const LIVENESS: JsonAnswer = { status: 200, body: JSON.stringify({ status
  * `discovering`). A golb that cannot reach its API server (a wrong CA, a bad
  * selector, no permission) so stays out of a Service instead of joining it
  * with nothing to route to; once listed, it stays ready through an API
- * server's outage and serves what it has. The body lists the warnings in
- * force (`app/warnings.ts`), which never change the status.
+ * server's outage and serves what it has. From the first SIGTERM or SIGINT
+ * on it answers 503 `stopping` (`app/shutdown.ts`: golb still serves for the
+ * shutdown delay, so that load balancers in front take it out first). The
+ * body lists the warnings in force (`app/warnings.ts`), which never change
+ * the status.
  */
-export function readiness(deps: Pick<AppDeps, 'source' | 'table' | 'discovery' | 'warnings'>): JsonAnswer {
+export function readiness(deps: ProbeDeps): JsonAnswer {
   const loaded = deps.source.ready;
   const listed = deps.discovery === undefined || deps.discovery.stats().lastEventAt !== undefined;
-  const ready = loaded && listed;
-  const status = ready ? 'ready' : loaded ? 'discovering' : 'loading';
+  const stopping = deps.shutdown?.stopping === true;
+  const ready = loaded && listed && !stopping;
+  const status = stopping ? 'stopping' : ready ? 'ready' : loaded ? 'discovering' : 'loading';
   const warnings = deps.warnings?.list() ?? [];
   const body = { status, source: deps.source.kind, functions: deps.table.size, ...(warnings.length > 0 ? { warnings } : {}) };
   return { status: ready ? 200 : 503, body: JSON.stringify(body) };
@@ -35,7 +42,7 @@ export function readiness(deps: Pick<AppDeps, 'source' | 'table' | 'discovery' |
  * The probe answers by request: `GET` or `HEAD` of `/healthz` or `/readyz`
  * (any query); undefined for every other request.
  */
-export function probeAnswers(deps: Pick<AppDeps, 'source' | 'table' | 'discovery' | 'warnings'>): (method: string, target: string) => JsonAnswer | undefined {
+export function probeAnswers(deps: ProbeDeps): (method: string, target: string) => JsonAnswer | undefined {
   return (method, target) => {
     if (method !== 'GET' && method !== 'HEAD') return undefined;
     const query = target.indexOf('?');

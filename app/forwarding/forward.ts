@@ -126,6 +126,7 @@ class Forwarding implements ForwardContext, ExchangeReply {
   finalHost: string;
   readonly forwarded: boolean;
   forwardedBy: string | undefined;
+  readonly requestId: string | undefined;
   private readonly f: Forwarder;
   private readonly call: ForwardCall;
   private readonly to: ReplyTarget;
@@ -147,6 +148,7 @@ class Forwarding implements ForwardContext, ExchangeReply {
     const backend = call.first;
     this.backend = backend;
     this.clientAddress = call.req.clientAddress;
+    this.requestId = call.req.requestId;
     this.via = f.via;
     this.timestampHeader = f.timestampHeader;
     this.timestamp = unixTimestamp(f.deps.now());

@@ -31,6 +31,8 @@ export const enum RequestKind {
   XForwardedHostNode,
   /** Hop-by-hop (RFC 9110 §7.6.1): Keep-Alive, Proxy-Connection, Proxy-Authenticate, Proxy-Authorization, TE, Trailer, Upgrade. */
   Hop,
+  /** `X-Request-Id`: golb sends its own line (the client's value when it is sane, `app/request-id.ts`). */
+  XRequestId,
 }
 
 /** The start of every {@link RequestKind.XForwardedHostNode} name. */
@@ -50,6 +52,7 @@ export function requestKindOfName(name: string): RequestKind {
     case 'x-forwarded-proto': return RequestKind.XForwardedProto;
     case 'x-golb-forwarded-by': return RequestKind.XGolbForwardedBy;
     case 'x-final-host': return RequestKind.XFinalHost;
+    case 'x-request-id': return RequestKind.XRequestId;
     case 'keep-alive':
     case 'proxy-connection':
     case 'proxy-authenticate':
@@ -77,7 +80,9 @@ export function requestKindOf(buf: Uint8Array, from: number, to: number): Reques
     case 10:
       if (bytesAre(buf, from, to, 'connection')) return RequestKind.Connection;
       return bytesAre(buf, from, to, 'keep-alive') ? RequestKind.Hop : RequestKind.Other;
-    case 12: return bytesAre(buf, from, to, 'x-final-host') ? RequestKind.XFinalHost : RequestKind.Other;
+    case 12:
+      if (bytesAre(buf, from, to, 'x-final-host')) return RequestKind.XFinalHost;
+      return bytesAre(buf, from, to, 'x-request-id') ? RequestKind.XRequestId : RequestKind.Other;
     case 14: return bytesAre(buf, from, to, 'content-length') ? RequestKind.ContentLength : RequestKind.Other;
     case 15: return bytesAre(buf, from, to, 'x-forwarded-for') ? RequestKind.XForwardedFor : RequestKind.Other;
     case 16:

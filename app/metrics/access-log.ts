@@ -1,17 +1,26 @@
 /**
  * The access log (`eb_go_lb_access_log`, `--access-log`): one line per
- * `/function/` request — time, client, method, path, function, backend,
- * status and duration — through the logger, so a JSON line in `prod` and a
- * readable line in `dev`.
+ * `/function/` request — client, method, path, function, backend, status,
+ * body bytes, request id, the time to the response head and the total time —
+ * through the logger, so a JSON line in `prod` and a readable line in `dev`.
+ *
+ * The line is written when the response is over: golb's server tells the
+ * request's listener once its last body byte was written, or when the client
+ * went away first (`ClientRequest.onResponseEnd`, called by
+ * `app/server/response-writer.ts`); the line then says `aborted: true`, and a
+ * client that left before any answer is logged with status 499, as nginx
+ * does. A request that came as a web `Request` (the Hono app, tests) has no
+ * such report: its line is written when the head is ready, with the body's
+ * length when the upstream gave one.
  *
  * It wraps the proxy handler, and `startGolb` wraps it only when the setting is
  * on: with the access log off the request path runs exactly as without this
- * module, not even a boolean test. The backend is the one that answered a
- * proxied request; `-` marks an answer golb gave itself (an error, the dummy
- * handler).
+ * module (the server's end report is one field read). The backend is the one
+ * that answered a proxied request; `-` marks an answer golb gave itself (an
+ * error, the dummy handler).
  * @module
  */
-import type { ProxyHandler } from '../client-request.ts';
+import type { ClientRequest, ProxyHandler, ProxyReply, ReplyTarget, ResponseEndListener } from '../client-request.ts';
 import type { Logger } from '../logger.ts';
 
 /** What the access log needs. */
@@ -21,29 +30,71 @@ export interface AccessLogDeps {
   monotonic(): number;
 }
 
-/** `handler` with one access-log line per request, written once its response head is ready. */
+/** The status nginx logs for a client that went away before its answer. */
+const CLIENT_CLOSED = 499;
+
+/** `handler` with one access-log line per request, written when its response is over. */
 export function withAccessLog(handler: ProxyHandler, deps: AccessLogDeps): ProxyHandler {
-  const { logger, monotonic } = deps;
   return function logged(req, to) {
-    const started = monotonic();
-    handler(req, {
-      reply(res) {
-        const target = req.target;
-        logger.info('access', {
-          client: req.clientAddress,
-          method: req.method,
-          path: target,
-          function: functionName(target),
-          backend: res instanceof Response ? (res.headers.get('x-final-host') ?? '-') : res.backend,
-          status: res.status,
-          durationMs: Math.round((monotonic() - started) * 1000) / 1000,
-        });
-        to.reply(res);
-      },
-    });
+    const entry = new AccessEntry(req, to, deps);
+    if (req.reportsEnd) req.onResponseEnd = entry;
+    handler(req, entry);
   };
 }
 
+/** One request's line: it sees the answer pass (backend, head time) and hears the response's end. */
+class AccessEntry implements ReplyTarget, ResponseEndListener {
+  private readonly req: ClientRequest;
+  private readonly to: ReplyTarget;
+  private readonly deps: AccessLogDeps;
+  private readonly started: number;
+  /** Monotonic ms when the answer's head was ready; undefined before. */
+  private headAt: number | undefined = undefined;
+  private backend = '-';
+
+  constructor(req: ClientRequest, to: ReplyTarget, deps: AccessLogDeps) {
+    this.req = req;
+    this.to = to;
+    this.deps = deps;
+    this.started = deps.monotonic();
+  }
+
+  reply(res: ProxyReply): void {
+    this.headAt = this.deps.monotonic();
+    this.backend = res instanceof Response ? (res.headers.get('x-final-host') ?? '-') : res.backend;
+    // A web Request's server reports no end: its line goes now.
+    if (!this.req.reportsEnd) this.write(res.status, res instanceof Response ? undefined : res.length < 0 ? undefined : res.length, true);
+    this.to.reply(res);
+  }
+
+  responseEnded(status: number, bodyBytes: number, complete: boolean): void {
+    this.write(status === 0 ? CLIENT_CLOSED : status, bodyBytes, complete);
+  }
+
+  private write(status: number, bytes: number | undefined, complete: boolean): void {
+    const { req, started } = this;
+    const now = this.deps.monotonic();
+    const target = req.target;
+    this.deps.logger.info('access', {
+      client: req.clientAddress,
+      method: req.method,
+      path: target,
+      function: functionName(target),
+      backend: this.backend,
+      status,
+      bytes: bytes ?? '-',
+      requestId: req.requestId ?? '-',
+      headMs: this.headAt === undefined ? '-' : milliseconds(this.headAt - started),
+      durationMs: milliseconds(now - started),
+      ...(complete ? {} : { aborted: true }),
+    });
+  }
+}
+
+/** Milliseconds rounded to microseconds. */
+function milliseconds(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
 
 /** The function a `/function/<fn>/...` target names, `-` when none. */
 export function functionName(target: string): string {

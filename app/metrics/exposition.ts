@@ -7,6 +7,9 @@
 import type { WeightSource } from '../sources/source.ts';
 import type { WeightTable } from '../weight-table.ts';
 import process from 'node:process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { parseOpenFilesLimit } from '../server/connection-limit.ts';
+import type { UpstreamConnections } from '../proxy/engine.ts';
 import { isAvailable, type BackendStates } from '../../strategies/backend-state.ts';
 import { ExpositionWriter, labelValue } from './exposition-format.ts';
 import type { DiscoveryStats } from '../kubernetes/pod-follower.ts';
@@ -21,6 +24,17 @@ export interface ProcessFigures {
   heapBytes: number;
   cpuSeconds: number;
   startTimeSeconds: number;
+  /** Descriptors open (entries of /proc/self/fd); undefined where there is no /proc. */
+  openFds?: number | undefined;
+  /** The soft open-files limit (/proc/self/limits); undefined where there is none or it is unlimited. */
+  maxFds?: number | undefined;
+}
+
+/** What `golb_build_info` says: the release and the runtime it runs on. */
+export interface BuildFigures {
+  version: string;
+  /** `bun`, `deno` or `node`. */
+  runtime: string;
 }
 
 /** One listener's connection cap and counts (`ConnectionGate` in `app/server/connection-gate.ts`). */
@@ -50,6 +64,10 @@ export interface ExpositionInputs {
   discovery?: { stats(): DiscoveryStats } | undefined;
   /** Wall-clock ms (the discovery's last event age); needed with `discovery`. */
   now?: (() => number) | undefined;
+  /** The engine's upstream connections, busy and idle, when it counts them. */
+  upstream?: (() => UpstreamConnections) | undefined;
+  /** The release and runtime, for `golb_build_info`. */
+  build?: BuildFigures | undefined;
 }
 
 /** The weight source's figures: etcd's connection and revision when it has them. */
@@ -74,6 +92,10 @@ export function renderMetrics(observer: MetricsObserver, inputs: ExpositionInput
       for (let i = 0; i < CLASSES.length; i++) if (b.codes[i] !== 0) w.sample('golb_requests_total', `${b.labels},code="${CLASSES[i]}"`, b.codes[i]!);
     }
   }
+
+  w.family('golb_responses_total', 'counter', "Answers to function requests by exact status code: the backends' and golb's own errors (golb_rejected_total says which); by function when the function is known.");
+  for (const f of fns) for (const [status, n] of sortedByKey(f.statuses)) w.sample('golb_responses_total', `${f.label},code="${status}"`, n);
+  for (const [status, n] of sortedByKey(observer.statusesUnknown)) w.sample('golb_responses_total', `code="${status}"`, n);
 
   w.family('golb_request_duration_seconds', 'histogram', 'Time from sending a request to a backend to its response head, by function.');
   for (const f of fns) {
@@ -146,11 +168,24 @@ export function renderMetrics(observer: MetricsObserver, inputs: ExpositionInput
     for (const l of listeners) for (const [code, n] of l.refusedRequests) w.sample('golb_requests_refused_total', `listener="${labelValue(l.listener)}",error="${labelValue(code)}"`, n);
   }
 
+  const upstream = inputs.upstream?.();
+  if (upstream !== undefined) {
+    w.family('golb_upstream_connections', 'gauge', "Connections to backends open now, by state: busy (connecting or carrying a request) or idle (in the keep-alive pool).");
+    w.sample('golb_upstream_connections', 'state="busy"', upstream.busy);
+    w.sample('golb_upstream_connections', 'state="idle"', upstream.idle);
+  }
+  if (inputs.build !== undefined) {
+    const { version, runtime } = inputs.build;
+    w.family('golb_build_info', 'gauge', "Always 1: golb's release and the runtime it runs on, as labels.").sample('golb_build_info', `version="${labelValue(version)}",runtime="${labelValue(runtime)}"`, 1);
+  }
+
   const p = inputs.process();
   w.family('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.').sample('process_resident_memory_bytes', '', p.residentBytes);
   w.family('process_heap_bytes', 'gauge', 'JavaScript heap in use, in bytes.').sample('process_heap_bytes', '', p.heapBytes);
   w.family('process_cpu_seconds_total', 'counter', 'User and system CPU time spent, in seconds.').sample('process_cpu_seconds_total', '', p.cpuSeconds);
   w.family('process_start_time_seconds', 'gauge', 'Start time of the process since the Unix epoch, in seconds.').sample('process_start_time_seconds', '', p.startTimeSeconds);
+  if (p.openFds !== undefined) w.family('process_open_fds', 'gauge', 'Number of open file descriptors.').sample('process_open_fds', '', p.openFds);
+  if (p.maxFds !== undefined) w.family('process_max_fds', 'gauge', 'Maximum number of open file descriptors.').sample('process_max_fds', '', p.maxFds);
   return w.toString();
 }
 
@@ -163,8 +198,32 @@ export function processFigures(now: () => number): () => ProcessFigures {
   return () => {
     const memory = process.memoryUsage();
     const cpu = process.cpuUsage();
-    return { residentBytes: memory.rss, heapBytes: memory.heapUsed, cpuSeconds: (cpu.user + cpu.system) / 1e6, startTimeSeconds };
+    return { residentBytes: memory.rss, heapBytes: memory.heapUsed, cpuSeconds: (cpu.user + cpu.system) / 1e6, startTimeSeconds, openFds: openDescriptors(), maxFds: descriptorLimit() };
   };
+}
+
+/** Entries of /proc/self/fd (Linux; the one the read itself opens included, as Prometheus' Go client counts); undefined elsewhere. */
+function openDescriptors(): number | undefined {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The soft open-files limit from /proc/self/limits; undefined elsewhere or when unlimited. */
+function descriptorLimit(): number | undefined {
+  try {
+    const soft = parseOpenFilesLimit(readFileSync('/proc/self/limits', 'utf8'))?.soft;
+    return soft === undefined || !Number.isFinite(soft) ? undefined : soft;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A map's entries by ascending key (stable series order across scrapes). */
+function sortedByKey(map: ReadonlyMap<number, number>): [number, number][] {
+  return [...map].sort((a, b) => a[0] - b[0]);
 }
 
 /** Kubernetes discovery's families: pods seen and ready, the last event's age, relists, watches, errors. */

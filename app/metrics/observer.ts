@@ -23,7 +23,9 @@ import type { ErrorCode } from '../errors.ts';
 import type { ProxyObserver } from '../observer.ts';
 import type { UpstreamFailure } from '../proxy/engine.ts';
 import type { WeightTable } from '../weight-table.ts';
+import { ERROR_STATUS } from '../errors.ts';
 import { LatencyWindow } from './latency-window.ts';
+import { RejectionWindow } from './rejection-window.ts';
 import { labelValue } from './exposition-format.ts';
 
 /** Upper bounds (seconds) of `golb_request_duration_seconds`' buckets; +Inf is implied. */
@@ -65,6 +67,8 @@ export class FunctionRecord {
   retries = 0;
   /** Errors golb answered for this function, by code. */
   readonly rejected = new Map<ErrorCode, number>();
+  /** Every answer to this function's requests, the backends' and golb's own, by exact status. */
+  readonly statuses = new Map<number, number>();
 
   constructor(fn: string) {
     this.fn = fn;
@@ -102,6 +106,10 @@ export class MetricsObserver implements ProxyObserver {
   readonly functions = new Map<string, FunctionRecord>();
   /** Errors golb answered for requests naming no known function, by code. */
   readonly rejectedUnknown = new Map<ErrorCode, number>();
+  /** The statuses of those answers. */
+  readonly statusesUnknown = new Map<number, number>();
+  /** golb's own answers over the last minute, by error code (`/1/lb/stats`' `rejected`). */
+  readonly recentRejections = new RejectionWindow();
   private readonly table: Pick<WeightTable, 'get'>;
   private readonly clock: () => number;
   /** The Unix second the request path records into. */
@@ -156,6 +164,7 @@ export class MetricsObserver implements ProxyObserver {
     const f = this.functions.get(fn) ?? this.function(fn);
     const b = f.backends.get(backend) ?? f.backend(backend);
     b.codes[status < 200 ? 0 : status >= 500 ? 4 : ((status / 100) | 0) - 1]!++;
+    f.statuses.set(status, (f.statuses.get(status) ?? 0) + 1);
     const seconds = latencyMs / 1000;
     let i = 0;
     while (i < DURATION_BUCKETS.length && seconds > DURATION_BUCKETS[i]!) i++;
@@ -177,8 +186,17 @@ export class MetricsObserver implements ProxyObserver {
   }
 
   rejected(fn: string | undefined, code: ErrorCode): void {
-    const counts = fn !== undefined && this.table.get(fn) !== undefined ? this.function(fn).rejected : this.rejectedUnknown;
+    const known = fn !== undefined && this.table.get(fn) !== undefined ? this.function(fn) : undefined;
+    const counts = known !== undefined ? known.rejected : this.rejectedUnknown;
     counts.set(code, (counts.get(code) ?? 0) + 1);
+    const statuses = known !== undefined ? known.statuses : this.statusesUnknown;
+    const status = ERROR_STATUS[code];
+    statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    this.recentRejections.record(code, this.currentSecond());
+  }
+
+  refused(code: ErrorCode): void {
+    this.recentRejections.record(code, this.currentSecond());
   }
 
   /**

@@ -8,6 +8,9 @@
  * function. Unlike fnlb, reading does not drain them: every reader sees the
  * whole minute.
  *
+ * `rejected` counts golb's own answers of the minute by error code (a 404
+ * for an unknown function is no backend's error, but a client saw it).
+ *
  * `functions` adds what fnlb had not: for each function of the table, its
  * backends with their weight, health and requests in flight, and p50/p99
  * latency (seconds) over the minute from the merged histograms. A view may
@@ -89,6 +92,12 @@ export interface StatsDocument {
   /** Seconds the figures cover. */
   window: number;
   functions: FunctionSummary[];
+  /**
+   * golb's own answers over the last minute by error code (`unknown_function`,
+   * `bad_request`, `no_backend`, …; the server's refusals of malformed
+   * requests included), the largest first: what the backends' `errors` leave out.
+   */
+  rejected: Record<string, number>;
   /** Kubernetes discovery, when golb follows pods (`--db k8s`, `--k8s-functions`). */
   kubernetes?: KubernetesSummary;
 }
@@ -185,7 +194,8 @@ export function buildStats(observer: MetricsObserver, inputs: StatsInputs, since
     const all = minute(record, entry.backends.map((b) => b.address), second);
     functions.push({ func: fn, strategy: entry.strategy, ...all, backends, backendsTotal: entry.backends.length, backendsUp: up, truncated: listed.length < entry.backends.length });
   }
-  const doc: StatsDocument = { stats, node: inputs.node, zone: inputs.zone, time: new Date(nowMs).toISOString(), window: WINDOW_SECONDS, functions };
+  const rejected = observer.recentRejections.byReason(second);
+  const doc: StatsDocument = { stats, node: inputs.node, zone: inputs.zone, time: new Date(nowMs).toISOString(), window: WINDOW_SECONDS, functions, rejected };
   if (inputs.discovery !== undefined) doc.kubernetes = kubernetesSummary(inputs.discovery(), nowMs);
   return doc;
 }

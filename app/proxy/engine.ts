@@ -136,4 +136,12 @@ export interface ProxyEngine {
   request(req: UpstreamRequest): Promise<UpstreamResponse>;
   /** Closes idle connections and stops timers. */
   close(): void;
+  /** The upstream connections open now: busy (connecting, or carrying an exchange) and idle in the keep-alive pool; for `/metrics`. */
+  openConnections?(): UpstreamConnections;
+}
+
+/** Upstream connections open, by what they do. */
+export interface UpstreamConnections {
+  busy: number;
+  idle: number;
 }

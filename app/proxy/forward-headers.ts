@@ -47,6 +47,8 @@ export interface ForwardContext {
   forwarded: boolean;
   /** `X-Golb-Forwarded-By` to send when the chosen backend is a gateway; undefined for a pod. */
   forwardedBy: string | undefined;
+  /** The request id golb sends as `X-Request-Id` in place of the client's line (`app/request-id.ts`); undefined: the client's line, if any, goes on as it is. */
+  requestId: string | undefined;
 }
 
 /** The lower-cased names listed in a `Connection` header value. */
@@ -85,7 +87,7 @@ export function upstreamHeaderBlock(headers: HeaderLookup, ctx: ForwardContext):
   for (const [name, value] of headers) {
     // Every kind but Other is hop-by-hop, framing, or one golb sets itself (request-headers.ts), but an earlier hop's timestamp.
     const kind = requestKindOfName(name);
-    if (kind !== RequestKind.Other && !(kind === RequestKind.XForwardedHostNode && ctx.forwarded && name !== ctx.timestampHeader)) continue;
+    if (kind !== RequestKind.Other && !(kind === RequestKind.XForwardedHostNode && ctx.forwarded && name !== ctx.timestampHeader) && !(kind === RequestKind.XRequestId && ctx.requestId === undefined)) continue;
     if (nominated !== undefined && nominated.has(name)) continue;
     block += `${name}: ${value}\r\n`;
   }
@@ -104,12 +106,13 @@ const XFF = 'x-forwarded-for: ';
 const XFH = 'x-forwarded-host: ';
 const XGFB = 'x-golb-forwarded-by: ';
 const XFP = 'x-forwarded-proto: ';
+const XRI = 'x-request-id: ';
 
 /**
  * golb's lines on a request: `X-Forwarded-For`, `X-Forwarded-Host`,
- * `X-Golb-Forwarded-By`, `X-Forwarded-Proto`, then the `Via`, timestamp and
- * `X-Final-Host` lines the response gets too ({@link ownLines}), written piece
- * by piece (no string is built for them).
+ * `X-Golb-Forwarded-By`, `X-Forwarded-Proto`, `X-Request-Id`, then the `Via`,
+ * timestamp and `X-Final-Host` lines the response gets too ({@link ownLines}),
+ * written piece by piece (no string is built for them).
  */
 class OwnRequestLines {
   private readonly ctx: ForwardContext;
@@ -139,6 +142,7 @@ class OwnRequestLines {
       (hostLength < 0 ? 0 : XFH.length + hostLength + 2) +
       (ctx.forwardedBy === undefined ? 0 : XGFB.length + ctx.forwardedBy.length + 2) +
       XFP.length + ctx.proto.length + 2 +
+      (ctx.requestId === undefined ? 0 : XRI.length + ctx.requestId.length + 2) +
       this.tail.length;
   }
 
@@ -151,6 +155,7 @@ class OwnRequestLines {
     else if (this.hostRaw !== undefined) at = crlf(buf, putBytes(buf, putLatin1(buf, at, XFH), this.hostRaw, this.hostFrom, this.hostTo));
     if (ctx.forwardedBy !== undefined) at = crlf(buf, putLatin1(buf, putLatin1(buf, at, XGFB), ctx.forwardedBy));
     at = crlf(buf, putLatin1(buf, putLatin1(buf, at, XFP), ctx.proto));
+    if (ctx.requestId !== undefined) at = crlf(buf, putLatin1(buf, putLatin1(buf, at, XRI), ctx.requestId));
     return putBytes(buf, at, this.tail, 0, this.tail.length);
   }
 }
@@ -198,12 +203,15 @@ class ReceivedLines implements HeaderLines {
   private readonly nominated: Set<string> | undefined;
   /** The name of this node's `X-Forwarded-Host-<node>` when earlier hops' are kept (a forwarded request); undefined when none is. */
   private readonly hopsKeptBut: string | undefined;
+  /** The client's `X-Request-Id` line goes on (golb sends no id of its own). */
+  private readonly clientIdKept: boolean;
   private readonly own: OwnRequestLines;
   readonly byteLength: number;
 
   constructor(headers: RequestHeaders, ctx: ForwardContext) {
     this.headers = headers;
     this.hopsKeptBut = ctx.forwarded ? ctx.timestampHeader : undefined;
+    this.clientIdKept = ctx.requestId === undefined;
     const { raw, fields, count } = headers;
     const end = count * REQUEST_FIELD_INTS;
     // The fields golb reads, by kind: usually only Host is there.
@@ -239,7 +247,7 @@ class ReceivedLines implements HeaderLines {
     let runEnd = 0;
     for (let i = 0; i < count * REQUEST_FIELD_INTS; i += REQUEST_FIELD_INTS) {
       const kind = fields[i + 5];
-      if (kind !== RequestKind.Other) {
+      if (kind !== RequestKind.Other && !(kind === RequestKind.XRequestId && this.clientIdKept)) {
         // An earlier hop's timestamp goes on with a forwarded request; anything else of a kind golb reads does not.
         if (kind !== RequestKind.XForwardedHostNode || hopsKeptBut === undefined || bytesAre(raw, fields[i]!, fields[i + 1]!, hopsKeptBut)) continue;
       }

@@ -28,7 +28,7 @@ import { Exchange } from './exchange.ts';
 import { ResponseParser, type ResponseSink } from './response-parser.ts';
 import type { Transport, TransportEvents, TransportSocket } from '../net/transport.ts';
 import { sweepPeriod, ticksFor, type Timer } from '../http/sweep.ts';
-import type { ExchangeReply, ProxyEngine, UpstreamError, UpstreamRequest, UpstreamResponse } from './engine.ts';
+import type { ExchangeReply, ProxyEngine, UpstreamConnections, UpstreamError, UpstreamRequest, UpstreamResponse } from './engine.ts';
 
 /** Options of {@link Http1Client}. */
 export interface Http1ClientOptions {
@@ -283,6 +283,12 @@ export class Http1Client implements ProxyEngine {
       const allowed = conn.phase === Phase.Busy ? this.responseTicks : conn.phase === Phase.Idle ? this.idleTicks : this.connectTicks;
       if (tick - conn.lastTick > allowed) conn.onTimeout();
     }
+  }
+
+  openConnections(): UpstreamConnections {
+    let idle = 0;
+    for (const list of this.idle.values()) for (const conn of list) if (!conn.closed) idle++;
+    return { busy: Math.max(0, this.live.size - idle), idle };
   }
 
   close(): void {

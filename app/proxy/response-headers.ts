@@ -2,7 +2,8 @@
  * The client's side of a proxied response's headers (RFC 9110 §7.6): the
  * upstream's lines as received, less the hop-by-hop ones and those its
  * `Connection` names (`forward-headers.ts` has the rule and the request side),
- * then golb's `Via`, timestamp and `X-Final-Host`.
+ * then golb's `Via`, timestamp and `X-Final-Host`, and the request's
+ * `X-Request-Id` (in place of the upstream's).
  * @module
  */
 import type { ResponseHeaderBlock } from '../client-request.ts';
@@ -41,12 +42,17 @@ export function clientResponseHeaders(head: ResponseHead, ctx: ForwardContext): 
       continue;
     }
     if (bytesAre(raw, start, colon, timestampHeader)) continue; // golb's own, set below
+    if (ctx.requestId !== undefined && bytesAre(raw, start, colon, 'x-request-id')) continue; // the request's id, set below
     fields[i + SENT] = 1;
     bytes += fields[i + 4]! + 2 - start;
   }
   const own = ownLines(ctx, via);
-  return new ClientHeaders(head, own, statusLineBytes(head) + bytes + own.length);
+  const id = ctx.requestId;
+  return new ClientHeaders(head, own, id, statusLineBytes(head) + bytes + own.length + (id === undefined ? 0 : REQUEST_ID.length + id.length + 2));
 }
+
+/** The name of the request id's line, with its `: `. */
+const REQUEST_ID = 'x-request-id: ';
 
 /** The bytes of the status line {@link ClientHeaders.writeTo} writes: as received, but as HTTP/1.1 and with the SP before an empty reason phrase. */
 function statusLineBytes(head: ResponseHead): number {
@@ -62,11 +68,14 @@ export class ClientHeaders implements ResponseHeaderBlock {
   private readonly head: ResponseHead;
   /** golb's lines (`Via`, timestamp, `X-Final-Host`), `Name: value\r\n` each. */
   private readonly own: Buffer;
+  /** The request's id, sent as `X-Request-Id` after them; undefined: none (the upstream's line, if any, was kept). */
+  private readonly requestId: string | undefined;
   readonly byteLength: number;
 
-  constructor(head: ResponseHead, own: Buffer, byteLength: number) {
+  constructor(head: ResponseHead, own: Buffer, requestId: string | undefined, byteLength: number) {
     this.head = head;
     this.own = own;
+    this.requestId = requestId;
     this.byteLength = byteLength;
   }
 
@@ -99,7 +108,14 @@ export class ClientHeaders implements ResponseHeaderBlock {
       }
     }
     at = putBytes(buf, at, raw, runStart, runEnd);
-    return putBytes(buf, at, this.own, 0, this.own.length);
+    at = putBytes(buf, at, this.own, 0, this.own.length);
+    const id = this.requestId;
+    if (id === undefined) return at;
+    at = putLatin1(buf, at, REQUEST_ID);
+    at = putLatin1(buf, at, id);
+    buf[at] = 13;
+    buf[at + 1] = 10;
+    return at + 2;
   }
 
   pairs(): [string, string][] {
@@ -114,6 +130,7 @@ export class ClientHeaders implements ResponseHeaderBlock {
       out.push([own.slice(at, colon), own.slice(colon + 2, eol)]);
       at = eol + 2;
     }
+    if (this.requestId !== undefined) out.push(['x-request-id', this.requestId]);
     return out;
   }
 }

@@ -178,13 +178,15 @@ export class ClientConnection extends RequestBodyReader implements TransportEven
   head(head: RequestHead): void {
     this.phase = Phase.Busy;
     this.current = new ServerRequest(this, head);
+    this.status = 0;
+    this.bodyBytes = 0;
     this.requestDone = false;
     this.continueSent = false;
     this.dispatched = false;
     this.earlyBytes = 0;
     this.bodyBuffer = undefined;
     this.bodyTick = this.server.tick;
-    this.keepAlive = head.keepAlive && !this.closing && !this.server.draining;
+    this.keepAlive = head.keepAlive && !this.closing && !this.server.closesEach;
     const buffer = this.server.options.requestBufferBytes;
     // A chunked body of unknown length is buffered too, up to the limit (then it streams).
     this.buffering = buffer > 0 && (head.chunked || (head.contentLength > 0 && head.contentLength <= buffer));
@@ -357,6 +359,8 @@ export class ClientConnection extends RequestBodyReader implements TransportEven
   private markClosed(): void {
     this.closed = true;
     this.server.forget(this);
+    // A response still going out is cut: its listener hears it incomplete (after a complete one it has none).
+    this.responseOver(false);
     this.bodySource?.fail('client went away');
     const body = this.replyBody;
     this.replyBody = undefined;

@@ -90,8 +90,10 @@ export class Http1Server {
   readonly idleTicks: number;
   /** Ticks a request body may go without progress. */
   readonly bodyTicks: number;
-  /** True once `stop` was called: every response then closes its connection. */
+  /** True once `stop` was called: no new connection is kept. */
   draining = false;
+  /** True once `windDown` or `stop` was called: every response then closes its connection. */
+  closesEach = false;
   /** The `Date` header value, refreshed by the sweep about once a second. */
   date: string;
   /** Sweeps between two refreshes of `date`. */
@@ -154,11 +156,21 @@ export class Http1Server {
   }
 
   /**
+   * Keeps accepting, but every response from now on closes its connection
+   * (the shutdown delay, `app/shutdown.ts`): clients open new connections,
+   * which the load balancers in front send elsewhere once they know.
+   */
+  windDown(): void {
+    this.closesEach = true;
+  }
+
+  /**
    * Stops accepting and closes idle connections; every response from now on
    * closes its connection. Resolves when the last connection closed.
    */
   stop(): Promise<void> {
     this.draining = true;
+    this.closesEach = true;
     this.listener?.close();
     for (const conn of [...this.live]) conn.closeWhenIdle();
     return new Promise<void>((resolve) => {
@@ -174,6 +186,7 @@ export class Http1Server {
   /** Stops accepting and closes every connection at once (the drain timeout passed, or the management port at shutdown). */
   destroy(): void {
     this.draining = true;
+    this.closesEach = true;
     this.listener?.close();
     for (const conn of [...this.live]) conn.destroy();
     for (const socket of this.ending.keys()) socket.destroy();

@@ -13,7 +13,7 @@
  *   ({@link DISCARD_LIMIT}).
  * @module
  */
-import type { ClientRequest } from '../client-request.ts';
+import type { ClientRequest, ResponseEndListener } from '../client-request.ts';
 import type { AbortLike } from '../proxy/engine.ts';
 import type { RequestHead, RequestHeaders } from './request-parser.ts';
 import { ResponseWriter } from './response-writer.ts';
@@ -46,6 +46,9 @@ export class ServerRequest implements ClientRequest {
   readonly headers: RequestHeaders;
   readonly head: RequestHead;
   forwardedBy: string | null = null;
+  requestId: string | undefined = undefined;
+  onResponseEnd: ResponseEndListener | undefined = undefined;
+  readonly reportsEnd = true;
   private readonly conn: RequestBodyReader;
   /** The body stream, once made. */
   stream: ReadableStream<Uint8Array> | null | undefined = undefined;

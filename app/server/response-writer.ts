@@ -92,6 +92,10 @@ export abstract class ResponseWriter implements ReplyTarget {
   protected closed = false;
   /** Close once the current response (if any) is out: the server drains. */
   protected closing = false;
+  /** The current response's status, once its head is settled; 0 before. */
+  protected status = 0;
+  /** The current response's body bytes written (payload, no chunk framing). */
+  protected bodyBytes = 0;
   private readonly sink: ReplySink;
 
   constructor(server: Http1Server, socket: TransportSocket, remoteAddress: string) {
@@ -154,7 +158,7 @@ export abstract class ResponseWriter implements ReplyTarget {
       // The client waits for 100 Continue it will not get: it may send the body or not; close.
       this.keepAlive = false;
     }
-    if (this.server.draining || this.closing) this.keepAlive = false;
+    if (this.server.closesEach || this.closing) this.keepAlive = false;
   }
 
   /**
@@ -165,6 +169,7 @@ export abstract class ResponseWriter implements ReplyTarget {
    */
   private headEnd(status: number, length: number, hasBody: boolean): Buffer {
     const req = this.current!;
+    this.status = status;
     const framing = responseFraming(req.method, req.head.http10, this.keepAlive, status, length, hasBody);
     this.chunked = framing >= CHUNKED_FRAMING;
     this.keepAlive = framing % 3 !== CLOSING_FRAMING;
@@ -191,6 +196,7 @@ export abstract class ResponseWriter implements ReplyTarget {
     if (body === null || this.noBody(status)) {
       body?.cancel();
       this.sendHead(undefined);
+      this.responseOver(true);
       this.afterResponse();
       return;
     }
@@ -220,6 +226,7 @@ export abstract class ResponseWriter implements ReplyTarget {
   /** Body bytes of the answer (the head first, when it has not gone out); false when the client is slow to read. */
   writeBody(chunk: Uint8Array): boolean {
     if (this.closed) return false;
+    this.bodyBytes += chunk.length;
     if (this.pendingHeaders !== undefined) {
       // A small length-framed chunk goes out with the head: one send(2) for a small answer.
       if (!this.chunked && chunk.length <= MERGE_LIMIT) return this.sendHead(chunk);
@@ -242,6 +249,7 @@ export abstract class ResponseWriter implements ReplyTarget {
     if (this.pendingHeaders !== undefined) this.sendHead(undefined);
     if (this.chunked) this.socket.write('0\r\n\r\n');
     this.replyBody = undefined;
+    this.responseOver(true);
     this.afterResponse();
   }
 
@@ -259,12 +267,16 @@ export abstract class ResponseWriter implements ReplyTarget {
       head += name + ': ' + value + '\r\n';
     }
     if (!hasDate) head += 'date: ' + this.server.date + '\r\n';
+    // golb's own answer to a function request (an error, the dummy handler) carries the request's id too.
+    const id = this.current?.requestId;
+    if (id !== undefined && !res.headers.has('x-request-id')) head += 'x-request-id: ' + id + '\r\n';
     this.pendingEnd = this.headEnd(status, length, res.body !== null);
     this.pendingHeaders = textHeaderLines(head);
     const body = this.noBody(status) ? null : res.body;
     if (body === null) {
       void res.body?.cancel().catch(() => undefined);
       this.sendHead(undefined);
+      this.responseOver(true);
       this.afterResponse();
       return;
     }
@@ -291,6 +303,20 @@ export abstract class ResponseWriter implements ReplyTarget {
     this.bodyEnd();
   }
 
+  /**
+   * The current response is over (`complete`: its last byte written; else the
+   * client went away or the connection was cut first): tells whoever listens
+   * for it, once (`ClientRequest.onResponseEnd`, the access log when it is on).
+   * Without a listener this is one field read.
+   */
+  protected responseOver(complete: boolean): void {
+    const req = this.current;
+    const listener = req?.onResponseEnd;
+    if (listener === undefined) return;
+    req!.onResponseEnd = undefined;
+    listener.responseEnded(this.status, this.bodyBytes, complete);
+  }
+
   /** Writes a JSON answer the server made itself (`Http1ServerOptions.direct`). */
   protected writeJson(answer: JsonAnswer): void {
     const status = answer.status;
@@ -301,6 +327,7 @@ export abstract class ResponseWriter implements ReplyTarget {
     this.pendingHeaders = textHeaderLines(head);
     if (this.noBody(status)) this.sendHead(undefined);
     else this.writeBody(body); // head and body in one write
+    this.responseOver(true);
     this.afterResponse();
   }
 
@@ -314,9 +341,13 @@ export abstract class ResponseWriter implements ReplyTarget {
     this.keepAlive = false;
     this.server.options.onRefused?.(status, reason, this.remoteAddress);
     const body = errorBody(new GatewayError(codeOfStatus(status), reason), this.server.options.origin);
+    const length = Buffer.byteLength(body);
     this.responding = true;
+    this.status = status;
+    this.bodyBytes = length;
     this.socket.write(
-      `HTTP/1.1 ${status} ${REASONS[status] ?? 'Bad Request'}\r\n${ERROR_HEAD_LINES}content-length: ${Buffer.byteLength(body)}\r\ndate: ${this.server.date}\r\nconnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${status} ${REASONS[status] ?? 'Bad Request'}\r\n${ERROR_HEAD_LINES}content-length: ${length}\r\ndate: ${this.server.date}\r\nconnection: close\r\n\r\n${body}`,
     );
+    this.responseOver(true);
     this.closeAfterWrite();
   }}

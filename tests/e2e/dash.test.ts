@@ -38,7 +38,8 @@ describe('the dashboard in headless Chromium (golb on bun)', { skip }, () => {
     golb = await startGolb('bun', { weights: { resnet: { ips: [a.address, b.address], weights: [3, 1] }, hello: { ips: [b.address], weights: [1] } } });
     traffic = (async () => {
       while (flowing) {
-        for (const fn of ['resnet', 'resnet', 'hello']) await fetch(`${golb.url}/function/${fn}/`).then((r) => r.arrayBuffer());
+        // A quarter of the requests name a function golb does not know: golb answers them 404 itself.
+        for (const fn of ['resnet', 'resnet', 'hello', 'nope']) await fetch(`${golb.url}/function/${fn}/`).then((r) => r.arrayBuffer());
         await new Promise((r) => setTimeout(r, 15));
       }
     })();
@@ -82,6 +83,16 @@ describe('the dashboard in headless Chromium (golb on bun)', { skip }, () => {
       assert.ok((await total()) > first);
       await page.waitForFunction(() => Number(document.getElementById('total-rps')!.textContent) > 0, undefined, { timeout: 20_000 });
       assert.equal(await page.locator('canvas').count() >= 4, true, 'sparklines are drawn');
+
+      // golb's own 404s are no backend's error, but they show, by reason, next to the backends' errors.
+      const stats = (await fetch(`${golb.url}/1/lb/stats`).then((r) => r.json())) as { rejected: Record<string, number>; functions: { errors: number }[] };
+      assert.ok(stats.rejected.unknown_function! > 0, `the stats count golb's 404s by reason: ${JSON.stringify(stats.rejected)}`);
+      assert.equal(stats.functions.reduce((n, f) => n + f.errors, 0), 0, 'no backend failed');
+      const reason = page.locator('#rejections [data-reason="unknown_function"]');
+      await reason.waitFor({ timeout: 20_000 });
+      assert.match(await reason.innerText(), /^unknown_function\s+[1-9][\d,]*$/);
+      await page.waitForFunction(() => Number(document.getElementById('total-rejected')!.textContent!.replace(/,/g, '')) > 0, undefined, { timeout: 20_000 });
+      assert.equal(await page.locator('#total-errors').innerText(), '0', 'the backends answered every request they got');
 
       mkdirSync(join(ROOT, 'test-output'), { recursive: true });
       await page.screenshot({ path: join(ROOT, 'test-output', 'dash.png'), fullPage: true });

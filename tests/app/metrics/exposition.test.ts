@@ -115,7 +115,16 @@ test('the document passes promtool check metrics', { skip: promtool ? false : 'p
   observer.response('weird', '[::1]:8080', 200, 2);
   observer.upstreamError('weird', 'odd"\\\naddress', 'reset');
   observer.rejected(undefined, 'bad_request');
-  const text = renderMetrics(observer, { ...inputs, listeners: [{ listener: 'traffic', max: 20, open: 20, refused: 3, refusedRequests: new Map([['headers_too_large', 1]]) }] });
+  const text = renderMetrics(observer, {
+    ...inputs,
+    listeners: [{ listener: 'traffic', max: 20, open: 20, refused: 3, refusedRequests: new Map([['headers_too_large', 1]]) }],
+    upstream: () => ({ busy: 1, idle: 2 }),
+    build: { version: '0.2.0', runtime: 'node' },
+  });
+  assert.match(text, /^golb_responses_total\{function="f",code="200"\} 1$/m);
+  assert.match(text, /^golb_responses_total\{code="400"\} 1$/m);
+  assert.match(text, /^golb_upstream_connections\{state="idle"\} 2$/m);
+  assert.match(text, /^golb_build_info\{version="0\.2\.0",runtime="node"\} 1$/m);
   const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}\n${text}`);
 });

@@ -17,6 +17,7 @@ const ctx: ForwardContext = {
   finalHost: '10.0.0.1:8080',
   forwarded: false,
   forwardedBy: undefined,
+  requestId: undefined,
 };
 
 /** The lines of an upstream header block, names lower-cased (a parsed request keeps the client's case). */
@@ -261,4 +262,23 @@ test('RequestHeaders finds an X-Forwarded-Host-<node> and X-Final-Host by name',
   assert.equal(h.get('x-forwarded-host-a'), '1');
   assert.equal(h.has('x-forwarded-host-c'), false);
   assert.equal(h.get('x-final-host'), 'f');
+});
+
+test("X-Request-Id: golb's id replaces the client's line on the way up; with no id of golb's the client's goes on", () => {
+  for (const [source, h] of sources([['Host', 'public.example'], ['X-Request-Id', 'from-client'], ['X-A', '1']])) {
+    const sent = lines(upstreamHeaderBlock(h, { ...ctx, requestId: 'abc-1' }));
+    assert.deepEqual(sent.filter((l) => l.startsWith('x-request-id')), ['x-request-id: abc-1'], source);
+    assert.ok(sent.includes('x-a: 1'), source);
+    const plain = lines(upstreamHeaderBlock(h, ctx));
+    assert.deepEqual(plain.filter((l) => l.startsWith('x-request-id')), ['x-request-id: from-client'], source);
+  }
+});
+
+test("response: the request's id goes back in place of the upstream's X-Request-Id, its length counted exactly", () => {
+  const own = 'via: 1.1 node-a\r\nx-forwarded-host-node-a: 1700000000.0000000\r\nx-final-host: 10.0.0.1:8080\r\n';
+  const block = clientResponseHeaders(upstreamHeadWith('HTTP/1.1 200 OK', 'X-Request-Id: pod-made', 'X-A: 1'), { ...ctx, requestId: 'abc-1' });
+  assert.equal(rendered(block), `##HTTP/1.1 200 OK\r\nX-A: 1\r\n${own}x-request-id: abc-1\r\n##`);
+  assert.equal(new Headers(block.pairs()).get('x-request-id'), 'abc-1');
+  const kept = clientResponseHeaders(upstreamHeadWith('HTTP/1.1 200 OK', 'X-Request-Id: pod-made'), ctx);
+  assert.equal(new Headers(kept.pairs()).get('x-request-id'), 'pod-made', 'without an id of its own golb leaves the line alone');
 });
