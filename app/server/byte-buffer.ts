@@ -38,3 +38,47 @@ export class ByteBuffer {
     return this.buf.subarray(0, this.length);
   }
 }
+
+/**
+ * Bytes a connection holds unparsed (pipelined requests waiting for the
+ * current response): the first piece as it came, no copy; more pieces in one
+ * {@link ByteBuffer}.
+ */
+export class HeldBytes {
+  /** What is held, as one run; undefined when nothing is. */
+  private run: Buffer | undefined = undefined;
+  /** The buffer behind `run` once more than one piece is held. */
+  private buffer: ByteBuffer | undefined = undefined;
+
+  /** Bytes held. */
+  get length(): number {
+    return this.run === undefined ? 0 : this.run.length;
+  }
+
+  /** Nothing is held. */
+  get empty(): boolean {
+    return this.run === undefined;
+  }
+
+  /** Keeps `data` after the bytes held. */
+  add(data: Buffer): void {
+    if (this.run === undefined) {
+      this.run = data; // the common case: no copy
+      return;
+    }
+    if (this.buffer === undefined) {
+      this.buffer = new ByteBuffer(this.run.length + data.length);
+      this.buffer.append(this.run);
+    }
+    this.buffer.append(data);
+    this.run = this.buffer.view();
+  }
+
+  /** Hands over all that is held, and holds nothing. */
+  take(): Buffer | undefined {
+    const run = this.run;
+    this.run = undefined;
+    this.buffer = undefined;
+    return run;
+  }
+}

@@ -29,8 +29,8 @@ import type { TransportEvents, TransportSocket } from '../net/transport.ts';
 import { RequestParser, type RequestHead, type RequestSink } from './request-parser.ts';
 import { CONTINUE, PAUSED_BODY, PAUSED_HOLD, Phase, RequestBodyReader, ServerRequest } from './request-body.ts';
 import type { Http1Server } from './http1-server.ts';
-import { isPlainHost, plainPath, webRequest } from './web-bridge.ts';
-import { ByteBuffer } from './byte-buffer.ts';
+import { webRoute } from './web-bridge.ts';
+import { HeldBytes } from './byte-buffer.ts';
 
 /** Bytes of pipelined requests held while one is served before the socket is paused. */
 const PIPELINE_LIMIT = 64 * 1024;
@@ -41,31 +41,15 @@ export class ClientConnection extends RequestBodyReader implements TransportEven
   /** It went to a route. */
   private dispatched = false;
   /** Bytes after the current request (pipelined), kept unparsed until its response is out and the client reads. */
-  private pending: Buffer | undefined = undefined;
-  /** The buffer behind `pending` once more than one read is held. */
-  private held: ByteBuffer | undefined = undefined;
+  private readonly pending = new HeldBytes();
   /** {@link advance} is running: a response finished inside it lets the loop go on rather than recurse. */
   private advancing = false;
-  private abortListener: EventListenerObject | undefined = undefined;
 
   constructor(server: Http1Server, socket: TransportSocket, remoteAddress: string) {
     super(server, socket, remoteAddress);
     this.parser = new RequestParser(this);
   }
 
-  // --- AbortLike: the current request's signal ---
-
-  override get aborted(): boolean {
-    return this.closed;
-  }
-
-  override addEventListener(_type: 'abort', listener: EventListenerObject): void {
-    this.abortListener = listener;
-  }
-
-  override removeEventListener(_type: 'abort', listener: EventListenerObject): void {
-    if (this.abortListener === listener) this.abortListener = undefined;
-  }
   // --- socket events ---
 
   onOpen(): void {}
@@ -82,11 +66,11 @@ export class ClientConnection extends RequestBodyReader implements TransportEven
 
   private handleData(data: Buffer): void {
     if (this.closed) return;
-    if (this.pending !== undefined || (this.current === undefined ? this.blocked : this.requestDone)) {
+    if (!this.pending.empty || (this.current === undefined ? this.blocked : this.requestDone)) {
       // Pipelined, or the client reads nothing of what it was sent: the next
       // request waits, unparsed, for this response to go out (advance).
-      this.hold(data);
-      if (this.pending!.length >= PIPELINE_LIMIT) this.pauseRead(PAUSED_HOLD);
+      this.pending.add(data);
+      if (this.pending.length >= PIPELINE_LIMIT) this.pauseRead(PAUSED_HOLD);
       return;
     }
     const idle = this.phase === Phase.Idle && this.parser.idle;
@@ -95,25 +79,11 @@ export class ClientConnection extends RequestBodyReader implements TransportEven
     if (idle && !this.parser.idle && this.phase === Phase.Idle) this.lastTick = this.server.tick;
   }
 
-  /** Keeps `data` after the bytes held (one growing buffer, not a copy of all per read). */
-  private hold(data: Buffer): void {
-    if (this.pending === undefined) {
-      this.pending = data; // the common case: no copy
-      return;
-    }
-    if (this.held === undefined) {
-      this.held = new ByteBuffer(this.pending.length + data.length);
-      this.held.append(this.pending);
-    }
-    this.held.append(data);
-    this.pending = this.held.view();
-  }
-
   /** Feeds `data` to the parser; the bytes after a complete request are held; a request ready for its route goes there. */
   private parse(data: Buffer): void {
     const used = this.parser.feed(data);
     if (this.closed) return;
-    if (used < data.length) this.pending = data.subarray(used);
+    if (used < data.length) this.pending.add(data.subarray(used));
     if (this.undispatched) {
       this.undispatched = false;
       if (this.refusal === undefined) this.dispatch(this.current!);
@@ -133,10 +103,8 @@ export class ClientConnection extends RequestBodyReader implements TransportEven
     if (this.advancing) return;
     this.advancing = true;
     try {
-      while (!this.closed && this.current === undefined && this.pending !== undefined && !this.blocked) {
-        const data = this.pending;
-        this.pending = undefined;
-        this.held = undefined;
+      while (!this.closed && this.current === undefined && !this.pending.empty && !this.blocked) {
+        const data = this.pending.take()!;
         this.lastTick = this.server.tick;
         this.parse(data);
       }
@@ -144,7 +112,7 @@ export class ClientConnection extends RequestBodyReader implements TransportEven
       this.advancing = false;
     }
     if (this.closed) return;
-    if (this.pending !== undefined && this.pending.length >= PIPELINE_LIMIT) this.pauses |= PAUSED_HOLD;
+    if (this.pending.length >= PIPELINE_LIMIT) this.pauses |= PAUSED_HOLD;
     else this.pauses &= ~PAUSED_HOLD;
     this.syncRead();
   }
@@ -227,28 +195,18 @@ export class ClientConnection extends RequestBodyReader implements TransportEven
       }
       return;
     }
-    const direct = this.server.options.direct?.(req.method, req.target);
-    // A Host that may not form a URL goes the web way, which refuses it with 400.
-    if (direct !== undefined && isPlainHost(req.headers.get('host'))) {
-      this.writeJson(direct);
+    const routed = webRoute(req, this.server.options.direct);
+    if (typeof routed === 'string') {
+      this.writeRefusal(400, routed);
       return;
     }
-    if (!plainPath(req.target)) {
-      // The URL parser would resolve it into another path than the one an ingress rule saw.
-      this.writeRefusal(400, 'dot segments or backslashes in the path');
-      return;
-    }
-    let web: Request;
-    try {
-      web = webRequest(req);
-    } catch {
-      // A Host (or target) no URL can be made of: the client's fault, not golb's.
-      this.writeRefusal(400, 'the Host header and request target do not form a URL');
+    if (!(routed instanceof Request)) {
+      this.writeJson(routed);
       return;
     }
     let answer: Response | Promise<Response>;
     try {
-      answer = fetch(web, this);
+      answer = fetch(routed, this);
     } catch (err) {
       this.onFailure(err);
       return;
@@ -331,7 +289,7 @@ export class ClientConnection extends RequestBodyReader implements TransportEven
       if (!this.blocked) return;
     }
     if (tick - this.lastTick <= this.server.idleTicks) return;
-    if (this.phase === Phase.Idle && this.current === undefined && this.pending === undefined && !this.parser.idle) this.timedOut('request head timed out');
+    if (this.phase === Phase.Idle && this.current === undefined && this.pending.empty && !this.parser.idle) this.timedOut('request head timed out');
     else this.destroy();
   }
 
@@ -365,9 +323,7 @@ export class ClientConnection extends RequestBodyReader implements TransportEven
     const body = this.replyBody;
     this.replyBody = undefined;
     body?.cancel();
-    const listener = this.abortListener;
-    this.abortListener = undefined;
-    listener?.handleEvent(new Event('abort'));
+    this.abortRequest();
     const waiter = this.drainWaiter;
     this.drainWaiter = undefined;
     waiter?.();

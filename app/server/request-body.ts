@@ -140,9 +140,29 @@ export abstract class RequestBodyReader extends ResponseWriter implements AbortL
   private socketPaused = false;
   protected discarded = 0;
 
-  abstract readonly aborted: boolean;
-  abstract addEventListener(type: 'abort', listener: EventListenerObject): void;
-  abstract removeEventListener(type: 'abort', listener: EventListenerObject): void;
+  /** Who hears the current request's abort (the upstream exchange): one at a time, no AbortSignal made. */
+  private abortListener: EventListenerObject | undefined = undefined;
+
+  // --- AbortLike: the connection is its current request's signal ---
+
+  get aborted(): boolean {
+    return this.closed;
+  }
+
+  addEventListener(_type: 'abort', listener: EventListenerObject): void {
+    this.abortListener = listener;
+  }
+
+  removeEventListener(_type: 'abort', listener: EventListenerObject): void {
+    if (this.abortListener === listener) this.abortListener = undefined;
+  }
+
+  /** The client went away: the current request's listener hears the abort. */
+  protected abortRequest(): void {
+    const listener = this.abortListener;
+    this.abortListener = undefined;
+    listener?.handleEvent(new Event('abort'));
+  }
 
   // --- the parser's reports of the body ---
 

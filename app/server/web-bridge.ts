@@ -1,10 +1,12 @@
 /**
- * Between golb's server and the web app (Hono): which Host may skip the URL
+ * Between golb's server and the web app (Hono): where a request the function
+ * route does not take goes ({@link webRoute}), which Host may skip the URL
  * parser, and the request as a web `Request`.
  * @module
  */
 import { isIPv4Address } from '../ip-address.ts';
 import type { ServerRequest } from './request-body.ts';
+import type { JsonAnswer } from './http1-server.ts';
 
 const HOST_LABEL = /^[A-Za-z0-9-]{1,63}$/;
 
@@ -84,4 +86,24 @@ function dotCount(text: string, from: number, to: number): number {
     if (dots > 2) return 0;
   }
   return dots;
+}
+
+/**
+ * Where golb's server sends a request the function route does not take: a
+ * probe's answer (`direct`, written by the server itself, when its Host
+ * certainly forms a URL), the reason of a 400 refusal, or the web `Request`
+ * the app answers.
+ */
+export function webRoute(req: ServerRequest, direct: ((method: string, target: string) => JsonAnswer | undefined) | undefined): JsonAnswer | string | Request {
+  const answer = direct?.(req.method, req.target);
+  // A Host that may not form a URL goes the web way, which refuses it with 400.
+  if (answer !== undefined && isPlainHost(req.headers.get('host'))) return answer;
+  // The URL parser would resolve it into another path than the one an ingress rule saw.
+  if (!plainPath(req.target)) return 'dot segments or backslashes in the path';
+  try {
+    return webRequest(req);
+  } catch {
+    // A Host (or target) no URL can be made of: the client's fault, not golb's.
+    return 'the Host header and request target do not form a URL';
+  }
 }
