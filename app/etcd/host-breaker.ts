@@ -24,10 +24,12 @@ type HostPolicy = ReturnType<NonNullable<NonNullable<IOptions['faultHandling']>[
 export function hostBreaker(host: string, now: () => number): HostPolicy {
   let failures = 0;
   let openUntil = 0;
+  /** What the last failure said: a skipped call names it, so the log shows the cause (connection refused, ...), not only the skip. */
+  let lastReason = '';
   const policy = {
     async execute<T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T): Promise<T> {
       if (failures >= BREAKER_FAILURES && now() < openUntil) {
-        throw new Error(`etcd endpoint ${host} skipped for ${BREAKER_OPEN_MS} ms after ${failures} failures`);
+        throw new Error(`etcd endpoint ${host} skipped for ${BREAKER_OPEN_MS} ms after ${failures} failures (last: ${lastReason})`);
       }
       try {
         const result = await fn({ signal: new AbortController().signal });
@@ -36,6 +38,7 @@ export function hostBreaker(host: string, now: () => number): HostPolicy {
       } catch (err) {
         if (err instanceof Error && isRecoverableError(err)) {
           failures++;
+          lastReason = err.message;
           if (failures >= BREAKER_FAILURES) openUntil = now() + BREAKER_OPEN_MS;
         }
         throw err;

@@ -29,7 +29,7 @@ import { isFunctionName } from '../function-name.ts';
 import { decodeFunctionObject, toStoreValue, type FunctionSpec } from './function-value.ts';
 import type { WeightSource } from './source.ts';
 import { rewriteWeightsFile } from './weights-file-writer.ts';
-import { WEIGHTS_FILE_MISSING, reportFunctionCount } from './source-warnings.ts';
+import { WEIGHTS_ENTRY_REFUSED, WEIGHTS_FILE_INVALID, WEIGHTS_FILE_MISSING, reportFunctionCount } from './source-warnings.ts';
 
 /** How often the file is re-read when watch events do not come. */
 export const POLL_INTERVAL_MS = 1000;
@@ -162,21 +162,23 @@ export class EmbeddedFileSource implements WeightSource {
       try {
         doc = JSON.parse(text);
       } catch (err) {
-        this.refused++;
-        logger.warn('weights file is not valid JSON; keeping the current table', { path, reason: (err as Error).message });
+        this.refuseFile('is not valid JSON', (err as Error).message);
         return;
       }
     }
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-      this.refused++;
-      logger.warn('weights file must hold a JSON object of functions; keeping the current table', { path });
+      this.refuseFile('must hold a JSON object of functions');
       return;
     }
+    this.opts.warnings?.clear(WEIGHTS_FILE_INVALID);
     const next = new Map<string, FunctionSpec>();
+    /** Refused entries: `fn (kept)` or `fn (unknown)`, for the warning. */
+    const refused: string[] = [];
     for (const [fn, value] of Object.entries(doc)) {
       if (!isFunctionName(fn)) {
         this.refused++;
         logger.warn('weights entry refused: bad function name', { path, function: fn.slice(0, 60) });
+        refused.push(`${JSON.stringify(fn.slice(0, 60))} (not a function name)`);
         continue;
       }
       const result = decodeFunctionObject(value, knownStrategies);
@@ -186,13 +188,37 @@ export class EmbeddedFileSource implements WeightSource {
       }
       this.refused++;
       const last = table.get(fn);
-      logger.warn('weights entry refused; keeping its last good value', { path, function: fn, reason: result.reason, kept: last !== undefined });
-      if (last !== undefined) next.set(fn, last.spec);
+      if (last !== undefined) {
+        logger.warn('weights entry refused; keeping its last good value', { path, function: fn, reason: result.reason, kept: true });
+        next.set(fn, last.spec);
+      } else logger.warn('weights entry refused; no earlier good value: the function stays unknown (404)', { path, function: fn, reason: result.reason, kept: false });
+      refused.push(`${fn} (${last !== undefined ? 'last good value kept' : 'unknown: 404'})`);
     }
+    this.reportRefusedEntries(refused);
     const change = changeOf(table, next);
     table.replaceAll(next);
     logger.info('weights loaded', { source: 'embedded', path, functions: next.size, ...named(change) });
     if (!this.opts.emptyIsNormal) reportFunctionCount(this.opts.warnings, next.size, `the weights file ${resolve(path)}`);
+  }
+
+  /** The whole file is refused: the table stays as it was, which at start is empty. Raised until a good read. */
+  private refuseFile(why: string, detail?: string): void {
+    const { path, logger, table, warnings } = this.opts;
+    this.refused++;
+    logger.warn(`weights file ${why}; keeping the current table`, { path, reason: detail, functions: table.size });
+    warnings?.raise(WEIGHTS_FILE_INVALID, `weights file ${resolve(path)} ${why}${detail === undefined ? '' : ` (${detail})`}; keeping the current table (${table.size} functions)`);
+  }
+
+  /** Raises (or clears) the warning of the entries this read refused. */
+  private reportRefusedEntries(refused: string[]): void {
+    const warnings = this.opts.warnings;
+    if (warnings === undefined) return;
+    if (refused.length === 0) {
+      warnings.clear(WEIGHTS_ENTRY_REFUSED);
+      return;
+    }
+    const shown = refused.slice(0, 10).join(', ') + (refused.length > 10 ? `, and ${refused.length - 10} more` : '');
+    warnings.raise(WEIGHTS_ENTRY_REFUSED, `weights file ${resolve(this.opts.path)}: ${refused.length} entries refused (the log says why): ${shown}`);
   }
 
   /**

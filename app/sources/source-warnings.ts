@@ -11,6 +11,10 @@ import type { Warnings } from '../warnings.ts';
 export const NO_FUNCTIONS = 'no_functions';
 /** The weights file does not exist (a typo in `eb_go_lb_weights_file`?). */
 export const WEIGHTS_FILE_MISSING = 'weights_file_missing';
+/** The weights file is not a JSON object of functions: the table stays as it was (empty at start). */
+export const WEIGHTS_FILE_INVALID = 'weights_file_invalid';
+/** Entries of the weights file refused: each keeps its last good value, or stays unknown (404). */
+export const WEIGHTS_ENTRY_REFUSED = 'weights_entry_refused';
 /** Functions served from an older etcd value because the current one is refused. */
 export const WEIGHTS_FROM_HISTORY = 'weights_from_history';
 

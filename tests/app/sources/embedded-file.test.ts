@@ -161,10 +161,40 @@ test('not JSON or not an object keeps the table and counts a refusal; a bad entr
   assert.deepEqual(backendsOf(table, 'b'), ['10.0.0.8:80'], 'b is applied');
   assert.deepEqual(table.names(), ['a', 'b']);
   assert.equal(source.refused, 4);
-  const [refusal] = logged('weights entry refused;');
+  const [refusal] = logged('weights entry refused; keeping its last good value');
   assert.equal(refusal?.function, 'a');
   assert.match(String(refusal?.reason), /weights\[0\] must be an integer/);
-  assert.equal(refusal?.kept, true);
+});
+
+test('a file that is not valid JSON at start is warned of in /readyz (the table is empty, not "the current one"), until a good read', async () => {
+  const { path, table, source, write, start, warnings } = setup();
+  write('{"a": ');
+  await start();
+  assert.equal(table.size, 0);
+  const [invalid] = warnings.list().filter((w) => w.code === 'weights_file_invalid');
+  assert.match(invalid?.message ?? '', new RegExp(`^weights file ${path} is not valid JSON \\(.+\\); keeping the current table \\(0 functions\\)$`));
+  write('[]');
+  await source.reload();
+  assert.match(warnings.list().find((w) => w.code === 'weights_file_invalid')?.message ?? '', /must hold a JSON object of functions/);
+  write({ a: one('10.0.0.1:80') });
+  await source.reload();
+  assert.deepEqual(warnings.list(), []);
+  assert.deepEqual(table.names(), ['a']);
+});
+
+test('refused entries are warned of while they last, each saying whether its last good value is kept or the function is unknown', async () => {
+  const { table, source, write, logged, start, warnings } = setup();
+  write({ a: one('10.0.0.1:80') });
+  await start();
+  write({ a: { ips: ['10.0.0.9:80'], weights: [1, 2] }, fresh: { ips: [], weights: 'x' }, ok: one('10.0.0.2:80') });
+  await source.reload();
+  assert.deepEqual(table.names(), ['a', 'ok']);
+  const refused = warnings.list().find((w) => w.code === 'weights_entry_refused');
+  assert.match(refused?.message ?? '', /: 2 entries refused \(the log says why\): a \(last good value kept\), fresh \(unknown: 404\)$/);
+  assert.equal(logged('weights entry refused; no earlier good value: the function stays unknown (404)')[0]?.function, 'fresh');
+  write({ a: one('10.0.0.1:80'), ok: one('10.0.0.2:80') });
+  await source.reload();
+  assert.deepEqual(warnings.list(), []);
 });
 
 test('a management write the file cannot take is refused, and later re-reads go on (no unhandled rejection)', async () => {
