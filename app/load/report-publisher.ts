@@ -131,6 +131,11 @@ export class LoadPublisher {
     this.running ??= this.drain();
   }
 
+  /** Resolves once no write is under way (the waiting ones written or failed). */
+  async idle(): Promise<void> {
+    while (this.running !== undefined) await this.running;
+  }
+
   private async drain(): Promise<void> {
     while (this.waiting !== undefined && !this.closed) {
       const parts = this.waiting;
