@@ -83,7 +83,15 @@ function within<T>(promise: Promise<T>, ms: number, timers: Timers, what: string
  * answer; resolves the lease's remaining TTL (0 or less: expired).
  */
 async function keepAliveOnce(etcd: Etcd3, id: string, timers: Timers): Promise<number> {
-  const stream = await within(etcd.leaseClient.leaseKeepAlive(), CALL_TIMEOUT_MS, timers, 'lease keep-alive');
+  const opening = etcd.leaseClient.leaseKeepAlive();
+  let stream: Awaited<typeof opening>;
+  try {
+    stream = await within(opening, CALL_TIMEOUT_MS, timers, 'lease keep-alive');
+  } catch (err) {
+    // A stream that opens after all is closed at once, not left behind.
+    opening.then((late) => late.cancel(), () => undefined);
+    throw err;
+  }
   const answer = new Promise<number>((resolve, reject) => {
     stream.on('data', (res) => resolve(Number(res.TTL)));
     stream.on('error', reject);
