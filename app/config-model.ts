@@ -62,6 +62,8 @@ export interface Config {
   healthPath: string | undefined;
   /** Time between health probes. */
   healthIntervalMs: number;
+  /** How often golb builds its load report (`app/load/`) and writes it to etcd; 0: no reports. */
+  loadReportIntervalMs: number;
   /** Time a health probe may take. */
   healthTimeoutMs: number;
   /** Failed probes in a row that mark a backend unhealthy. */
@@ -120,6 +122,9 @@ export const DEFAULT_REQUEST_BUFFER_SIZE = 64 * 1024;
 /** Default idle sockets per upstream: enough for a burst of 1,000 connections to reuse its sockets (64 made them reconnect constantly); they close after the idle timeout. */
 export const DEFAULT_MAX_IDLE_PER_UPSTREAM = 1024;
 /** Default retries (the spec's maximum). */ export const DEFAULT_RETRIES = 2;
+/** Default load report interval: the optimisers see at most 5 s old figures. */ export const DEFAULT_LOAD_REPORT_INTERVAL_MS = 5_000;
+/** Shortest load report interval: latency is recorded per second, and etcd takes one write per gateway and interval. */ export const MIN_LOAD_REPORT_INTERVAL_MS = 1_000;
+/** Longest load report interval: the per-second latency record holds one minute. */ export const MAX_LOAD_REPORT_INTERVAL_MS = 60_000;
 /** Default probe interval (fnlb's). */ export const DEFAULT_HEALTH_INTERVAL_MS = 3_000;
 /** Default probe timeout (fnlb's). */ export const DEFAULT_HEALTH_TIMEOUT_MS = 5_000;
 /** Default failures before unhealthy (fnlb's). */ export const DEFAULT_HEALTH_UNHEALTHY = 2;

@@ -90,6 +90,20 @@ export function duration(allowZero: boolean): ValueParser<number> {
   };
 }
 
+/**
+ * A duration that is 0 (the feature is off) or from `minMs` to `maxMs`, read
+ * as {@link duration} reads it.
+ */
+export function durationOffOrRange(minMs: number, maxMs: number): ValueParser<number> {
+  const expected = `0 (off) or seconds from ${minMs / 1000} to ${maxMs / 1000} (e.g. 5) or a duration such as 5s, 1m`;
+  const read = duration(true);
+  return (raw) => {
+    const r = read(raw);
+    if (!r.ok) return fail(expected);
+    return r.value === 0 || (r.value >= minMs && r.value <= maxMs) ? r : fail(expected);
+  };
+}
+
 const SIZE_SUFFIX: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
 
 /** A byte count ≥ 0 with an optional binary suffix k, m or g (any case): `10m` is 10 MiB. */

@@ -15,7 +15,7 @@ import type { Warning } from './warnings.ts';
 import {
   DEFAULT_CLIENT_BODY_TIMEOUT_MS, DEFAULT_CLIENT_IDLE_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_HANDLER_TYPE,
   DEFAULT_HEALTH_HEALTHY, DEFAULT_HEALTH_INTERVAL_MS, DEFAULT_HEALTH_TIMEOUT_MS, DEFAULT_HEALTH_UNHEALTHY, DEFAULT_K8S_TARGET_PORT,
-  DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_HOPS, DEFAULT_MAX_IDLE_PER_UPSTREAM, DEFAULT_MODE,
+  DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT, DEFAULT_LOAD_REPORT_INTERVAL_MS, MAX_LOAD_REPORT_INTERVAL_MS, MIN_LOAD_REPORT_INTERVAL_MS, DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_HOPS, DEFAULT_MAX_IDLE_PER_UPSTREAM, DEFAULT_MODE,
   DEFAULT_REQUEST_BUFFER_SIZE, DEFAULT_RESPONSE_TIMEOUT_MS, DEFAULT_RETRIES, DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS, DEFAULT_WEIGHTS_FILE,
   DEFAULT_ZONE, HANDLER_TYPES, type Config,
 } from './config-model.ts';
@@ -146,6 +146,7 @@ export const SETTINGS: readonly Setting[] = [
   duration('healthTimeoutMs', 'health_timeout', false, DEFAULT_HEALTH_TIMEOUT_MS, 'time a health probe may take', ['hc-timeout']),
   field('healthUnhealthy', 'health_unhealthy', v.intRange(1, Number.MAX_SAFE_INTEGER), DEFAULT_HEALTH_UNHEALTHY, 'failed probes that mark a backend down', { aliases: ['hc-unhealthy'], hint: '<n>' }),
   field('healthHealthy', 'health_healthy', v.intRange(1, Number.MAX_SAFE_INTEGER), DEFAULT_HEALTH_HEALTHY, 'passed probes that mark it up again', { aliases: ['hc-healthy'], hint: '<n>' }),
+  field('loadReportIntervalMs', 'load_report_interval', v.durationOffOrRange(MIN_LOAD_REPORT_INTERVAL_MS, MAX_LOAD_REPORT_INTERVAL_MS), DEFAULT_LOAD_REPORT_INTERVAL_MS, `how often golb reports its load per function and backend (GET /1/lb/load; with etcd under golb/load/<zone>/<node>, on a lease); ${MIN_LOAD_REPORT_INTERVAL_MS / 1000} to ${MAX_LOAD_REPORT_INTERVAL_MS / 1000} s; 0: no reports`, { hint: '<seconds>', defaultText: `${DEFAULT_LOAD_REPORT_INTERVAL_MS / 1000}s` }),
   field('mgmtHost', 'mgmt_host', v.optional(v.listenHost), undefined, 'host of the management listener; needs a management port', { hint: '<host>', defaultText: 'the listen host' }),
   field('mgmtPort', 'mgmt_port', v.optional(port), undefined, 'separate management port; unset: management on the traffic port', { hint: '<port>' }),
   address('mgmt-listen', 'mgmtHost', 'mgmtPort', 'unset', "fnlb's management address: :port, host:port or [v6]:port"),

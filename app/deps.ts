@@ -20,6 +20,7 @@ import type { Timers } from './timers.ts';
 import type { Warnings } from './warnings.ts';
 import type { ShutdownState } from './shutdown.ts';
 import type { RequestIds } from './request-id.ts';
+import type { LoadReports } from './load/load-reports.ts';
 
 /**
  * What the app needs of the server that handed it a web `Request`: golb's own
@@ -62,6 +63,8 @@ export interface AppDeps {
   runtimeName?: string;
   /** Makes request ids (`X-Request-Id`) for the function route; absent in tests that need none (then requests carry none). */
   requestIds?: RequestIds;
+  /** The load reports (`app/load/`, `GET /1/lb/load`, etcd's `golb/load/`); absent when they are off (`eb_go_lb_load_report_interval=0`) and in tests that need none. */
+  loadReports?: LoadReports;
 }
 
 export { SYSTEM_TIMERS, type Timers } from './timers.ts';

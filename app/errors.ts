@@ -22,6 +22,8 @@ export const ERROR_STATUS = {
   upstream_failed: 502,
   no_backend: 503,
   overloaded: 503,
+  /** `GET /1/lb/load` before the first load report, or with reports off. */
+  no_report: 503,
   upstream_timeout: 504,
   loop_detected: 508,
   unauthorized: 401,

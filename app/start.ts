@@ -23,6 +23,8 @@ import { ShutdownState } from './shutdown.ts';
 import { RequestIds } from './request-id.ts';
 import { MetricsObserver } from './metrics/observer.ts';
 import { ActiveHealth } from './health/active.ts';
+import { LoadReports } from './load/load-reports.ts';
+import type { EtcdClient } from './etcd/client.ts';
 import { BackendStates } from '../strategies/backend-state.ts';
 import { STRATEGIES } from '../strategies/registry.ts';
 import { functionRoute } from '../routes/function-route.ts';
@@ -187,7 +189,8 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   const observer = new MetricsObserver({ table, now, secondTimer: true });
   const listeners = gates.management === undefined ? [gates.traffic] : [gates.traffic, gates.management];
   const shutdown = new ShutdownState();
-  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, timer, listeners, discovery, warnings, shutdown, runtimeName, requestIds: new RequestIds(Math.random) };
+  const loadReports = await startLoadReports(config, { observer, table, states, source, now, monotonic, logger }, etcd);
+  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, timer, listeners, discovery, warnings, shutdown, runtimeName, requestIds: new RequestIds(Math.random), loadReports };
   const pool = await startPool(config, logger, engine, strategyDeps, now, etcd, config.db === 'k8s' ? discovery : undefined);
   deps.pool = pool.pool;
   // The function route's chain, built once: golb's server calls it straight, the Hono app mounts it.
@@ -234,10 +237,41 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
       await pool.close();
       await discovery?.close();
       await source.close();
+      await loadReports?.close();
       etcd?.close();
       engine.close();
     },
   };
+}
+
+/**
+ * The load reports (`app/load/`), started; undefined when they are off. With
+ * etcd they are written under `golb/load/<zone>/<node>` through the process's
+ * one client; the publisher is loaded only then.
+ */
+async function startLoadReports(
+  config: Config,
+  parts: Pick<AppDeps, 'observer' | 'table' | 'states' | 'source' | 'now' | 'monotonic' | 'logger'>,
+  etcd: EtcdClient | undefined,
+): Promise<LoadReports | undefined> {
+  if (config.loadReportIntervalMs <= 0 || !(parts.observer instanceof MetricsObserver)) return undefined;
+  const { zone, nodeName: node, loadReportIntervalMs: intervalMs } = config;
+  const publisher =
+    etcd === undefined ? undefined : new (await import('./load/report-publisher.ts')).LoadPublisher({ client: etcd, zone, node, intervalMs, logger: parts.logger, timers: SYSTEM_TIMERS });
+  const source = parts.source;
+  const reports = new LoadReports({
+    intervalMs, zone, node, publisher,
+    observer: parts.observer,
+    table: parts.table,
+    states: parts.states,
+    revisionOf: (fn) => source.revisionOf?.(fn),
+    now: parts.now,
+    monotonic: parts.monotonic,
+    timers: SYSTEM_TIMERS,
+    logger: parts.logger,
+  });
+  reports.start();
+  return reports;
 }
 
 /** Starts Kubernetes discovery, or exits 2 naming what is missing (no credentials, no namespace). */

@@ -68,6 +68,8 @@ export interface ExpositionInputs {
   upstream?: (() => UpstreamConnections) | undefined;
   /** The release and runtime, for `golb_build_info`. */
   build?: BuildFigures | undefined;
+  /** Load reports written to etcd and not written (`app/load/`), when golb writes them. */
+  loadReports?: (() => { written: number; failed: number } | undefined) | undefined;
 }
 
 /** The weight source's figures: etcd's connection and revision when it has them. */
@@ -173,6 +175,12 @@ export function renderMetrics(observer: MetricsObserver, inputs: ExpositionInput
     w.family('golb_upstream_connections', 'gauge', "Connections to backends open now, by state: busy (connecting or carrying a request) or idle (in the keep-alive pool).");
     w.sample('golb_upstream_connections', 'state="busy"', upstream.busy);
     w.sample('golb_upstream_connections', 'state="idle"', upstream.idle);
+  }
+  const reports = inputs.loadReports?.();
+  if (reports !== undefined) {
+    w.family('golb_load_reports_total', 'counter', 'Load reports written to etcd (golb/load/<zone>/<node>), by result: written, or failed (etcd out of reach, a write refused).');
+    w.sample('golb_load_reports_total', 'result="written"', reports.written);
+    w.sample('golb_load_reports_total', 'result="failed"', reports.failed);
   }
   if (inputs.build !== undefined) {
     const { version, runtime } = inputs.build;

@@ -116,6 +116,21 @@ export class LatencyWindow {
     return true;
   }
 
+  /**
+   * Adds the histograms of the seconds from `from` to `to`, both included,
+   * into `into` (length {@link BINS}); seconds older than the ring holds are
+   * not there to add. The load reports read the seconds of their window
+   * (`app/load/report-builder.ts`).
+   */
+  mergeSeconds(into: Float64Array, from: number, to: number): void {
+    for (let slot = 0; slot < WINDOW_SECONDS; slot++) {
+      const stamp = this.stamps[slot]!;
+      if (stamp < from || stamp > to || this.requests[slot] === 0) continue;
+      const base = slot * BINS;
+      for (let b = 0; b < BINS; b++) into[b]! += this.bins[base + b]!;
+    }
+  }
+
   /** Adds the window's histogram (ending at `now`) into `into` (length {@link BINS}). */
   mergeInto(into: Float64Array, now: number): void {
     for (let slot = 0; slot < WINDOW_SECONDS; slot++) {

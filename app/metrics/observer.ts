@@ -150,6 +150,14 @@ export class MetricsObserver implements ProxyObserver {
     return Math.floor(this.clock() / 1000);
   }
 
+  /**
+   * The Unix second the request path records latencies into now (the load
+   * reports read their window's seconds up to it).
+   */
+  recordingSecond(): number {
+    return this.currentSecond();
+  }
+
   /** The record of `fn`, created on first use. */
   function(fn: string): FunctionRecord {
     let record = this.functions.get(fn);

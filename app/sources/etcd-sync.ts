@@ -14,6 +14,11 @@
  * value than its current one (found in its history, or kept when a bad value
  * came), a warning names them (`weights_from_history`); a good value
  * written, or the key deleted, ends it.
+ *
+ * Each function's revision is kept too: the mod revision of the value that
+ * serves (an older one's when the current value is refused), which the load
+ * reports name (`weightsRevision`) so that an optimiser can tell whether a
+ * gateway already follows what it wrote.
  * @module
  */
 import type { IEvent, IKeyValue } from 'etcd3';
@@ -50,6 +55,8 @@ export interface ZoneRead {
   refusals: { kv: IKeyValue; fn: string; reason: string }[];
   /** Functions this read serves from an older value, with which (`revision 41`). */
   historic: Map<string, string>;
+  /** Function → the mod revision of the value it serves. */
+  revisions: Map<string, number>;
 }
 
 /** Decodes keys and values of one zone and applies them to a table. */
@@ -61,6 +68,8 @@ export class EtcdZoneSync {
   private readonly warnings: Warnings | undefined;
   /** Functions served from an older value than etcd's current one, with which: `revision 41`. */
   private historic = new Map<string, string>();
+  /** Function → the mod revision of the value in the table. */
+  private revisions = new Map<string, number>();
   /** Values refused so far (metrics). */
   refused = 0;
 
@@ -70,6 +79,11 @@ export class EtcdZoneSync {
     this.logger = logger;
     this.knownStrategies = knownStrategies;
     this.warnings = warnings;
+  }
+
+  /** The etcd mod revision of the value `fn` is served from; undefined when it is not in the table from etcd. */
+  revisionOf(fn: string): number | undefined {
+    return this.revisions.get(fn);
   }
 
   /** The functions served from an older value than etcd's current one now, with which. */
@@ -97,7 +111,7 @@ export class EtcdZoneSync {
 
   /** A fresh {@link ZoneRead}. */
   beginRead(): ZoneRead {
-    return { next: new Map(), strings: new Map(), refusals: [], historic: new Map() };
+    return { next: new Map(), strings: new Map(), refusals: [], historic: new Map(), revisions: new Map() };
   }
 
   private ignore(key: Buffer): void {
@@ -123,12 +137,17 @@ export class EtcdZoneSync {
           t.host = shared(read.strings, t.host);
         }
         read.next.set(fn, result.spec);
+        read.revisions.set(fn, Number(kv.mod_revision));
         continue;
       }
       this.refused++;
       read.refusals.push({ kv, fn, reason: result.reason });
       const last = this.table.get(fn);
-      if (last !== undefined) read.next.set(fn, last.spec);
+      if (last !== undefined) {
+        read.next.set(fn, last.spec);
+        const revision = this.revisions.get(fn);
+        if (revision !== undefined) read.revisions.set(fn, revision);
+      }
     }
   }
 
@@ -148,6 +167,7 @@ export class EtcdZoneSync {
       budget -= lookup.looked;
       if (lookup.found) {
         read.next.set(fn, lookup.spec);
+        read.revisions.set(fn, lookup.revision);
         read.historic.set(fn, `revision ${lookup.revision}`);
         this.logger.warn('etcd value refused; serving the newest good value in its history', { key, reason, revision: kv.mod_revision, served: lookup.revision });
         continue;
@@ -168,6 +188,7 @@ export class EtcdZoneSync {
   commitSnapshot(read: ZoneRead): number {
     this.table.replaceAll(read.next);
     this.historic = read.historic;
+    this.revisions = read.revisions;
     this.reportHistoric();
     return read.next.size;
   }
@@ -206,6 +227,7 @@ export class EtcdZoneSync {
       // With `enums: String` the runtime value is the proto name, `PUT` or `DELETE`.
       if (String(ev.type).toUpperCase() === 'DELETE') {
         this.historic.delete(fn);
+        this.revisions.delete(fn);
         if (this.table.delete(fn)) this.logger.info('function removed', { function: fn, revision: kv.mod_revision });
         continue;
       }
@@ -218,6 +240,7 @@ export class EtcdZoneSync {
       }
       this.historic.delete(fn);
       const entry = this.table.set(fn, result.spec);
+      this.revisions.set(fn, Number(kv.mod_revision));
       this.logger.info('function updated', { function: fn, backends: entry.backends.length, revision: kv.mod_revision });
     }
     this.reportHistoric();

@@ -65,6 +65,11 @@ export class EtcdSource implements WeightSource {
     return this.follower.revision;
   }
 
+  /** The etcd mod revision of the value `fn` is served from (the load reports' `weightsRevision`). */
+  revisionOf(fn: string): number | undefined {
+    return this.sync.revisionOf(fn);
+  }
+
   /** The last failure talking to etcd, for metrics and logs. */
   get lastError(): string | undefined {
     return this.follower.lastError;

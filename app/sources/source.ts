@@ -16,6 +16,12 @@ export interface WeightSource {
   readonly ready: boolean;
   /** Values refused since start (metrics). */
   readonly refused: number;
+  /**
+   * The store revision the function's value in the table came from (etcd's
+   * mod revision); absent for sources without revisions (the file), and
+   * undefined for a function the source did not give (discovery's).
+   */
+  revisionOf?(fn: string): number | undefined;
   /** Writes one function's value (management); it comes back through the watch. */
   put(fn: string, spec: FunctionSpec): Promise<void>;
   /** Removes one function (management). */

@@ -90,3 +90,20 @@ test('a huge value is refused before it is decoded', () => {
   assert.equal(table.get('big'), undefined);
   assert.match(String(lines.find((l) => l.level === 'warn')!.fields.reason), /more than 1048576/);
 });
+
+test("each function's revision is the mod revision of the value it serves (load reports' weightsRevision)", async () => {
+  const { sync } = setup();
+  const good = kv('golb/function/zone-b/f', '{"ips": ["a"], "weights":[1]}');
+  await sync.applySnapshot([good, kv('golb/function/zone-b/never-good', 'nope')]);
+  assert.equal(sync.revisionOf('f'), Number(good.mod_revision));
+  assert.equal(sync.revisionOf('never-good'), undefined, 'not in the table');
+  const update = put('golb/function/zone-b/f', '{"ips": ["b"], "weights":[1]}');
+  sync.applyEvents([update]);
+  assert.equal(sync.revisionOf('f'), Number(update.kv.mod_revision));
+  sync.applyEvents([put('golb/function/zone-b/f', 'not json')]);
+  assert.equal(sync.revisionOf('f'), Number(update.kv.mod_revision), 'a refused put: the last good value, and its revision, serve on');
+  await sync.applySnapshot([kv('golb/function/zone-b/f', 'still not json')]);
+  assert.equal(sync.revisionOf('f'), Number(update.kv.mod_revision), 'kept through a read (no history here)');
+  sync.applyEvents([del('golb/function/zone-b/f')]);
+  assert.equal(sync.revisionOf('f'), undefined);
+});
