@@ -20,7 +20,7 @@ export interface Backend {
   /** Host name or IP, IPv6 without brackets, as a socket connects to it. */
   readonly host: string;
   readonly port: number;
-  /** Non-negative integer; 0 drains the backend (no new requests). */
+  /** Finite and non-negative, decimals too (optimisers write them); 0 drains the backend (no new requests). */
   readonly weight: number;
   /** True when the address is listed in `eb_go_lb_gateways`. */
   readonly gateway: boolean;

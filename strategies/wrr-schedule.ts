@@ -74,7 +74,7 @@ export class EdfStepper {
   readonly startPosition: number;
 
   /**
-   * @param weights non-negative integers (0: never picked)
+   * @param weights non-negative integers (0: never picked), made whole by `whole-weights.ts`
    * @param fraction where in the period to start, in [0, 1): each backend has
    *   had the picks whose deadline is at or before it
    */

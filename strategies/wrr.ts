@@ -1,7 +1,8 @@
 /**
  * `wrr`: weighted round robin. Over any window of `sum(weights)` consecutive
  * picks each backend gets exactly its weight (weights divided by their gcd),
- * spread out rather than in bursts.
+ * spread out rather than in bursts. Decimal weights are first made whole in
+ * the same proportions (`whole-weights.ts`: 1.5 : 2.25 : 0.25 → 6 : 9 : 1).
  *
  * Algorithm and cost (`wrr-schedule.ts`):
  * - Short periods: smooth WRR (nginx), precomputed when `period × n` fits
@@ -31,6 +32,7 @@
 import type { Backend, PickContext, Picker, Strategy } from './strategy.ts';
 import { EdfStepper, edfSchedule, smoothSchedule } from './wrr-schedule.ts';
 import { allUsable, nextUsableIndex, panicPick, registryOf, usable } from './availability.ts';
+import { wholeWeights } from './whole-weights.ts';
 import type { BackendStates } from './backend-state.ts';
 
 /** Longest period stored as a precomputed schedule. */
@@ -46,15 +48,10 @@ export const EDF_LEVEL_COST = 8;
 /** Schedule steps a pick walks past unusable backends before scanning. */
 export const MAX_SKIP = 128;
 
-function gcd(a: number, b: number): number {
-  while (b !== 0) [a, b] = [b, a % b];
-  return a;
-}
-
 /** Weighted round robin over a fixed backend list. */
 export class WrrPicker implements Picker {
   readonly backends: readonly Backend[];
-  /** Weights divided by their gcd. */
+  /** Weights made whole (decimals scaled) and divided by their gcd. */
   readonly weights: readonly number[];
   /** Sum of the reduced weights: the period. 0 when every backend drains. */
   readonly period: number;
@@ -70,8 +67,7 @@ export class WrrPicker implements Picker {
   constructor(backends: readonly Backend[], startFraction: number) {
     this.backends = backends;
     this.registry = registryOf(backends);
-    const g = backends.reduce((acc, b) => gcd(acc, b.weight), 0) || 1;
-    this.weights = backends.map((b) => b.weight / g);
+    this.weights = wholeWeights(backends.map((b) => b.weight));
     this.period = this.weights.reduce((a, b) => a + b, 0);
     const depth = Math.ceil(Math.log2(backends.length + 1));
     if (this.period > 0 && this.period <= MAX_SCHEDULE && this.period * backends.length <= BUILD_BUDGET) {

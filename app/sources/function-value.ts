@@ -104,7 +104,7 @@ export function decodeFunctionObject(value: unknown, knownStrategies: ReadonlySe
   const v = value as Record<string, unknown>;
   const { ips, weights } = v;
   if (!Array.isArray(ips)) return { ok: false, reason: '"ips" must be an array of addresses' };
-  if (!Array.isArray(weights)) return { ok: false, reason: '"weights" must be an array of integers' };
+  if (!Array.isArray(weights)) return { ok: false, reason: '"weights" must be an array of numbers' };
   if (ips.length !== weights.length) {
     return { ok: false, reason: `"ips" has ${ips.length} entries but "weights" has ${weights.length}` };
   }
@@ -122,8 +122,9 @@ export function decodeFunctionObject(value: unknown, knownStrategies: ReadonlySe
     const ip = ips[i];
     const w = weights[i];
     if (typeof ip !== 'string') return { ok: false, reason: `ips[${i}] is not a string` };
-    if (typeof w !== 'number' || !Number.isInteger(w) || w < 0 || w > MAX_WEIGHT) {
-      return { ok: false, reason: `weights[${i}] must be an integer from 0 to ${MAX_WEIGHT}, got ${clip(String(w))}` };
+    // Decimals are welcome (optimisers write them); JSON cannot say NaN, and 1e400 reads as Infinity.
+    if (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > MAX_WEIGHT) {
+      return { ok: false, reason: `weights[${i}] must be a number from 0 to ${MAX_WEIGHT}, got ${clip(String(w))}` };
     }
     const t = parseAddress(ip);
     if (typeof t === 'string') return { ok: false, reason: `ips[${i}]: ${t}` };

@@ -133,9 +133,9 @@ for (const runtime of RUNTIMES) {
     test('a bad entry is refused with its reason and keeps its last good backends; good entries of the same write apply', async () => {
       const bad: Record<string, { value: unknown; reason: RegExp }> = {
         lengths: { value: entry([b, c], [1]), reason: /\\?"ips\\?" has 2 entries but \\?"weights\\?" has 1/ },
-        negative: { value: entry([b], [-1]), reason: /weights\[0\] must be an integer from 0 to \d+, got \\?"-1/ },
-        fractional: { value: entry([b], [1.5]), reason: /weights\[0\] must be an integer from 0 to \d+, got \\?"1\.5/ },
-        letters: { value: entry([b], ['abc']), reason: /weights\[0\] must be an integer from 0 to \d+, got \\?"abc/ },
+        negative: { value: entry([b], [-1]), reason: /weights\[0\] must be a number from 0 to \d+, got \\?"-1/ },
+        fractional: { value: entry([b], [-1.5]), reason: /weights\[0\] must be a number from 0 to \d+, got \\?"-1\.5/ },
+        letters: { value: entry([b], ['abc']), reason: /weights\[0\] must be a number from 0 to \d+, got \\?"abc/ },
         emptyaddr: { value: { ips: [''], weights: [1] }, reason: /ips\[0\]: empty address/ },
       };
       const good = Object.fromEntries(Object.keys(bad).map((fn) => [fn, entry([a], [1])]));

@@ -73,7 +73,7 @@ test('watch events: put replaces, delete removes, a bad put keeps the last good 
   const { table, sync } = setup();
   sync.applyEvents([put('golb/function/zone-b/f', '{"ips": ["a", "b"], "weights":[1, 2]}')]);
   assert.deepEqual(addresses(table, 'f'), ['a:80*1', 'b:80*2']);
-  const bad = ['{"ips": ["a"], "weights":[-1]}', '{"ips": ["a"], "weights":[1.5]}', '{"ips": ["a"], "weights":["1"]}', '{"ips": ["a"], "weights":[1], "strategy": "nope"}', '', Buffer.alloc(MAX_VALUE_BYTES + 1, 32)];
+  const bad = ['{"ips": ["a"], "weights":[-1]}', '{"ips": ["a"], "weights":[-1.5]}', '{"ips": ["a"], "weights":["1"]}', '{"ips": ["a"], "weights":[1], "strategy": "nope"}', '', Buffer.alloc(MAX_VALUE_BYTES + 1, 32)];
   for (const value of bad) sync.applyEvents([put('golb/function/zone-b/f', value)]);
   assert.equal(sync.refused, bad.length);
   assert.deepEqual(addresses(table, 'f'), ['a:80*1', 'b:80*2']);

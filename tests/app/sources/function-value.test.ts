@@ -20,6 +20,11 @@ test('address forms: host, host:port, http URL, IPv6', () => {
   assert.match(String(parseAddress('[1:2:3]:80')), /malformed IPv6/);
 });
 
+test('decimal weights are accepted as written (optimisers write them); 0 still drains', () => {
+  const r = decodeFunctionValue('{"ips": ["a", "b", "c"], "weights": [1.5, 2.25, 0.0]}', known);
+  assert.deepEqual(r.ok && r.spec.targets.map((t) => t.weight), [1.5, 2.25, 0]);
+});
+
 test('a strategy field is accepted when known', () => {
   const r = decodeFunctionValue('{"ips": ["a"], "weights": [1], "strategy": "rr"}', known);
   assert.equal(r.ok && r.spec.strategy, 'rr');
@@ -31,7 +36,8 @@ const refused: [string, string, RegExp][] = [
   ['null', 'null', /JSON object/],
   ['lengths differ', '{"ips": ["a", "b"], "weights": [1]}', /2 entries but "weights" has 1/],
   ['negative weight', '{"ips": ["a"], "weights": [-1]}', /weights\[0\]/],
-  ['fractional weight', '{"ips": ["a"], "weights": [1.5]}', /weights\[0\]/],
+  ['negative decimal weight', '{"ips": ["a"], "weights": [-0.5]}', /weights\[0\] must be a number from 0/],
+  ['infinite weight', '{"ips": ["a"], "weights": [1e400]}', /weights\[0\]/],
   ['string weight', '{"ips": ["a"], "weights": ["3"]}', /weights\[0\]/],
   ['huge weight', '{"ips": ["a"], "weights": [1e12]}', /weights\[0\]/],
   ['empty address', '{"ips": [""], "weights": [1]}', /empty address/],
