@@ -20,6 +20,7 @@ import type { Timers } from './timers.ts';
 import type { Warnings } from './warnings.ts';
 import type { ShutdownState } from './shutdown.ts';
 import type { RequestIds } from './request-id.ts';
+import type { TraceHub } from './traces/trace-hub.ts';
 
 /**
  * What the app needs of the server that handed it a web `Request`: golb's own
@@ -62,6 +63,8 @@ export interface AppDeps {
   runtimeName?: string;
   /** Makes request ids (`X-Request-Id`) for the function route; absent in tests that need none (then requests carry none). */
   requestIds?: RequestIds;
+  /** The readers of the trace stream (`GET /1/lb/traces`, `app/traces/`); absent in tests that need none (then the route answers 501). */
+  traces?: TraceHub;
 }
 
 export { SYSTEM_TIMERS, type Timers } from './timers.ts';

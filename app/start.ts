@@ -21,6 +21,7 @@ import { WeightTable } from './weight-table.ts';
 import { Warnings } from './warnings.ts';
 import { ShutdownState } from './shutdown.ts';
 import { RequestIds } from './request-id.ts';
+import { TraceHub } from './traces/trace-hub.ts';
 import { MetricsObserver } from './metrics/observer.ts';
 import { ActiveHealth } from './health/active.ts';
 import { BackendStates } from '../strategies/backend-state.ts';
@@ -187,7 +188,7 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   const observer = new MetricsObserver({ table, now, secondTimer: true });
   const listeners = gates.management === undefined ? [gates.traffic] : [gates.traffic, gates.management];
   const shutdown = new ShutdownState();
-  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, timer, listeners, discovery, warnings, shutdown, runtimeName, requestIds: new RequestIds(Math.random) };
+  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, timer, listeners, discovery, warnings, shutdown, runtimeName, requestIds: new RequestIds(Math.random), traces: new TraceHub({ timers: SYSTEM_TIMERS, random: Math.random }) };
   const pool = await startPool(config, logger, engine, strategyDeps, now, etcd, config.db === 'k8s' ? discovery : undefined);
   deps.pool = pool.pool;
   // The function route's chain, built once: golb's server calls it straight, the Hono app mounts it.

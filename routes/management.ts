@@ -18,6 +18,7 @@ import { nodesApi } from './nodes-api.ts';
 import { metricsRoutes } from './metrics.ts';
 import { statsRoutes } from './stats.ts';
 import { dashRoutes } from './dash.ts';
+import { traceRoutes } from './traces.ts';
 
 /** Every management route. `/metrics` and everything under `/1/lb/` but the dashboard page pass the admin-token check first. */
 export function managementRoutes(deps: AppDeps): Hono {
@@ -39,5 +40,6 @@ export function managementRoutes(deps: AppDeps): Hono {
   if (deps.pool !== undefined) routes.route('/', nodesApi(deps, deps.pool));
   routes.route('/', metricsRoutes(deps));
   routes.route('/', statsRoutes(deps));
+  routes.route('/', traceRoutes(deps));
   return routes;
 }

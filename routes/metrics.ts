@@ -12,7 +12,7 @@ import { metricsOf } from '../app/metrics/observer.ts';
 import { VERSION } from '../app/version.ts';
 
 /** The `/metrics` route. */
-export function metricsRoutes(deps: Pick<AppDeps, 'observer' | 'table' | 'states' | 'source' | 'engine' | 'now' | 'monotonic' | 'pool' | 'listeners' | 'discovery' | 'runtimeName'>): Hono {
+export function metricsRoutes(deps: Pick<AppDeps, 'observer' | 'table' | 'states' | 'source' | 'engine' | 'now' | 'monotonic' | 'pool' | 'listeners' | 'discovery' | 'runtimeName' | 'traces'>): Hono {
   const routes = new Hono();
   const observer = metricsOf(deps);
   const engine = deps.engine;
@@ -28,6 +28,7 @@ export function metricsRoutes(deps: Pick<AppDeps, 'observer' | 'table' | 'states
     process: processFigures(deps.now),
     upstream: engine.openConnections === undefined ? undefined : () => engine.openConnections!(),
     build: deps.runtimeName === undefined ? undefined : { version: VERSION, runtime: deps.runtimeName },
+    traces: deps.traces,
   };
   const scrapes = new AnswerCache<''>({ now: deps.monotonic });
   routes.get('/metrics', () => answerResponse(scrapes.get('', () => textAnswer(renderMetrics(observer, inputs), EXPOSITION_CONTENT_TYPE))));

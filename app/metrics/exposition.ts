@@ -68,6 +68,8 @@ export interface ExpositionInputs {
   upstream?: (() => UpstreamConnections) | undefined;
   /** The release and runtime, for `golb_build_info`. */
   build?: BuildFigures | undefined;
+  /** The trace stream's readers and the lines they lost (`app/traces/trace-hub.ts`), when golb serves it. */
+  traces?: { readonly readerCount: number; readonly dropped: number } | undefined;
 }
 
 /** The weight source's figures: etcd's connection and revision when it has them. */
@@ -173,6 +175,10 @@ export function renderMetrics(observer: MetricsObserver, inputs: ExpositionInput
     w.family('golb_upstream_connections', 'gauge', "Connections to backends open now, by state: busy (connecting or carrying a request) or idle (in the keep-alive pool).");
     w.sample('golb_upstream_connections', 'state="busy"', upstream.busy);
     w.sample('golb_upstream_connections', 'state="idle"', upstream.idle);
+  }
+  if (inputs.traces !== undefined) {
+    w.family('golb_trace_readers', 'gauge', 'Readers of the trace stream (/1/lb/traces) now.').sample('golb_trace_readers', '', inputs.traces.readerCount);
+    w.family('golb_trace_lines_dropped_total', 'counter', 'Trace lines lost because a reader of /1/lb/traces read slower than requests finished (its queue was full).').sample('golb_trace_lines_dropped_total', '', inputs.traces.dropped);
   }
   if (inputs.build !== undefined) {
     const { version, runtime } = inputs.build;
