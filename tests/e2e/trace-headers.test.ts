@@ -6,11 +6,14 @@
  * pod that served the request; the `X-Forwarded-For` entries are the hops,
  * after the client; each hop's latency is 2 × the difference of the
  * `X-Forwarded-Host-<node>` stamps (seconds, as ms), the client's own being
- * the time it sent the request. `eb_go_lb_trace_headers=off` drops them.
+ * the time it sent the request. `eb_go_lb_trace_headers=off` drops them. The
+ * trace stream of each gateway says which way the request crossed the zones.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
+import { openTraces } from '../support/trace-stream.ts';
+import { waitUntil } from '../support/wait.ts';
 
 /** What galileo reads of one response: the pod, the hops, each hop's latency in ms. */
 interface GalileoTrace {
@@ -79,6 +82,19 @@ for (const runtime of RUNTIMES) {
       const seen = pod.seen.at(-1)!.headers;
       assert.equal(seen['x-forwarded-for'], '127.0.0.1, 127.0.0.1');
       assert.equal(seen.via, '1.1 gw-a, 1.1 gw-b');
+    });
+
+    test("each gateway's trace line: gw-a sent it to another zone, gw-b got it from one", async () => {
+      const [a, b] = await Promise.all([openTraces(gwA.url), openTraces(gwB.url)]);
+      const res = await fetch(`${gwA.url}/function/f/`, { headers: { 'x-request-id': 'crossing-1' } });
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+      const lineOf = (s: typeof a) => waitUntil('the line', 10_000, () => s.lines().find((l) => l.requestId === 'crossing-1'));
+      const [atA, atB] = await Promise.all([lineOf(a), lineOf(b)]);
+      assert.deepEqual([atA.node, atA.hops, atA.forwarded, atA.gateway, atA.backend, atA.status], ['gw-a', ['gw-a'], false, true, gwB.url.slice('http://'.length), 200]);
+      assert.deepEqual([atB.node, atB.hops, atB.forwarded, atB.gateway, atB.backend, atB.status], ['gw-b', ['gw-a', 'gw-b'], true, false, pod.address, 200]);
+      a.close();
+      b.close();
     });
 
     test('one gateway straight to its pod: one hop, the pod', async () => {

@@ -8,48 +8,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Agent, get, request, type IncomingMessage } from 'node:http';
+import { Agent, request } from 'node:http';
 import { RUNTIMES, freePort, startBackend, startGolb, type Backend, type GolbProcess } from '../support/harness.ts';
 import { waitUntil } from '../support/wait.ts';
-
-/** An open trace stream: what it received, and its response to pause or resume. */
-interface TraceStream {
-  res: IncomingMessage;
-  text: string;
-  /** The request lines received (those with a request id), parsed. */
-  lines(): Record<string, unknown>[];
-  /** Every JSON line received, parsed. */
-  all(): Record<string, unknown>[];
-  ended: Promise<'end' | 'cut'>;
-  close(): void;
-}
-
-function openTraces(url: string, query = '', headers: Record<string, string> = {}): Promise<TraceStream> {
-  return new Promise((resolve, reject) => {
-    const req = get(`${url}/1/lb/traces${query}`, { agent: false, headers }, (res) => {
-      res.setEncoding('utf8');
-      const s: TraceStream = {
-        res,
-        text: '',
-        all: () => s.text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>),
-        lines: () => s.all().filter((l) => 'requestId' in l),
-        ended: new Promise((done) => {
-          res.on('end', () => done(res.complete ? 'end' : 'cut'));
-          res.on('error', () => done('cut'));
-          res.on('aborted', () => done('cut'));
-        }),
-        close: () => req.destroy(),
-      };
-      // Open once its first line is in (the head may come in a read of its own).
-      res.on('data', (d: string) => {
-        s.text += d;
-        if (s.text.includes('\n')) resolve(s);
-      });
-      res.on('end', () => resolve(s));
-    });
-    req.on('error', reject);
-  });
-}
+import { openTraces } from '../support/trace-stream.ts';
 
 /** GET through a keep-alive agent; resolves status, body and the time it took. */
 function call(agent: Agent, url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; ms: number }> {
