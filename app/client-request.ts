@@ -51,6 +51,22 @@ export interface ClientRequest {
   onResponseEnd: ResponseEndListener | undefined;
   /** True when the server calls {@link onResponseEnd} (golb's own); false for a web `Request`. */
   readonly reportsEnd: boolean;
+  /**
+   * Where the forwarding notes the answering attempt's figures for the trace
+   * stream (`app/traces/`): set only when a trace reader wants this request,
+   * undefined otherwise (then the forwarding notes nothing).
+   */
+  trace: AttemptTimes | undefined;
+}
+
+/** What the forwarding notes of a traced request's attempts (`ClientRequest.trace`). */
+export interface AttemptTimes {
+  /** Milliseconds from the answering attempt's start to its socket connected; 0 on a reused keep-alive connection. */
+  connectMs: number;
+  /** Attempts after the first (retries on other backends). */
+  retries: number;
+  /** True when the backend of the last attempt is another zone's gateway. */
+  gateway: boolean;
 }
 
 /** Hears the end of a response (`ClientRequest.onResponseEnd`). */
@@ -148,6 +164,7 @@ export class WebRequest implements ClientRequest {
   requestId: string | undefined = undefined;
   onResponseEnd: ResponseEndListener | undefined = undefined;
   readonly reportsEnd = false;
+  trace: AttemptTimes | undefined = undefined;
   private readonly req: Request;
   private readonly env: unknown;
   private readonly runtime: RuntimeAdapter;

@@ -78,6 +78,8 @@ export interface Config {
   nodes: string[];
   /** Log one line per request. */
   accessLog: boolean;
+  /** The Go seed's trace headers on the client's response (`X-Forwarded-For: <node>` per gateway, `X-Forwarded-Host-<node>`, `X-Final-Host`), as edgerun's tools read them. */
+  traceHeaders: boolean;
   /** Management reads need the admin token too. */
   readsNeedToken: boolean;
   /** fnlb's `-db`: `k8s` makes the node pool the pods a selector picks; any other value is fnlb's SQL store, accepted with a warning. */

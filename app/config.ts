@@ -153,6 +153,7 @@ export const SETTINGS: readonly Setting[] = [
   field('nodes', 'nodes', v.hostPortList(false), [], "fnlb's node pool: host:port, separated by commas or spaces", { hint: '<host:port,...>' }),
   field('minApiVersion', 'min_api_version', v.optional(v.apiVersion), undefined, 'pool nodes must answer their health path (/version) with JSON {"version": "x.y.z"} at least this; a lower or unreadable one keeps the node out; unset: no version check (fnlb defaulted to 0.0.1)', { hint: '<x.y.z>' }),
   field('accessLog', 'access_log', v.boolean, false, 'log one line per request'),
+  field('traceHeaders', 'trace_headers', v.boolean, true, "the Go seed's trace headers on the client's response (X-Forwarded-For: <node> per gateway, X-Forwarded-Host-<node>, X-Final-Host), as edgerun's tools read them; off: none"),
   field('db', 'db', v.optional(v.nonEmpty), undefined, "fnlb's -db: k8s follows the pods --label-selector picks as the node pool; fnlb's SQL URLs are accepted with a warning (the pool lives in etcd or memory)", { hint: '<k8s>' }),
   field('zipkin', 'zipkin', v.optional(v.nonEmpty), undefined, "fnlb's Zipkin URL: accepted with a warning; golb sends no traces (the access log and /metrics instead)", { hint: '<url>' }),
   field('k8sLabelSelector', 'k8s_label_selector', v.labelSelector, '', 'Kubernetes: the label selector picking the pods', { aliases: ['label-selector'], hint: '<selector>', defaultText: 'every pod' }),

@@ -21,6 +21,7 @@ import type { Warnings } from './warnings.ts';
 import type { ShutdownState } from './shutdown.ts';
 import type { RequestIds } from './request-id.ts';
 import type { LoadReports } from './load/load-reports.ts';
+import type { TraceHub } from './traces/trace-hub.ts';
 
 /**
  * What the app needs of the server that handed it a web `Request`: golb's own
@@ -65,6 +66,8 @@ export interface AppDeps {
   requestIds?: RequestIds;
   /** The load reports (`app/load/`, `GET /1/lb/load`, etcd's `golb/load/`); absent when they are off (`eb_go_lb_load_report_interval=0`) and in tests that need none. */
   loadReports?: LoadReports;
+  /** The readers of the trace stream (`GET /1/lb/traces`, `app/traces/`); absent in tests that need none (then the route answers 501). */
+  traces?: TraceHub;
 }
 
 export { SYSTEM_TIMERS, type Timers } from './timers.ts';

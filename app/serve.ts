@@ -74,7 +74,9 @@ export async function serveGolb(golb: Golb, transport: Transport): Promise<void>
       traffic.windDown();
       mgmt?.windDown();
     },
-    stop: () => {
+    stop: async () => {
+      // The trace streams end first, cleanly, on either port (a reader would otherwise hold the drain).
+      await golb.deps.traces?.close();
       // Management stops at once: no API write may land while the source closes.
       mgmt?.destroy();
       return traffic.stop();

@@ -21,6 +21,7 @@ import { WeightTable } from './weight-table.ts';
 import { Warnings } from './warnings.ts';
 import { ShutdownState } from './shutdown.ts';
 import { RequestIds } from './request-id.ts';
+import { TraceHub } from './traces/trace-hub.ts';
 import { MetricsObserver } from './metrics/observer.ts';
 import { ActiveHealth } from './health/active.ts';
 import { LoadReports } from './load/load-reports.ts';
@@ -190,7 +191,7 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
   const listeners = gates.management === undefined ? [gates.traffic] : [gates.traffic, gates.management];
   const shutdown = new ShutdownState();
   const loadReports = await startLoadReports(config, { observer, table, states, source, now, monotonic, logger }, etcd);
-  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, timer, listeners, discovery, warnings, shutdown, runtimeName, requestIds: new RequestIds(Math.random), loadReports };
+  const deps: AppDeps = { config, table, states, source, engine, logger, runtime, observer, now, monotonic, timer, listeners, discovery, warnings, shutdown, runtimeName, requestIds: new RequestIds(Math.random), loadReports, traces: new TraceHub({ timers: SYSTEM_TIMERS, random: Math.random }) };
   const pool = await startPool(config, logger, engine, strategyDeps, now, etcd, config.db === 'k8s' ? discovery : undefined);
   deps.pool = pool.pool;
   // The function route's chain, built once: golb's server calls it straight, the Hono app mounts it.

@@ -19,6 +19,7 @@ import { metricsRoutes } from './metrics.ts';
 import { statsRoutes } from './stats.ts';
 import { dashRoutes } from './dash.ts';
 import { loadRoutes } from './load.ts';
+import { traceRoutes } from './traces.ts';
 
 /** Every management route. `/metrics` and everything under `/1/lb/` but the dashboard page pass the admin-token check first. */
 export function managementRoutes(deps: AppDeps): Hono {
@@ -41,5 +42,6 @@ export function managementRoutes(deps: AppDeps): Hono {
   routes.route('/', metricsRoutes(deps));
   routes.route('/', statsRoutes(deps));
   routes.route('/', loadRoutes(deps));
+  routes.route('/', traceRoutes(deps));
   return routes;
 }

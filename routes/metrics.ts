@@ -12,7 +12,7 @@ import { metricsOf } from '../app/metrics/observer.ts';
 import { VERSION } from '../app/version.ts';
 
 /** The `/metrics` route. */
-export function metricsRoutes(deps: Pick<AppDeps, 'observer' | 'table' | 'states' | 'source' | 'engine' | 'now' | 'monotonic' | 'pool' | 'listeners' | 'discovery' | 'runtimeName' | 'loadReports'>): Hono {
+export function metricsRoutes(deps: Pick<AppDeps, 'observer' | 'table' | 'states' | 'source' | 'engine' | 'now' | 'monotonic' | 'pool' | 'listeners' | 'discovery' | 'runtimeName' | 'loadReports' | 'traces'>): Hono {
   const routes = new Hono();
   const observer = metricsOf(deps);
   const engine = deps.engine;
@@ -29,6 +29,7 @@ export function metricsRoutes(deps: Pick<AppDeps, 'observer' | 'table' | 'states
     upstream: engine.openConnections === undefined ? undefined : () => engine.openConnections!(),
     build: deps.runtimeName === undefined ? undefined : { version: VERSION, runtime: deps.runtimeName },
     loadReports: deps.loadReports === undefined ? undefined : () => deps.loadReports!.writes,
+    traces: deps.traces,
   };
   const scrapes = new AnswerCache<''>({ now: deps.monotonic });
   routes.get('/metrics', () => answerResponse(scrapes.get('', () => textAnswer(renderMetrics(observer, inputs), EXPOSITION_CONTENT_TYPE))));

@@ -13,7 +13,7 @@
  * tried list is made on the first failure.
  * @module
  */
-import type { ClientRequest, ForwardedResponse, ProxyReply, ReplyTarget } from '../client-request.ts';
+import type { AttemptTimes, ClientRequest, ForwardedResponse, ProxyReply, ReplyTarget } from '../client-request.ts';
 import type { AppDeps } from '../deps.ts';
 import { GatewayError, errorAnswer } from '../errors.ts';
 import { markForwarded, viaToken } from '../middleware/gateway-awareness.ts';
@@ -50,6 +50,8 @@ export interface Forwarder {
   readonly maxBodySize: number;
   /** `config.retries`: attempts after the first, at most. */
   readonly retries: number;
+  /** `config.traceHeaders`: the seed's trace headers go on the client's response. */
+  readonly traceHeaders: boolean;
   /** The client's answer to a failure ({@link errorAnswer}). */
   readonly answer: (err: unknown) => Response;
 }
@@ -66,6 +68,7 @@ export function forwarder(deps: AppDeps, pool: boolean): Forwarder {
     nodeName: config.nodeName,
     maxBodySize: config.maxBodySize,
     retries: config.retries,
+    traceHeaders: config.traceHeaders,
     answer: errorAnswer(deps),
   };
 }
@@ -127,6 +130,8 @@ class Forwarding implements ForwardContext, ExchangeReply {
   readonly forwarded: boolean;
   forwardedBy: string | undefined;
   readonly requestId: string | undefined;
+  readonly traceHeaders: boolean;
+  gatewayBackend: boolean;
   private readonly f: Forwarder;
   private readonly call: ForwardCall;
   private readonly to: ReplyTarget;
@@ -140,6 +145,8 @@ class Forwarding implements ForwardContext, ExchangeReply {
   private attemptStarted: number;
   /** The client has its answer. */
   private answered = false;
+  /** Where a traced request's attempt figures go (`ClientRequest.trace`); undefined when no trace reader wants it. */
+  private readonly times: AttemptTimes | undefined;
 
   constructor(f: Forwarder, call: ForwardCall, to: ReplyTarget) {
     this.f = f;
@@ -155,6 +162,11 @@ class Forwarding implements ForwardContext, ExchangeReply {
     this.finalHost = backend.address;
     this.forwarded = call.forwarded;
     this.forwardedBy = backend.gateway ? markForwarded(call.forwardedBy, f.nodeName) : undefined;
+    this.traceHeaders = f.traceHeaders;
+    this.gatewayBackend = backend.gateway;
+    const times = call.req.trace;
+    this.times = times;
+    if (times !== undefined) times.gateway = backend.gateway;
     this.replay = call.hasBody && f.retries > 0 ? new ReplayableBody(call.req.body!) : undefined;
     this.attemptStarted = call.started;
   }
@@ -186,6 +198,12 @@ class Forwarding implements ForwardContext, ExchangeReply {
       if (!this.answered) requestFailed(backend.state);
       this.answer(this.f.answer(err));
     }
+  }
+
+  /** ExchangeReply: the attempt's new connection is open (a reused one stays at 0 ms). */
+  connected(): void {
+    const times = this.times;
+    if (times !== undefined) times.connectMs = this.f.deps.monotonic() - this.attemptStarted;
   }
 
   /** ExchangeReply: the backend answered. */
@@ -243,7 +261,14 @@ class Forwarding implements ForwardContext, ExchangeReply {
     this.backend = next;
     this.finalHost = next.address;
     this.forwardedBy = next.gateway ? markForwarded(call.forwardedBy, f.nodeName) : undefined;
+    this.gatewayBackend = next.gateway;
     this.attemptStarted = ended;
+    const times = this.times;
+    if (times !== undefined) {
+      times.retries++;
+      times.connectMs = 0;
+      times.gateway = next.gateway;
+    }
     this.attempt();
   }
 

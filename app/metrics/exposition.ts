@@ -70,6 +70,8 @@ export interface ExpositionInputs {
   build?: BuildFigures | undefined;
   /** Load reports written to etcd and not written (`app/load/`), when golb writes them. */
   loadReports?: (() => { written: number; failed: number } | undefined) | undefined;
+  /** The trace stream's readers and the lines they lost (`app/traces/trace-hub.ts`), when golb serves it. */
+  traces?: { readonly readerCount: number; readonly dropped: number } | undefined;
 }
 
 /** The weight source's figures: etcd's connection and revision when it has them. */
@@ -181,6 +183,10 @@ export function renderMetrics(observer: MetricsObserver, inputs: ExpositionInput
     w.family('golb_load_reports_total', 'counter', 'Load reports written to etcd (golb/load/<zone>/<node>), by result: written, or failed (etcd out of reach, a write refused).');
     w.sample('golb_load_reports_total', 'result="written"', reports.written);
     w.sample('golb_load_reports_total', 'result="failed"', reports.failed);
+  }
+  if (inputs.traces !== undefined) {
+    w.family('golb_trace_readers', 'gauge', 'Readers of the trace stream (/1/lb/traces) now.').sample('golb_trace_readers', '', inputs.traces.readerCount);
+    w.family('golb_trace_lines_dropped_total', 'counter', 'Trace lines lost because a reader of /1/lb/traces read slower than requests finished (its queue was full).').sample('golb_trace_lines_dropped_total', '', inputs.traces.dropped);
   }
   if (inputs.build !== undefined) {
     const { version, runtime } = inputs.build;

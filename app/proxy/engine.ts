@@ -126,6 +126,8 @@ export function isIdempotent(method: string): boolean {
 export interface ExchangeReply {
   response(res: UpstreamResponse): void;
   failure(err: UpstreamError): void;
+  /** The exchange's new connection is open (not called for a reused one): the forwarding times the connect for a trace. */
+  connected?(): void;
 }
 
 /** Sends requests to upstreams. */

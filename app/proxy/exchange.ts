@@ -65,6 +65,11 @@ export class Exchange extends ResponseBodyHandoff implements ResponseSink {
     return this.to !== undefined;
   }
 
+  /** The connection opened for this exchange is connected: its requester hears it (a trace times the connect). */
+  upstreamConnected(): void {
+    this.to?.connected?.();
+  }
+
   /** The client went away (the request's signal aborted). */
   handleEvent(): void {
     this.fail('aborted', 'client went away');

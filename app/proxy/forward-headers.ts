@@ -49,6 +49,10 @@ export interface ForwardContext {
   forwardedBy: string | undefined;
   /** The request id golb sends as `X-Request-Id` in place of the client's line (`app/request-id.ts`); undefined: the client's line, if any, goes on as it is. */
   requestId: string | undefined;
+  /** `eb_go_lb_trace_headers`: the seed's trace headers go on the client's response (`golb-lines.ts`). */
+  traceHeaders: boolean;
+  /** True when the chosen backend is another zone's gateway: its response's hop list and `X-Final-Host` follow this node's. */
+  gatewayBackend: boolean;
 }
 
 /** The lower-cased names listed in a `Connection` header value. */

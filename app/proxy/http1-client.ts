@@ -100,6 +100,7 @@ export class Connection implements TransportEvents {
     this.connected = true;
     this.phase = Phase.Busy;
     this.lastTick = this.client.tick;
+    this.exchange?.upstreamConnected();
   }
 
   onData(data: Buffer): void {

@@ -24,6 +24,8 @@ export const enum Kind {
   FinalHost,
   /** A Content-Length the client must not get: on a 204 or 304. */
   Removed,
+  /** `X-Forwarded-For`: on a response, the hop list of the seed's trace headers (`response-headers.ts`). */
+  ForwardedFor,
 }
 
 /** Ints per header in {@link ResponseHead.fields}. */
@@ -166,6 +168,7 @@ export function kindOf(buf: Buffer, from: number, to: number): Kind {
       return bytesAre(buf, from, to, KEEP_ALIVE) ? Kind.Hop : Kind.Other;
     case 12: return bytesAre(buf, from, to, 'x-final-host') ? Kind.FinalHost : Kind.Other;
     case 14: return bytesAre(buf, from, to, 'content-length') ? Kind.Length : Kind.Other;
+    case 15: return bytesAre(buf, from, to, 'x-forwarded-for') ? Kind.ForwardedFor : Kind.Other;
     case 16: return bytesAre(buf, from, to, 'proxy-connection') ? Kind.Hop : Kind.Other;
     case 17: return bytesAre(buf, from, to, 'transfer-encoding') ? Kind.TransferEncoding : Kind.Other;
     case 18: return bytesAre(buf, from, to, 'proxy-authenticate') ? Kind.Hop : Kind.Other;

@@ -2,15 +2,16 @@
  * The client's side of a proxied response's headers (RFC 9110 §7.6): the
  * upstream's lines as received, less the hop-by-hop ones and those its
  * `Connection` names (`forward-headers.ts` has the rule and the request side),
- * then golb's `Via`, timestamp and `X-Final-Host`, and the request's
- * `X-Request-Id` (in place of the upstream's).
+ * then golb's `Via` and, unless `eb_go_lb_trace_headers` is off, the seed's
+ * trace headers (`X-Forwarded-For: <node>`, timestamp, `X-Final-Host`:
+ * `golb-lines.ts`), and the request's `X-Request-Id` (in place of the upstream's).
  * @module
  */
 import type { ResponseHeaderBlock } from '../client-request.ts';
 import { bytesAre, putBytes, putLatin1 } from '../http/syntax.ts';
 import { FIELD_INTS, Kind, type ResponseHead } from './response-head.ts';
 import { PROTECTED, isNamed, type ForwardContext } from './forward-headers.ts';
-import { ownLines } from './golb-lines.ts';
+import { responseLines } from './golb-lines.ts';
 
 /**
  * The client's response headers from the upstream's head: hop-by-hop ones and
@@ -28,10 +29,24 @@ export function clientResponseHeaders(head: ResponseHead, ctx: ForwardContext): 
   const end = head.count * FIELD_INTS;
   let bytes = 0;
   let via: string | undefined;
+  // A gateway's hop list and X-Final-Host go on after this node's; a pod's are not golb's and are replaced.
+  const trace = ctx.traceHeaders;
+  const collect = trace && ctx.gatewayBackend;
+  let hops: string | undefined;
+  let finals: string | undefined;
   for (let i = 0; i < end; i += FIELD_INTS) {
     // Each header's mark says whether the client gets it.
     fields[i + SENT] = 0;
-    const kind = fields[i + 5];
+    let kind = fields[i + 5];
+    if (kind === Kind.FinalHost || (kind === Kind.ForwardedFor && trace)) {
+      if (collect) {
+        const value = raw.toString('latin1', fields[i + 2]!, fields[i + 3]!);
+        if (kind === Kind.FinalHost) finals = finals === undefined ? value : `${finals}, ${value}`;
+        else hops = hops === undefined ? value : `${hops}, ${value}`;
+      }
+      continue;
+    }
+    if (kind === Kind.ForwardedFor) kind = Kind.Other; // trace headers off: the upstream's passes as any header
     if (kind !== Kind.Other && kind !== Kind.Length && kind !== Kind.Via) continue; // hop-by-hop, golb's own, or dropped by the parser
     const start = fields[i]!;
     const colon = fields[i + 1]!;
@@ -46,7 +61,7 @@ export function clientResponseHeaders(head: ResponseHead, ctx: ForwardContext): 
     fields[i + SENT] = 1;
     bytes += fields[i + 4]! + 2 - start;
   }
-  const own = ownLines(ctx, via);
+  const own = responseLines(ctx, via, hops, finals);
   const id = ctx.requestId;
   return new ClientHeaders(head, own, id, statusLineBytes(head) + bytes + own.length + (id === undefined ? 0 : REQUEST_ID.length + id.length + 2));
 }
@@ -66,7 +81,7 @@ const SENT = FIELD_INTS - 1;
 export class ClientHeaders implements ResponseHeaderBlock {
   /** The upstream's head, the headers the client gets marked. */
   private readonly head: ResponseHead;
-  /** golb's lines (`Via`, timestamp, `X-Final-Host`), `Name: value\r\n` each. */
+  /** golb's lines (`Via`, and the trace headers when on), `Name: value\r\n` each. */
   private readonly own: Buffer;
   /** The request's id, sent as `X-Request-Id` after them; undefined: none (the upstream's line, if any, was kept). */
   private readonly requestId: string | undefined;

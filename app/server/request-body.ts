@@ -13,7 +13,7 @@
  *   ({@link DISCARD_LIMIT}).
  * @module
  */
-import type { ClientRequest, ResponseEndListener } from '../client-request.ts';
+import type { AttemptTimes, ClientRequest, ResponseEndListener } from '../client-request.ts';
 import type { AbortLike } from '../proxy/engine.ts';
 import type { RequestHead, RequestHeaders } from './request-parser.ts';
 import { ResponseWriter } from './response-writer.ts';
@@ -49,6 +49,7 @@ export class ServerRequest implements ClientRequest {
   requestId: string | undefined = undefined;
   onResponseEnd: ResponseEndListener | undefined = undefined;
   readonly reportsEnd = true;
+  trace: AttemptTimes | undefined = undefined;
   private readonly conn: RequestBodyReader;
   /** The body stream, once made. */
   stream: ReadableStream<Uint8Array> | null | undefined = undefined;

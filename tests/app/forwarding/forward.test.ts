@@ -22,7 +22,7 @@ const idle: Timer = { every: () => 0, cancel: () => undefined };
 /** A request as golb's server hands it to the route. */
 function clientRequest(target: string): ClientRequest {
   const headers = new Headers({ host: 'gw.example' });
-  return { method: 'GET', target, headers, body: null, signal: undefined, clientAddress: '192.0.2.7', forwardedBy: null, requestId: undefined, onResponseEnd: undefined, reportsEnd: false };
+  return { method: 'GET', target, headers, body: null, signal: undefined, clientAddress: '192.0.2.7', forwardedBy: null, requestId: undefined, onResponseEnd: undefined, reportsEnd: false, trace: undefined };
 }
 
 test('a refused backend is retried on the other and marked down; the answer is the one that worked', async () => {

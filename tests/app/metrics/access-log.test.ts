@@ -54,7 +54,7 @@ test("golb's server reports the end: the line is written then, with the bytes, t
   let clock = 100;
   const request = (target: string): ClientRequest => ({
     method: 'GET', target, headers: new Headers(), body: null, signal: undefined, clientAddress: '10.1.2.3',
-    forwardedBy: null, requestId: 'req-7', onResponseEnd: undefined, reportsEnd: true,
+    forwardedBy: null, requestId: 'req-7', onResponseEnd: undefined, reportsEnd: true, trace: undefined,
   });
   const handler = withAccessLog((_req, to) => {
     clock += 2;

@@ -38,7 +38,7 @@ function aware(maxHops = 8) {
     to.reply(new Response('passed'));
   }, { config, logger: silentLogger, observer: { ...NO_OBSERVER, rejected: (fn, code) => rejected.push([fn, code]) } });
   const send = (target: string, headers: Record<string, string>): ProxyReply => {
-    const req: ClientRequest = { method: 'GET', target, headers: new Headers(headers), body: null, signal: undefined, clientAddress: '192.0.2.1', forwardedBy: null, requestId: undefined, onResponseEnd: undefined, reportsEnd: false };
+    const req: ClientRequest = { method: 'GET', target, headers: new Headers(headers), body: null, signal: undefined, clientAddress: '192.0.2.1', forwardedBy: null, requestId: undefined, onResponseEnd: undefined, reportsEnd: false, trace: undefined };
     let reply: ProxyReply | undefined;
     handler(req, { reply: (r) => (reply = r) });
     assert.ok(reply !== undefined, 'answered at once');

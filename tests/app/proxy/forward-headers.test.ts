@@ -18,6 +18,8 @@ const ctx: ForwardContext = {
   forwarded: false,
   forwardedBy: undefined,
   requestId: undefined,
+  traceHeaders: true,
+  gatewayBackend: false,
 };
 
 /** The lines of an upstream header block, names lower-cased (a parsed request keeps the client's case). */
@@ -175,13 +177,13 @@ test('response: kept lines are copied byte for byte, dropped ones cut out, golb\
   const block = clientResponseHeaders(upstreamHead('Server: up', 'Content-Length:  5 ', 'Connection: close, X-Trace', 'X-Trace: 1', 'Via: 1.0 a', 'Date: now', 'Upgrade: h2c'), ctx);
   assert.equal(
     rendered(block),
-    '##HTTP/1.1 200 OK\r\nServer: up\r\nContent-Length:  5 \r\nDate: now\r\nvia: 1.0 a, 1.1 node-a\r\nx-forwarded-host-node-a: 1700000000.0000000\r\nx-final-host: 10.0.0.1:8080\r\n##',
+    '##HTTP/1.1 200 OK\r\nServer: up\r\nContent-Length:  5 \r\nDate: now\r\nvia: 1.0 a, 1.1 node-a\r\nx-forwarded-for: node-a\r\nx-forwarded-host-node-a: 1700000000.0000000\r\nx-final-host: 10.0.0.1:8080\r\n##',
   );
   assert.deepEqual(block.pairs().slice(0, 3), [['server', 'up'], ['content-length', '5'], ['date', 'now']]);
 });
 
 test('response: the status line goes out as HTTP/1.1, an empty reason phrase with its space', () => {
-  const own = 'via: 1.1 node-a\r\nx-forwarded-host-node-a: 1700000000.0000000\r\nx-final-host: 10.0.0.1:8080\r\n';
+  const own = 'via: 1.1 node-a\r\nx-forwarded-for: node-a\r\nx-forwarded-host-node-a: 1700000000.0000000\r\nx-final-host: 10.0.0.1:8080\r\n';
   assert.equal(rendered(clientResponseHeaders(upstreamHeadWith('HTTP/1.0 404 Not Found', 'X-A: 1'), ctx)), `##HTTP/1.1 404 Not Found\r\nX-A: 1\r\n${own}##`);
   assert.equal(rendered(clientResponseHeaders(upstreamHeadWith('HTTP/1.1 299', 'X-A: 1'), ctx)), `##HTTP/1.1 299 \r\nX-A: 1\r\n${own}##`);
   assert.equal(rendered(clientResponseHeaders(upstreamHeadWith('HTTP/1.0 204'), ctx)), `##HTTP/1.1 204 \r\n${own}##`);
@@ -193,12 +195,12 @@ test('response: Connection cannot name Content-Length or Host (a Content-Length 
 });
 
 test('response: no Content-Length line on a 204 or 304 (a repeated one never gets here: the parser refuses it)', () => {
-  const own = 'via: 1.1 node-a\r\nx-forwarded-host-node-a: 1700000000.0000000\r\nx-final-host: 10.0.0.1:8080\r\n';
+  const own = 'via: 1.1 node-a\r\nx-forwarded-for: node-a\r\nx-forwarded-host-node-a: 1700000000.0000000\r\nx-final-host: 10.0.0.1:8080\r\n';
   assert.equal(rendered(clientResponseHeaders(upstreamHeadWith('HTTP/1.1 204 No Content', 'Content-Length: 0', 'X-A: 1'), ctx)), `##HTTP/1.1 204 No Content\r\nX-A: 1\r\n${own}##`);
   const notModified = clientResponseHeaders(upstreamHeadWith('HTTP/1.1 304 Not Modified', 'ETag: "v"', 'Content-Length: 7'), ctx);
   assert.equal(rendered(notModified), `##HTTP/1.1 304 Not Modified\r\nETag: "v"\r\n${own}##`);
   assert.deepEqual(notModified.pairs()[0], ['etag', '"v"']);
-  assert.equal(notModified.pairs().length, 4);
+  assert.equal(notModified.pairs().length, 5);
 });
 
 test('a forwarded request keeps the original X-Forwarded-Host; a gateway target gets the forwarding mark', () => {
@@ -275,10 +277,32 @@ test("X-Request-Id: golb's id replaces the client's line on the way up; with no 
 });
 
 test("response: the request's id goes back in place of the upstream's X-Request-Id, its length counted exactly", () => {
-  const own = 'via: 1.1 node-a\r\nx-forwarded-host-node-a: 1700000000.0000000\r\nx-final-host: 10.0.0.1:8080\r\n';
+  const own = 'via: 1.1 node-a\r\nx-forwarded-for: node-a\r\nx-forwarded-host-node-a: 1700000000.0000000\r\nx-final-host: 10.0.0.1:8080\r\n';
   const block = clientResponseHeaders(upstreamHeadWith('HTTP/1.1 200 OK', 'X-Request-Id: pod-made', 'X-A: 1'), { ...ctx, requestId: 'abc-1' });
   assert.equal(rendered(block), `##HTTP/1.1 200 OK\r\nX-A: 1\r\n${own}x-request-id: abc-1\r\n##`);
   assert.equal(new Headers(block.pairs()).get('x-request-id'), 'abc-1');
   const kept = clientResponseHeaders(upstreamHeadWith('HTTP/1.1 200 OK', 'X-Request-Id: pod-made'), ctx);
   assert.equal(new Headers(kept.pairs()).get('x-request-id'), 'pod-made', 'without an id of its own golb leaves the line alone');
+});
+
+test("response: the seed's trace headers: this node's hop and X-Final-Host first, a gateway's lists after them, a pod's replaced", () => {
+  const fromGateway = new Headers(clientResponseHeaders(
+    upstreamHead('X-Forwarded-For: gw-b', 'x-forwarded-host-gw-b: 1700000000.5000000', 'X-Final-Host: 10.0.9.9:8080', 'X-A: 1'),
+    { ...ctx, gatewayBackend: true, finalHost: '10.0.0.2:8080' },
+  ).pairs());
+  assert.equal(fromGateway.get('x-forwarded-for'), 'node-a, gw-b');
+  assert.equal(fromGateway.get('x-final-host'), '10.0.0.2:8080, 10.0.9.9:8080');
+  assert.equal(fromGateway.get('x-forwarded-host-node-a'), '1700000000.0000000');
+  assert.equal(fromGateway.get('x-forwarded-host-gw-b'), '1700000000.5000000');
+  assert.equal(fromGateway.get('x-a'), '1');
+  const fromPod = new Headers(clientResponseHeaders(upstreamHead('X-Forwarded-For: 192.0.2.7', 'X-Final-Host: spoofed'), ctx).pairs());
+  assert.equal(fromPod.get('x-forwarded-for'), 'node-a', "a pod's X-Forwarded-For is not a hop list");
+  assert.equal(fromPod.get('x-final-host'), '10.0.0.1:8080');
+});
+
+test('response: trace headers off: Via alone of golb\'s lines; an upstream X-Forwarded-For passes as any header', () => {
+  const block = clientResponseHeaders(upstreamHead('X-Forwarded-For: gw-b', 'X-Final-Host: 10.0.9.9:8080', 'X-A: 1'), { ...ctx, traceHeaders: false, gatewayBackend: true });
+  assert.equal(rendered(block), '##HTTP/1.1 200 OK\r\nX-Forwarded-For: gw-b\r\nX-A: 1\r\nvia: 1.1 node-a\r\n##');
+  const plain = clientResponseHeaders(upstreamHead('X-A: 1'), { ...ctx, traceHeaders: false });
+  assert.equal(rendered(plain), '##HTTP/1.1 200 OK\r\nX-A: 1\r\nvia: 1.1 node-a\r\n##');
 });
