@@ -20,8 +20,9 @@ import type { ForwardedResponse, ProxyReply, ReplyTarget } from '../client-reque
 import type { BodySink, HeaderLines, ResponseBody } from '../proxy/engine.ts';
 import { textHeaderLines } from '../proxy/forward-headers.ts';
 import type { TransportSocket } from '../net/transport.ts';
-import { ERROR_HEADERS, GatewayError, codeOfStatus, errorBody } from '../errors.ts';
-import { fieldContentOk, putBytes } from '../http/syntax.ts';
+import { GatewayError, codeOfStatus, errorBody } from '../errors.ts';
+import { putBytes } from '../http/syntax.ts';
+import { jsonHeadLines, refusalHead, webHeadLines } from './own-answers.ts';
 import { REASONS } from '../http/status-reasons.ts';
 import { CHUNKED_FRAMING, CLOSING_FRAMING, HEAD_END_BYTES, noResponseBody, responseFraming } from './response-framing.ts';
 import type { ServerRequest } from './request-body.ts';
@@ -57,9 +58,6 @@ class ReplySink implements BodySink {
     this.conn.destroy();
   }
 }
-
-/** The error headers as lines of a response head. */
-const ERROR_HEAD_LINES = Object.entries(ERROR_HEADERS).map(([name, value]) => `${name}: ${value}\r\n`).join('');
 
 /** What a client connection needs to write its answers; `ClientConnection` is the one kind. */
 export abstract class ResponseWriter implements ReplyTarget {
@@ -256,22 +254,11 @@ export abstract class ResponseWriter implements ReplyTarget {
   /** Writes a web `Response` (golb's own answers, the web app's). */
   private async writeWeb(res: Response): Promise<void> {
     const status = res.status;
-    let head = this.statusLine(status, res.statusText === '' ? (REASONS[status] ?? 'Unknown') : res.statusText);
-    let length = -1;
-    let hasDate = false;
-    for (const [name, value] of res.headers) {
-      if (name === 'content-length') length = Number(value);
-      else if (name === 'transfer-encoding' || name === 'connection' || name === 'keep-alive') continue;
-      else if (name === 'date') hasDate = true;
-      if (!fieldContentOk(value, 0, value.length)) continue; // a web handler's control bytes are dropped, never relayed
-      head += name + ': ' + value + '\r\n';
-    }
-    if (!hasDate) head += 'date: ' + this.server.date + '\r\n';
-    // golb's own answer to a function request (an error, the dummy handler) carries the request's id too.
-    const id = this.current?.requestId;
-    if (id !== undefined && !res.headers.has('x-request-id')) head += 'x-request-id: ' + id + '\r\n';
-    this.pendingEnd = this.headEnd(status, length, res.body !== null);
-    this.pendingHeaders = textHeaderLines(head);
+    // The status line first: it settles keepAlive, which the head's end reads.
+    const line = this.statusLine(status, res.statusText === '' ? (REASONS[status] ?? 'Unknown') : res.statusText);
+    const lines = webHeadLines(res, this.server.date, this.current?.requestId);
+    this.pendingEnd = this.headEnd(status, lines.length, res.body !== null);
+    this.pendingHeaders = textHeaderLines(line + lines.text);
     const body = this.noBody(status) ? null : res.body;
     if (body === null) {
       void res.body?.cancel().catch(() => undefined);
@@ -321,10 +308,9 @@ export abstract class ResponseWriter implements ReplyTarget {
   protected writeJson(answer: JsonAnswer): void {
     const status = answer.status;
     const body = Buffer.from(answer.body);
-    let head = this.statusLine(status, REASONS[status] ?? 'Unknown');
-    head += `content-type: application/json\r\ncontent-length: ${body.length}\r\ndate: ${this.server.date}\r\n`;
+    const line = this.statusLine(status, REASONS[status] ?? 'Unknown');
     this.pendingEnd = this.headEnd(status, body.length, true);
-    this.pendingHeaders = textHeaderLines(head);
+    this.pendingHeaders = textHeaderLines(line + jsonHeadLines(body.length, this.server.date));
     if (this.noBody(status)) this.sendHead(undefined);
     else this.writeBody(body); // head and body in one write
     this.responseOver(true);
@@ -345,9 +331,7 @@ export abstract class ResponseWriter implements ReplyTarget {
     this.responding = true;
     this.status = status;
     this.bodyBytes = length;
-    this.socket.write(
-      `HTTP/1.1 ${status} ${REASONS[status] ?? 'Bad Request'}\r\n${ERROR_HEAD_LINES}content-length: ${length}\r\ndate: ${this.server.date}\r\nconnection: close\r\n\r\n${body}`,
-    );
+    this.socket.write(refusalHead(status, length, this.server.date) + body);
     this.responseOver(true);
     this.closeAfterWrite();
   }}
