@@ -22,7 +22,7 @@
  *   falls as 1 + 40·e^(−t / window) ms; a share above 35 % needs a weight
  *   above 54, rt / rt_min under 1.28, about window · ln(40 / 0.28) = 10 s
  *   with the 2 s window given here (45 s by default: several minutes). It
- *   then settles near 50 %. Both steps took 2 to 13 s in a budget of 30.
+ *   then settles near 50 %. Each step has 30 s.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
