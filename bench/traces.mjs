@@ -19,9 +19,8 @@
  * share of the batched writes; a stalled reader adds the line and no write.
  * @module
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -29,11 +28,11 @@ import { freePorts } from '../scripts/free-port.mjs';
 import { treeCpuSeconds } from './cpu.mjs';
 import { golbCommand } from './golb-command.mjs';
 import { httpGet } from './http.mjs';
-import { startProcess, stopAll, stopAllOnExit, stopProcess, waitReady } from './procs.mjs';
+import { startProcess, stopProcess, waitReady } from './procs.mjs';
 import { median } from './report.mjs';
-import { ensureTools, startTargets } from './targets.mjs';
 import { BENCH_PATH, UPSTREAM_BODY } from './verify.mjs';
 import { runWrk } from './wrk.mjs';
+import { runSideBench } from './side-bench.mjs';
 
 /**
  * The cases, in the order each round runs them. The first three run on a golb
@@ -151,47 +150,13 @@ export function tracesReport(rows, opts) {
   return lines.join('\n');
 }
 
-/** Reads `--name value` / `--name=value` flags over defaults. */
-function readOptions(argv) {
-  const opts = { runtimes: 'bun,deno,node', connections: 50, duration: 5, warmup: 3, rounds: 3 };
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--([a-z]+)(?:=(.*))?$/.exec(argv[i]);
-    if (m === null || !(m[1] in opts)) throw new Error(`unknown argument ${JSON.stringify(argv[i])}; flags: ${Object.keys(opts).map((k) => `--${k}`).join(' ')}`);
-    const value = m[2] ?? argv[++i];
-    opts[m[1]] = m[1] === 'runtimes' ? value : Number(value);
-  }
-  for (const [k, v] of Object.entries(opts)) if (k !== 'runtimes' && !(Number.isInteger(v) && v >= 1)) throw new Error(`--${k}: expected a whole number of 1 or more`);
-  return { ...opts, runtimes: opts.runtimes.split(',').map((s) => s.trim()).filter(Boolean) };
-}
-
-async function main() {
-  const opts = readOptions(process.argv.slice(2));
-  ensureTools();
-  const benchDir = dirname(fileURLToPath(import.meta.url));
-  const logDir = join(benchDir, 'results', 'logs');
-  const rawDir = join(benchDir, 'results', 'raw');
-  for (const d of [logDir, rawDir]) mkdirSync(d, { recursive: true });
-  const tmp = mkdtempSync(join(tmpdir(), 'golb-bench-traces-'));
-  stopAllOnExit();
-  process.on('exit', () => rmSync(tmp, { recursive: true, force: true }));
-  try {
-    const { upstream } = await startTargets({ root: dirname(benchDir), benchDir, tmp, logDir, selected: [] });
-    const rows = [];
-    for (const runtime of opts.runtimes) {
-      rows.push(await measureTraces(runtime, { upstreamPort: upstream.port, opts, dir: tmp, rawDir, logDir }).catch((err) => ({ name: `golb-${runtime}`, error: err.message.split('\n')[0] })));
-    }
-    const report = `${tracesReport(rows, opts)}\n`;
-    console.log(`\n${report}`);
-    writeFileSync(join(benchDir, 'results', 'traces.md'), report);
-  } finally {
-    await stopAll();
-  }
-}
-
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main().catch(async (err) => {
-    process.stderr.write(`bench:traces: ${err.message}\n`);
-    await stopAll();
-    process.exit(1);
+  runSideBench({
+    name: 'bench:traces',
+    argv: process.argv.slice(2),
+    defaults: { runtimes: 'bun,deno,node', connections: 50, duration: 5, warmup: 3, rounds: 3 },
+    measure: measureTraces,
+    report: tracesReport,
+    resultFile: 'traces.md',
   });
 }
