@@ -308,6 +308,25 @@ test('a bad list entry is quoted, not the whole list', () => {
   assert.ok(line.endsWith('got "e2"'), line);
 });
 
+test('each gateway must be written as ips write addresses; a bad one is quoted', async (t) => {
+  const cases: [string, string][] = [
+    ['junk!!', 'junk!!'],
+    [',127.0.0.1:47291;', '127.0.0.1:47291;'],
+    ['127.0.0.1:047291', '127.0.0.1:047291'],
+    ['10.0.0.1:8082 10.0.0.2:0', '10.0.0.2:0'],
+    ['https://gw.example:443', 'https://gw.example:443'],
+    ['[::1', '[::1'],
+  ];
+  for (const [value, quoted] of cases) {
+    await t.test(JSON.stringify(value), () => {
+      assert.deepEqual(problemsOf({}, ['--gateways', value]), [
+        `--gateways: expected addresses as ips writes them (host, host:port, [v6]:port or http://host:port) separated by commas or spaces, got ${JSON.stringify(quoted)}`,
+      ]);
+    });
+  }
+  assert.deepEqual(configOf({}, ['--gateways', 'gw-b, 10.0.0.2:8082 [::1]:9 http://gw-c:8080/']).gateways, ['gw-b', '10.0.0.2:8082', '[::1]:9', 'http://gw-c:8080/']);
+});
+
 test('several problems are reported at once, in one error', () => {
   const problems = problemsOf(
     { eb_go_lb_listen_port: 'x', eb_go_lb_mode: 'loud', eb_go_lb_retries: '9' },
