@@ -4,6 +4,7 @@
  * They never throw and never name the setting: `config.ts` owns the names and
  * turns an `expected` into one problem line.
  */
+import { MIN_VERSION } from './pool/api-version.ts';
 import { parseAddress } from './sources/function-value.ts';
 
 /**
@@ -241,8 +242,9 @@ export const dnsLabel: ValueParser<string> = (raw) =>
 
 /**
  * An API version `x.y.z` (fnlb's `-min-api-version`, a semantic version): a
- * leading `v` is allowed; pre-release and build suffixes are not, since a
- * minimum is a release.
+ * leading `v` is allowed (`v0.1.0` is 0.1.0); a part with a leading zero
+ * (`01.2.3`) is refused, as semantic versioning does; pre-release and build
+ * suffixes are refused too, since a minimum is a release.
  */
 export const apiVersion: ValueParser<string> = (raw) =>
-  /^v?\d{1,9}\.\d{1,9}\.\d{1,9}$/.test(raw) ? ok(raw.replace(/^v/, '')) : fail('a version x.y.z (e.g. 0.0.1)');
+  MIN_VERSION.test(raw) ? ok(raw.replace(/^v/, '')) : fail('a version x.y.z without leading zeros, optionally after a v (e.g. 0.0.1)');

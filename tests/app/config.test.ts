@@ -282,6 +282,8 @@ const BAD: [string, string, string][] = [
   ['protect_reads', '2', 'true, false'],
   ['min_api_version', '1.0', 'a version x.y.z'],
   ['min_api_version', '1.0.0-rc1', 'a version x.y.z'],
+  ['min_api_version', '01.2.3', 'a version x.y.z without leading zeros'],
+  ['min_api_version', '1.2.03', 'a version x.y.z without leading zeros'],
 ];
 
 test('each kind of bad value is one problem naming the variable', async (t) => {
