@@ -4,6 +4,8 @@
  * They never throw and never name the setting: `config.ts` owns the names and
  * turns an `expected` into one problem line.
  */
+import { MIN_VERSION } from './pool/api-version.ts';
+import { parseAddress } from './sources/function-value.ts';
 
 /**
  * The outcome of reading one raw value: the value, or what was expected instead
@@ -167,8 +169,21 @@ export function listEntries(raw: string): string[] {
   return raw.split(/[\s,]+/).filter((s) => s !== '');
 }
 
-/** A list of addresses as weights entries write them (`eb_go_lb_gateways`): separated by commas or whitespace. */
-export const addressList: ValueParser<string[]> = (raw) => ok(listEntries(raw));
+/**
+ * A list of addresses as weights entries write them (`eb_go_lb_gateways`),
+ * separated by commas or whitespace: each entry must parse as an `ips` entry
+ * does ({@link parseAddress}: host, host:port, [v6]:port or http://host[:port]),
+ * since a gateway is recognised by comparing it with the `ips` addresses; an
+ * entry that matches none would let the other zone's gateway pass for a pod.
+ */
+export const addressList: ValueParser<string[]> = (raw) => {
+  const entries = listEntries(raw);
+  for (const entry of entries) {
+    const parsed = parseAddress(entry);
+    if (typeof parsed === 'string') return fail(`addresses as ips writes them (host, host:port, [v6]:port or http://host:port) separated by commas or spaces`, entry);
+  }
+  return ok(entries);
+};
 
 const HOST_NAME = /^[A-Za-z0-9._-]+$/;
 const IPV6 = /^[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(%[A-Za-z0-9._-]+)?$/;
@@ -227,8 +242,9 @@ export const dnsLabel: ValueParser<string> = (raw) =>
 
 /**
  * An API version `x.y.z` (fnlb's `-min-api-version`, a semantic version): a
- * leading `v` is allowed; pre-release and build suffixes are not, since a
- * minimum is a release.
+ * leading `v` is allowed (`v0.1.0` is 0.1.0); a part with a leading zero
+ * (`01.2.3`) is refused, as semantic versioning does; pre-release and build
+ * suffixes are refused too, since a minimum is a release.
  */
 export const apiVersion: ValueParser<string> = (raw) =>
-  /^v?\d{1,9}\.\d{1,9}\.\d{1,9}$/.test(raw) ? ok(raw.replace(/^v/, '')) : fail('a version x.y.z (e.g. 0.0.1)');
+  MIN_VERSION.test(raw) ? ok(raw.replace(/^v/, '')) : fail('a version x.y.z without leading zeros, optionally after a v (e.g. 0.0.1)');

@@ -124,7 +124,7 @@ export const SETTINGS: readonly Setting[] = [
   field('listenHost', 'listen_host', v.listenHost, DEFAULT_LISTEN_HOST, 'host of the traffic listener', { hint: '<host>' }),
   field('listenPort', 'listen_port', port, DEFAULT_LISTEN_PORT, 'the traffic port', { hint: '<port>' }),
   address('listen', 'listenHost', 'listenPort', `:${DEFAULT_LISTEN_PORT}`, "fnlb's traffic address: :port, host:port or [v6]:port"),
-  field('gateways', 'gateways', v.addressList, [], 'the other gateways, as they appear in ips, separated by commas or spaces', { hint: '<addrs>' }),
+  field('gateways', 'gateways', v.addressList, [], 'the other gateways, each written as ips write addresses (host, host:port, [v6]:port or http://host:port), separated by commas or spaces; a bad entry stops golb', { hint: '<addrs>' }),
   field('weightsFile', 'weights_file', v.nonEmpty, DEFAULT_WEIGHTS_FILE, "the embedded source's file", { hint: '<path>' }),
   field('adminToken', 'admin_token', v.optional(v.bearerToken), undefined, 'bearer token for management writes; unset: writes refused', { hint: '<token>', secret: true }),
   field('readsNeedToken', 'protect_reads', v.boolean, false, 'management reads need the admin token too'),

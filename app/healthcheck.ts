@@ -5,7 +5,11 @@
  * checks (variables and flags), so it finds the traffic listener: a wildcard
  * listen host (`0.0.0.0`, `::`) is asked on loopback. It GETs `/readyz` with a
  * short timeout; ready is exit 0, anything else (503, no answer, refused) 1,
- * with one line saying which.
+ * with one line saying which. Ready means that this URL answered 200: a
+ * redirect is not followed (it would report another server's readiness under
+ * this URL's name), and a 200 is ready as soon as its status line is in, its
+ * body unread. A body printed for another status has its control characters
+ * replaced, so it cannot forge lines in the probe's output.
  * @module
  */
 import type { Config } from './config.ts';
@@ -20,7 +24,20 @@ export interface HealthcheckResult {
 }
 
 /** The fetch the check uses (the runtime's global one; tests pass their own). */
-export type FetchLike = (url: string, init: { signal: AbortSignal }) => Promise<{ status: number; text(): Promise<string> }>;
+export type FetchLike = (url: string, init: { signal: AbortSignal; redirect: 'manual' }) => Promise<{
+  status: number;
+  headers: { get(name: string): string | null };
+  text(): Promise<string>;
+  body?: { cancel(): Promise<void> } | null;
+}>;
+
+/** Most characters of a body or a redirect's target the line repeats. */
+const ECHO_CHARS = 300;
+
+/** `text` on one line: control characters (C0, DEL, C1) and runs of whitespace become one space, cut at {@link ECHO_CHARS}. */
+export function printable(text: string): string {
+  return text.replace(/[\s\x00-\x1f\x7f-\x9f]+/g, ' ').trim().slice(0, ECHO_CHARS);
+}
 
 /** The URL of `/readyz` on the traffic listener the configuration describes. */
 export function readyzUrl(config: Pick<Config, 'listenHost' | 'listenPort'>): string {
@@ -36,9 +53,19 @@ export async function healthcheck(config: Pick<Config, 'listenHost' | 'listenPor
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
-    const res = await fetchReadyz(url, { signal: abort.signal });
-    const body = (await res.text()).replace(/\s+/g, ' ').trim().slice(0, 300);
-    if (res.status === 200) return { exitCode: 0, line: `golb healthcheck: ready (${url} answered 200)` };
+    const res = await fetchReadyz(url, { signal: abort.signal, redirect: 'manual' });
+    if (res.status === 200) {
+      // The status says it all; a body that trickles must not hold the answer.
+      res.body?.cancel().catch(() => undefined);
+      return { exitCode: 0, line: `golb healthcheck: ready (${url} answered 200)` };
+    }
+    const location = res.headers.get('location');
+    if (res.status >= 300 && res.status < 400) {
+      res.body?.cancel().catch(() => undefined);
+      const target = location === null ? '' : ` to ${printable(location)}`;
+      return { exitCode: 1, line: `golb healthcheck: not ready: ${url} answered ${res.status}, a redirect${target} (not followed: golb's /readyz does not redirect)` };
+    }
+    const body = printable(await res.text().catch(() => ''));
     return { exitCode: 1, line: `golb healthcheck: not ready: ${url} answered ${res.status} ${body}`.trimEnd() };
   } catch (err) {
     const reason = abort.signal.aborted ? `no answer within ${timeoutMs / 1000} s` : describeFailure(err);

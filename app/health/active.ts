@@ -19,6 +19,11 @@
  * from the round that first sees it until its first probe is judged; a refusal
  * is logged at WARN when it starts or its reason changes, and its end at INFO.
  *
+ * A backend that has not passed one probe since it was listed, after
+ * `unhealthy` tries (it hangs, times out or refuses connections from the
+ * start), is logged at WARN once: with `checkBody` it was out from the start,
+ * so no "taken out" line would ever say so.
+ *
  * The verdict is kept apart from passive marks (`passive.ts`): a probe does not
  * clear a mark, a failed request does not fail the probe. Probes go through the
  * proxy engine, on the same keep-alive connections as the traffic.
@@ -67,6 +72,8 @@ interface ProbeRecord {
   passes: number;
   /** Why `checkBody` refused the backend's last judged answer; undefined when it accepted it. */
   refusal: string | undefined;
+  /** A probe passed (or was judged) since the address was listed, or the never-passed WARN was logged: nothing more to say. */
+  settled: boolean;
 }
 
 /** The prober. {@link start} runs rounds on the interval; tests call {@link round} directly. */
@@ -112,7 +119,7 @@ export class ActiveHealth {
     for (const [address, backend] of backends) {
       let record = this.records.get(address);
       if (record === undefined) {
-        this.records.set(address, (record = { probing: false, fails: 0, passes: 0, refusal: undefined }));
+        this.records.set(address, (record = { probing: false, fails: 0, passes: 0, refusal: undefined, settled: false }));
         // With a body check, a backend is not used before its answer is judged.
         if (this.options.checkBody !== undefined) backend.state.healthy = false;
       }
@@ -141,6 +148,7 @@ export class ActiveHealth {
     if (this.closed) return;
     const { logger, unhealthy, healthy } = this.options;
     const state = backend.state;
+    if (outcome.kind !== 'fail') record.settled = true;
     if (outcome.kind === 'refused') {
       record.passes = 0;
       record.fails++;
@@ -163,7 +171,11 @@ export class ActiveHealth {
     } else {
       record.passes = 0;
       record.fails++;
-      if (state.healthy && record.fails >= unhealthy) {
+      if (!record.settled && record.fails >= unhealthy) {
+        record.settled = true;
+        state.healthy = false;
+        logger.warn('backend has not passed a health check since it was listed: kept out', { backend: backend.address, fails: record.fails, reason: outcome.reason, path: backend.gateway ? GATEWAY_HEALTH_PATH : this.options.path });
+      } else if (state.healthy && record.fails >= unhealthy) {
         state.healthy = false;
         logger.info('backend failed its health checks: taken out', { backend: backend.address, fails: record.fails, reason: outcome.reason });
       } else logger.debug('health check failed', { backend: backend.address, fails: record.fails, reason: outcome.reason });

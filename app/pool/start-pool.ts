@@ -46,17 +46,18 @@ export async function startPool(config: Config, logger: Logger, engine: ProxyEng
       : new MemoryNodeStore(seeds);
   const pool = new NodePool({ store, logger, deps });
   pool.start();
+  const healthPath = config.healthPath ?? DEFAULT_POOL_HEALTH_PATH;
   const health = new ActiveHealth({
     table: pool.table,
     engine,
     logger,
-    path: config.healthPath ?? DEFAULT_POOL_HEALTH_PATH,
+    path: healthPath,
     intervalMs: config.healthIntervalMs,
     timeoutMs: config.healthTimeoutMs,
     unhealthy: config.healthUnhealthy,
     healthy: config.healthHealthy,
     nodeName: config.nodeName,
-    checkBody: config.minApiVersion === undefined ? undefined : apiVersionCheck(config.minApiVersion),
+    checkBody: config.minApiVersion === undefined ? undefined : apiVersionCheck(config.minApiVersion, healthPath),
   });
   health.start();
   return {

@@ -11,8 +11,8 @@
  * update renames `..data`, not the file: then any event in the directory
  * re-reads it. Re-reads are coalesced; unchanged text is ignored.
  *
- * Bad input loses nothing: a file that is not JSON keeps the whole current
- * table; a bad entry keeps that function's last good value; both are logged.
+ * Bad input loses nothing: a file that is not JSON, not a regular file or
+ * larger than 16 MiB (`weights-file-read.ts`) keeps the whole current table; a bad entry keeps that function's last good value; both are logged.
  * A missing file is an empty table, with a warning (`app/warnings.ts`) naming
  * its absolute path and the working directory until it appears; an empty
  * file at start is an empty table, but later an empty file is the moment of
@@ -28,6 +28,7 @@ import type { Warnings } from '../warnings.ts';
 import { isFunctionName } from '../function-name.ts';
 import { decodeFunctionObject, toStoreValue, type FunctionSpec } from './function-value.ts';
 import type { WeightSource } from './source.ts';
+import { readWeightsFile } from './weights-file-read.ts';
 import { rewriteWeightsFile } from './weights-file-writer.ts';
 import { WEIGHTS_ENTRY_REFUSED, WEIGHTS_FILE_INVALID, WEIGHTS_FILE_MISSING, reportFunctionCount } from './source-warnings.ts';
 
@@ -68,6 +69,8 @@ export class EmbeddedFileSource implements WeightSource {
   private readonly opts: EmbeddedFileOptions;
   /** The text last applied; `null` when the file was missing, `undefined` before the first read. */
   private lastText: string | null | undefined = undefined;
+  /** Why the last read refused the file unread (not a regular file, too large), so it is said once. */
+  private refusedAs: string | undefined;
   /** True when the path is a symbolic link: any event in its directory may be its update. */
   private linked = false;
   private watcher: FSWatcher | undefined;
@@ -129,16 +132,21 @@ export class EmbeddedFileSource implements WeightSource {
   private async read(): Promise<'applied' | 'unchanged' | 'unreadable'> {
     const { path, logger } = this.opts;
     this.linked = await fsp.lstat(path).then((s) => s.isSymbolicLink(), () => false);
-    let text: string | null;
-    try {
-      text = await fsp.readFile(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-        logger.warn('weights file unreadable; keeping the current table', { path, reason: String((err as Error).message) });
-        return 'unreadable';
-      }
-      text = null;
+    const found = await readWeightsFile(path);
+    if (found.kind === 'unreadable') {
+      logger.warn('weights file unreadable; keeping the current table', { path, reason: String(found.error.message) });
+      return 'unreadable';
     }
+    if (found.kind === 'refused') {
+      // Once per refusal, not at every poll; the next readable text applies even if it is the old one.
+      if (this.refusedAs === found.why) return 'unreadable';
+      this.refusedAs = found.why;
+      this.lastText = undefined;
+      this.refuseFile(found.why, found.detail);
+      return 'unreadable';
+    }
+    this.refusedAs = undefined;
+    const text = found.kind === 'text' ? found.text : null;
     if (text === this.lastText) return 'unchanged';
     this.lastText = text;
     this.apply(text);

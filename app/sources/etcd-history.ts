@@ -11,7 +11,8 @@
  * the first value that decodes, or at the key's create revision (a delete
  * ends a key's life: what came before belongs to another function), at a
  * compacted revision, or after {@link HISTORY_VERSIONS} versions; one load
- * reads at most {@link HISTORY_READS_PER_LOAD} versions in all.
+ * reads at most {@link HISTORY_READS_PER_LOAD} versions in all, shared
+ * breadth first between the refused keys (each reads one version per round).
  * @module
  */
 import type { IKeyValue } from 'etcd3';
@@ -36,29 +37,92 @@ export function isCompacted(err: unknown): boolean {
   return err instanceof Error && /compacted/i.test(err.message);
 }
 
+/** Why a walk stopped before its end: the load's budget was spent. */
+export function budgetSpent(looked: number): string {
+  return looked === 0
+    ? `history not read: this load has spent its budget of history reads (${HISTORY_READS_PER_LOAD} at most)`
+    : `history read ${looked} version${looked === 1 ? '' : 's'} back, then this load's budget of history reads (${HISTORY_READS_PER_LOAD} at most) was spent`;
+}
+
+/** One key's walk in progress. */
+interface Walk {
+  current: IKeyValue;
+  created: number;
+  /** The mod revision of the version last read (the current one at first). */
+  modified: number;
+  looked: number;
+  result: HistoryLookup | undefined;
+}
+
 /**
- * Walks `current`'s history back for the newest value that `decode` accepts;
- * see the module comment. A failure other than a compacted revision (etcd
- * out of reach) is thrown: the caller's read is tried again.
+ * Takes one step of `walk`: ends it when there is nothing more to read, else
+ * reads one version back (one read of the budget). See the module comment.
  */
-export async function newestGoodVersion(current: IKeyValue, readAt: ReadKeyAt, decode: (value: Buffer) => DecodeResult, limit = HISTORY_VERSIONS): Promise<HistoryLookup> {
-  const created = Number(current.create_revision);
-  let modified = Number(current.mod_revision);
-  for (let looked = 0; looked < limit; looked++) {
-    if (modified <= created) {
-      return { found: false, why: looked === 0 ? 'the key has no earlier version' : 'no earlier version is valid', looked };
-    }
-    let older: IKeyValue | undefined;
-    try {
-      older = await readAt(current.key, modified - 1);
-    } catch (err) {
-      if (isCompacted(err)) return { found: false, why: `its history before revision ${modified} was compacted`, looked };
-      throw err;
-    }
-    if (older === undefined || Number(older.create_revision) !== created) return { found: false, why: 'no earlier version is valid', looked };
-    const result = decode(older.value);
-    if (result.ok) return { found: true, spec: result.spec, revision: Number(older.mod_revision), looked: looked + 1 };
-    modified = Number(older.mod_revision);
+async function step(walk: Walk, readAt: ReadKeyAt, decode: (value: Buffer) => DecodeResult, limit: number): Promise<void> {
+  const { created, looked } = walk;
+  if (walk.modified <= created) {
+    walk.result = { found: false, why: looked === 0 ? 'the key has no earlier version' : 'no earlier version is valid', looked };
+    return;
   }
-  return { found: false, why: `none of its last ${limit} earlier versions is valid`, looked: limit };
+  if (looked >= limit) {
+    walk.result = { found: false, why: `none of its last ${limit} earlier versions is valid`, looked };
+    return;
+  }
+  let older: IKeyValue | undefined;
+  try {
+    older = await readAt(walk.current.key, walk.modified - 1);
+  } catch (err) {
+    if (isCompacted(err)) walk.result = { found: false, why: `its history before revision ${walk.modified} was compacted`, looked };
+    else throw err;
+    return;
+  } finally {
+    walk.looked++;
+  }
+  if (older === undefined || Number(older.create_revision) !== created) {
+    walk.result = { found: false, why: 'no earlier version is valid', looked: looked + 1 };
+    return;
+  }
+  const decoded = decode(older.value);
+  if (decoded.ok) walk.result = { found: true, spec: decoded.spec, revision: Number(older.mod_revision), looked: looked + 1 };
+  else walk.modified = Number(older.mod_revision);
+}
+
+/**
+ * Walks each key of `currents` back for its newest value that `decode`
+ * accepts, breadth first: every key still walking reads one version per
+ * round, so a few keys with long bad histories cannot spend the `budget`
+ * that many keys needing one read each would have used. A key costs nothing
+ * when it has no earlier version. The lookups come in the order of `currents`;
+ * a key left walking when the budget is spent says so. A failure other than
+ * a compacted revision (etcd out of reach) is thrown: the caller's read is
+ * tried again.
+ */
+export async function newestGoodVersions(
+  currents: readonly IKeyValue[], readAt: ReadKeyAt, decode: (value: Buffer) => DecodeResult,
+  budget = HISTORY_READS_PER_LOAD, limit = HISTORY_VERSIONS,
+): Promise<HistoryLookup[]> {
+  const walks: Walk[] = currents.map((current) => ({
+    current, created: Number(current.create_revision), modified: Number(current.mod_revision), looked: 0, result: undefined,
+  }));
+  const needsRead = (w: Walk) => w.modified > w.created && w.looked < limit;
+  for (;;) {
+    let stepped = false;
+    for (const walk of walks) {
+      if (walk.result !== undefined) continue;
+      const reads = needsRead(walk) ? 1 : 0;
+      if (reads > budget) continue;
+      budget -= reads;
+      stepped = true;
+      await step(walk, readAt, decode, limit);
+    }
+    // Every round either reads (the budget shrinks) or ends a walk, so this ends.
+    if (!stepped) break;
+  }
+  return walks.map((w) => w.result ?? { found: false, why: budgetSpent(w.looked), looked: w.looked });
+}
+
+/** {@link newestGoodVersions} of one key, with at most `limit` reads. */
+export async function newestGoodVersion(current: IKeyValue, readAt: ReadKeyAt, decode: (value: Buffer) => DecodeResult, limit = HISTORY_VERSIONS): Promise<HistoryLookup> {
+  const [lookup] = await newestGoodVersions([current], readAt, decode, limit, limit);
+  return lookup!;
 }

@@ -3,8 +3,8 @@
  * of the zone's prefix replaces the table, a watch event changes one function.
  *
  * Only keys `golb/function/<zone>/<fn>` whose `<fn>` is a valid function name
- * count; deeper keys (a `/` in the remainder) and anything else under the
- * prefix are ignored. A value that does not decode is refused: it is logged
+ * count; deeper keys (a `/` in the remainder) are ignored, and a `<fn>` that is
+ * not a function name is ignored with a warning (`etcd-ignored-keys.ts`). A value that does not decode is refused: it is logged
  * with its key and the reason, counted, and the function keeps its last good
  * value. In a full read (at start, after a compaction) the refused key's
  * history is looked through for its newest good value (`etcd-history.ts`),
@@ -12,8 +12,9 @@
  * no good value there either (never good, or compacted) stays unknown, 404,
  * or keeps what the table had. While any function is served from an older
  * value than its current one (found in its history, or kept when a bad value
- * came), a warning names them (`weights_from_history`); a good value
- * written, or the key deleted, ends it.
+ * came), a warning names them (`weights_from_history`), and another the
+ * functions left unknown (`etcd_functions_unknown`); a good value written, or
+ * the key deleted, ends each.
  *
  * Each function's revision is kept too: the mod revision of the value that
  * serves (an older one's when the current value is refused), which the load
@@ -27,8 +28,9 @@ import type { WeightTable } from '../weight-table.ts';
 import type { Warnings } from '../warnings.ts';
 import { isFunctionName } from '../function-name.ts';
 import { decodeFunctionValue, type DecodeResult, type FunctionSpec } from './function-value.ts';
-import { HISTORY_READS_PER_LOAD, HISTORY_VERSIONS, newestGoodVersion, type HistoryLookup, type ReadKeyAt } from './etcd-history.ts';
-import { WEIGHTS_FROM_HISTORY } from './source-warnings.ts';
+import { HISTORY_READS_PER_LOAD, newestGoodVersions, type HistoryLookup, type ReadKeyAt } from './etcd-history.ts';
+import { IgnoredEtcdKeys } from './etcd-ignored-keys.ts';
+import { reportEtcdRefusals } from './source-warnings.ts';
 
 /** Largest value accepted, in bytes (etcd's own default request limit is 1.5 MiB). */
 export const MAX_VALUE_BYTES = 1024 * 1024;
@@ -37,9 +39,6 @@ export const MAX_VALUE_BYTES = 1024 * 1024;
 export function zonePrefix(zone: string): string {
   return `golb/function/${zone}/`;
 }
-
-/** Most function names the history warning lists. */
-const HISTORY_NAMES = 10;
 
 /** One full read in progress: what it decoded so far, and its refused values. */
 export interface ZoneRead {
@@ -57,6 +56,10 @@ export interface ZoneRead {
   historic: Map<string, string>;
   /** Function → the mod revision of the value it serves. */
   revisions: Map<string, number>;
+  /** Functions this read leaves unknown (404): their value is refused and nothing good serves instead. */
+  unknown: Set<string>;
+  /** Keys under the prefix that name no function, with their mod revision. */
+  ignored: Map<string, string>;
 }
 
 /** Decodes keys and values of one zone and applies them to a table. */
@@ -70,6 +73,9 @@ export class EtcdZoneSync {
   private historic = new Map<string, string>();
   /** Function → the mod revision of the value in the table. */
   private revisions = new Map<string, number>();
+  /** Functions whose current value is refused and that are not in the table. */
+  private unknown = new Set<string>();
+  private readonly ignoredKeys: IgnoredEtcdKeys;
   /** Values refused so far (metrics). */
   refused = 0;
 
@@ -79,6 +85,7 @@ export class EtcdZoneSync {
     this.logger = logger;
     this.knownStrategies = knownStrategies;
     this.warnings = warnings;
+    this.ignoredKeys = new IgnoredEtcdKeys(zonePrefix(zone), logger, warnings);
   }
 
   /** The etcd mod revision of the value `fn` is served from; undefined when it is not in the table from etcd. */
@@ -111,11 +118,21 @@ export class EtcdZoneSync {
 
   /** A fresh {@link ZoneRead}. */
   beginRead(): ZoneRead {
-    return { next: new Map(), strings: new Map(), refusals: [], historic: new Map(), revisions: new Map() };
+    return { next: new Map(), strings: new Map(), refusals: [], historic: new Map(), revisions: new Map(), unknown: new Set(), ignored: new Map() };
   }
 
-  private ignore(key: Buffer): void {
-    this.logger.debug('etcd key ignored: not golb/function/<zone>/<function name>', { key: key.toString('utf8', 0, Math.min(key.length, 300)) });
+  /**
+   * A key that names no function: one right under the prefix is a bad name,
+   * warned of (`etcd-ignored-keys.ts`); a deeper one is ignored by design.
+   */
+  private ignore(kv: IKeyValue, into?: Map<string, string>): boolean {
+    const rest = kv.key.toString('utf8', this.prefix.length);
+    if (kv.key.length > this.prefix.length && !rest.includes('/')) {
+      this.ignoredKeys.note(kv.key.toString('utf8'), kv.mod_revision, into);
+      return true;
+    }
+    this.logger.debug('etcd key ignored: not golb/function/<zone>/<function name>', { key: kv.key.toString('utf8', 0, Math.min(kv.key.length, 300)) });
+    return false;
   }
 
   /**
@@ -127,7 +144,7 @@ export class EtcdZoneSync {
     for (const kv of kvs) {
       const fn = this.functionOf(kv.key);
       if (fn === undefined) {
-        this.ignore(kv.key);
+        this.ignore(kv, read.ignored);
         continue;
       }
       const result = this.decode(kv.value);
@@ -159,12 +176,13 @@ export class EtcdZoneSync {
    * @throws when etcd cannot be read (the read is tried again)
    */
   async lookBack(read: ZoneRead, readAt: ReadKeyAt | undefined, budget = HISTORY_READS_PER_LOAD): Promise<void> {
-    for (const { kv, fn, reason } of read.refusals) {
+    const notRead: HistoryLookup = { found: false, why: 'history not read', looked: 0 };
+    const lookups = readAt === undefined
+      ? read.refusals.map(() => notRead)
+      : await newestGoodVersions(read.refusals.map((r) => r.kv), readAt, (v) => this.decode(v), budget);
+    for (const [i, { kv, fn, reason }] of read.refusals.entries()) {
       const key = kv.key.toString('utf8');
-      let lookup: HistoryLookup = { found: false, why: 'history not read', looked: 0 };
-      if (readAt !== undefined && budget <= 0) lookup = { found: false, why: `history not read: this load has spent its budget of history reads (${HISTORY_READS_PER_LOAD} at most)`, looked: 0 };
-      else if (readAt !== undefined) lookup = await newestGoodVersion(kv, readAt, (v) => this.decode(v), Math.min(HISTORY_VERSIONS, budget));
-      budget -= lookup.looked;
+      const lookup = lookups[i] ?? notRead;
       if (lookup.found) {
         read.next.set(fn, lookup.spec);
         read.revisions.set(fn, lookup.revision);
@@ -174,6 +192,7 @@ export class EtcdZoneSync {
       }
       const kept = read.next.has(fn);
       if (kept) read.historic.set(fn, this.historic.get(fn) ?? `the value before revision ${kv.mod_revision}`);
+      else read.unknown.add(fn);
       const line = kept ? 'etcd value refused; keeping the last good value' : 'etcd value refused; no good value in its history: the function stays unknown (404)';
       this.logger.warn(line, { key, reason, kept, revision: kv.mod_revision, history: lookup.why });
     }
@@ -189,6 +208,8 @@ export class EtcdZoneSync {
     this.table.replaceAll(read.next);
     this.historic = read.historic;
     this.revisions = read.revisions;
+    this.unknown = read.unknown;
+    this.ignoredKeys.replace(read.ignored);
     this.reportHistoric();
     return read.next.size;
   }
@@ -201,33 +222,27 @@ export class EtcdZoneSync {
     return this.commitSnapshot(read);
   }
 
-  /** Raises or clears the warning that names the functions served from their history. */
+  /** Raises or clears the warnings naming the functions served from their history and those left unknown. */
   private reportHistoric(): void {
-    if (this.warnings === undefined) return;
-    if (this.historic.size === 0) {
-      this.warnings.clear(WEIGHTS_FROM_HISTORY);
-      return;
-    }
-    const names = [...this.historic].sort(([a], [b]) => (a < b ? -1 : 1));
-    const listed = names.slice(0, HISTORY_NAMES).map(([fn, which]) => `${fn} (${which})`).join(', ');
-    const more = names.length > HISTORY_NAMES ? ` and ${names.length - HISTORY_NAMES} more` : '';
-    const count = names.length === 1 ? '1 function is' : `${names.length} functions are`;
-    this.warnings.raise(WEIGHTS_FROM_HISTORY, `${count} served from an older etcd value because the current one is refused: ${listed}${more}`);
+    reportEtcdRefusals(this.warnings, this.historic, this.unknown);
   }
 
   /** Applies watch events in order: put replaces a function, delete removes it. */
   applyEvents(events: readonly IEvent[]): void {
+    let ignoredChanged = false;
     for (const ev of events) {
       const { kv } = ev;
       const fn = this.functionOf(kv.key);
       if (fn === undefined) {
-        this.ignore(kv.key);
+        if (String(ev.type).toUpperCase() === 'DELETE') this.ignoredKeys.delete(kv.key.toString('utf8'));
+        else ignoredChanged = this.ignore(kv) || ignoredChanged;
         continue;
       }
       // With `enums: String` the runtime value is the proto name, `PUT` or `DELETE`.
       if (String(ev.type).toUpperCase() === 'DELETE') {
         this.historic.delete(fn);
         this.revisions.delete(fn);
+        this.unknown.delete(fn);
         if (this.table.delete(fn)) this.logger.info('function removed', { function: fn, revision: kv.mod_revision });
         continue;
       }
@@ -235,14 +250,17 @@ export class EtcdZoneSync {
       if (!result.ok) {
         this.refuse(kv.key, fn, result.reason, kv.mod_revision);
         // The last good value serves on: an older value than etcd's, as after a look back.
-        if (this.table.get(fn) !== undefined && !this.historic.has(fn)) this.historic.set(fn, `the value before revision ${kv.mod_revision}`);
+        if (this.table.get(fn) === undefined) this.unknown.add(fn);
+        else if (!this.historic.has(fn)) this.historic.set(fn, `the value before revision ${kv.mod_revision}`);
         continue;
       }
       this.historic.delete(fn);
+      this.unknown.delete(fn);
       const entry = this.table.set(fn, result.spec);
       this.revisions.set(fn, Number(kv.mod_revision));
       this.logger.info('function updated', { function: fn, backends: entry.backends.length, revision: kv.mod_revision });
     }
+    if (ignoredChanged) this.ignoredKeys.report();
     this.reportHistoric();
   }
 }

@@ -17,6 +17,37 @@ export const WEIGHTS_FILE_INVALID = 'weights_file_invalid';
 export const WEIGHTS_ENTRY_REFUSED = 'weights_entry_refused';
 /** Functions served from an older etcd value because the current one is refused. */
 export const WEIGHTS_FROM_HISTORY = 'weights_from_history';
+/** Functions whose etcd value is refused with no good value to serve instead: unknown (404). */
+export const ETCD_FUNCTIONS_UNKNOWN = 'etcd_functions_unknown';
+/** Most function names an etcd refusal warning lists. */
+const NAMES_LISTED = 10;
+
+/** `names` sorted, the first {@link NAMES_LISTED} joined, the rest counted: `a, b and 3 more`. */
+function listed(names: string[]): string {
+  const sorted = [...names].sort();
+  const more = sorted.length > NAMES_LISTED ? ` and ${sorted.length - NAMES_LISTED} more` : '';
+  return sorted.slice(0, NAMES_LISTED).join(', ') + more;
+}
+
+/**
+ * Raises or clears the two warnings of refused etcd values: the functions
+ * served from an older value (`historic`, with which: `revision 41`), and the
+ * ones that stay unknown (404) because no good value was found (`unknown`).
+ */
+export function reportEtcdRefusals(warnings: Warnings | undefined, historic: ReadonlyMap<string, string>, unknown: ReadonlySet<string>): void {
+  if (warnings === undefined) return;
+  if (historic.size === 0) warnings.clear(WEIGHTS_FROM_HISTORY);
+  else {
+    const count = historic.size === 1 ? '1 function is' : `${historic.size} functions are`;
+    const names = listed([...historic].map(([fn, which]) => `${fn} (${which})`));
+    warnings.raise(WEIGHTS_FROM_HISTORY, `${count} served from an older etcd value because the current one is refused: ${names}`);
+  }
+  if (unknown.size === 0) warnings.clear(ETCD_FUNCTIONS_UNKNOWN);
+  else {
+    const count = unknown.size === 1 ? '1 function stays unknown (404) because its etcd value is' : `${unknown.size} functions stay unknown (404) because their etcd values are`;
+    warnings.raise(ETCD_FUNCTIONS_UNKNOWN, `${count} refused and no good earlier value was found (the log says why): ${listed([...unknown])}`);
+  }
+}
 
 /**
  * Raises {@link NO_FUNCTIONS} when a load left `count` at 0, clears it otherwise.

@@ -23,6 +23,7 @@
  */
 import { constants, promises as fsp } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { readWeightsFile } from './weights-file-read.ts';
 
 /** What to do instead, appended to every refusal. */
 const INSTEAD = 'edit the file (or the ConfigMap it comes from) instead, or run golb with etcd (eb_go_lb_etcd_host) to write weights through the API';
@@ -97,11 +98,12 @@ export async function rewriteWeightsFile(path: string, change: (doc: Record<stri
   if (refusal !== undefined) throw new WeightsFileRefused(refusal);
   let text: string | undefined;
   let mode = 0o644;
-  try {
-    text = await fsp.readFile(path, 'utf8');
-    mode = (await fsp.stat(path)).mode & 0o7777;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new WeightsFileWriteFailed('read', path, err);
+  const found = await readWeightsFile(path);
+  if (found.kind === 'refused') throw new WeightsFileRefused(`the weights file ${path} ${found.why} (${found.detail}): not overwritten`);
+  if (found.kind === 'unreadable') throw new WeightsFileWriteFailed('read', path, found.error);
+  if (found.kind === 'text') {
+    text = found.text;
+    mode = (await fsp.stat(path).catch((err: unknown) => { throw new WeightsFileWriteFailed('read', path, err); })).mode & 0o7777;
   }
   let doc: Record<string, unknown> = {};
   if (text !== undefined && text.trim() !== '') {

@@ -286,6 +286,8 @@ const BAD: [string, string, string][] = [
   ['protect_reads', '2', 'true, false'],
   ['min_api_version', '1.0', 'a version x.y.z'],
   ['min_api_version', '1.0.0-rc1', 'a version x.y.z'],
+  ['min_api_version', '01.2.3', 'a version x.y.z without leading zeros'],
+  ['min_api_version', '1.2.03', 'a version x.y.z without leading zeros'],
 ];
 
 test('each kind of bad value is one problem naming the variable', async (t) => {
@@ -310,6 +312,25 @@ test('a bad flag is named as written', () => {
 test('a bad list entry is quoted, not the whole list', () => {
   const [line = ''] = problemsOf({ eb_go_lb_etcd_host: 'e1:2379,e2', eb_go_lb_zone: 'z' });
   assert.ok(line.endsWith('got "e2"'), line);
+});
+
+test('each gateway must be written as ips write addresses; a bad one is quoted', async (t) => {
+  const cases: [string, string][] = [
+    ['junk!!', 'junk!!'],
+    [',127.0.0.1:47291;', '127.0.0.1:47291;'],
+    ['127.0.0.1:047291', '127.0.0.1:047291'],
+    ['10.0.0.1:8082 10.0.0.2:0', '10.0.0.2:0'],
+    ['https://gw.example:443', 'https://gw.example:443'],
+    ['[::1', '[::1'],
+  ];
+  for (const [value, quoted] of cases) {
+    await t.test(JSON.stringify(value), () => {
+      assert.deepEqual(problemsOf({}, ['--gateways', value]), [
+        `--gateways: expected addresses as ips writes them (host, host:port, [v6]:port or http://host:port) separated by commas or spaces, got ${JSON.stringify(quoted)}`,
+      ]);
+    });
+  }
+  assert.deepEqual(configOf({}, ['--gateways', 'gw-b, 10.0.0.2:8082 [::1]:9 http://gw-c:8080/']).gateways, ['gw-b', '10.0.0.2:8082', '[::1]:9', 'http://gw-c:8080/']);
 });
 
 test('several problems are reported at once, in one error', () => {

@@ -68,7 +68,10 @@ describe('history at start, on the shared etcd', () => {
         assert.match(line, new RegExp(`revision=${badRevision} served=${goodRevision}$`));
         const ready = await readyz(golb);
         assert.equal(ready.status, 200);
-        assert.deepEqual(ready.body.warnings, [{ code: 'weights_from_history', message: `1 function is served from an older etcd value because the current one is refused: resnet (revision ${goodRevision})` }]);
+        assert.deepEqual(ready.body.warnings, [
+          { code: 'weights_from_history', message: `1 function is served from an older etcd value because the current one is refused: resnet (revision ${goodRevision})` },
+          { code: 'etcd_functions_unknown', message: '1 function stays unknown (404) because its etcd value is refused and no good earlier value was found (the log says why): never-good' },
+        ]);
       });
 
       test('a key that was never good is refused as before (404), and the log says its history has nothing', async () => {
@@ -80,6 +83,9 @@ describe('history at start, on the shared etcd', () => {
       test('a good value written ends the warning', async () => {
         await putKey(etcd.etcdctl, key('resnet'), value([a], [1]));
         await waitRoute(golb.url, 'resnet', a.address, FOLLOW_MS);
+        assert.deepEqual((await readyz(golb)).body.warnings?.map((w) => w.code), ['etcd_functions_unknown']);
+        await putKey(etcd.etcdctl, key('never-good'), value([a], [1]));
+        await waitRoute(golb.url, 'never-good', a.address, FOLLOW_MS);
         assert.equal((await readyz(golb)).body.warnings, undefined);
         await waitLog(golb.output, /warning cleared warning=weights_from_history/, FOLLOW_MS);
       });
@@ -128,7 +134,9 @@ describe('a compacted history, on an etcd of its own', () => {
         const line = await waitLog(golb.output, new RegExp(`WARN .*no good value in its history.* key=${key('resnet')} `), FOLLOW_MS);
         assert.match(line, new RegExp(`revision=${bad} history="its history before revision ${bad} was compacted"`));
         const ready = await readyz(golb);
-        assert.deepEqual([ready.status, ready.body.functions, ready.body.warnings], [200, 1, undefined]);
+        assert.deepEqual([ready.status, ready.body.functions, ready.body.warnings], [200, 1, [
+          { code: 'etcd_functions_unknown', message: '1 function stays unknown (404) because its etcd value is refused and no good earlier value was found (the log says why): resnet' },
+        ]]);
         await waitUntil('liveness', FOLLOW_MS, async () => ((await fetch(`${golb.url}/healthz`)).status === 200 ? true : undefined));
       } finally {
         assert.equal(await golb.stop(), 0);

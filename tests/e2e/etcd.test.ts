@@ -64,7 +64,10 @@ for (const runtime of RUNTIMES) {
     test('the first read is in: /readyz 200, its functions route, a bad one is refused', async () => {
       const r = await readyz(golb.url);
       assert.equal(r.status, 200);
-      assert.deepEqual(r.body, { status: 'ready', source: 'etcd', functions: 1 });
+      assert.deepEqual(r.body, {
+        status: 'ready', source: 'etcd', functions: 1,
+        warnings: [{ code: 'etcd_functions_unknown', message: '1 function stays unknown (404) because its etcd value is refused and no good earlier value was found (the log says why): bad-at-start' }],
+      });
       assert.equal(await routeOnce(golb.url, 'preloaded'), a.address);
       assert.equal(await routeOnce(golb.url, 'preloaded-elsewhere'), 'status 404', "another zone's key is not read");
       assert.equal(await routeOnce(golb.url, 'bad-at-start'), 'status 404');
@@ -158,6 +161,12 @@ for (const runtime of RUNTIMES) {
       assert.equal(await routeOnce(golb.url, 'stranger'), 'status 404');
       assert.match(golb.output(), new RegExp(`etcd key ignored.*key=${key('stranger')}/deeper`));
       assert.doesNotMatch(golb.output(), /key=golb\/function\/[^ ]*stranger /, 'no other zone was even watched');
+      // A key right under the zone that names no function is a writer's mistake: WARN once, and a warning in /readyz.
+      assert.equal(golb.output().split('\n').filter((l) => /WARN\s+etcd key ignored.*bad name!/.test(l)).length, 1, golb.output());
+      const warned = async () => ((await (await fetch(`${golb.url}/readyz`)).json()) as { warnings?: { code: string; message: string }[] }).warnings?.find((w) => w.code === 'etcd_keys_ignored');
+      assert.match((await warned())?.message ?? '', new RegExp(`^1 etcd key under golb/function/${zone}/ ignored, .*: "golb/function/${zone}/bad name!"$`));
+      await deleteKey(etcd.etcdctl, key('bad name!'));
+      await waitUntil('etcd_keys_ignored cleared', FOLLOW_MS, async () => ((await warned()) === undefined ? true : undefined));
     });
 
     test('writes racing the first read are all applied (read, then watch from its revision)', async () => {

@@ -94,3 +94,24 @@ for (const runtime of RUNTIMES) {
     });
   });
 }
+
+test('--hc-path /healthz with --min-api-version: the refusal names the path; a node that never answers is warned of once (bun: the runtime does not matter here)', async () => {
+  const plain = await startBackend((_req, res) => res.end('ok'));
+  const silent = await startBackend(() => undefined); // never answers
+  const golb = await startGolb('bun', {
+    weights: {},
+    args: ['--nodes', `${plain.address},${silent.address}`, '--hc-path', '/healthz', '--min-api-version', 'v0.1.0', '--hc-interval', '0.3', '--hc-timeout', '0.5', '--hc-unhealthy', '2'],
+  });
+  try {
+    const lineWith = (needle: string) => golb.output().split('\n').filter((l) => l.includes(needle));
+    await waitUntil('both WARN lines', FOLLOW_MS, () => (lineWith('backend refused: kept out').length > 0 && lineWith('backend has not passed').length > 0 ? true : undefined));
+    assert.match(lineWith('backend refused: kept out')[0]!, new RegExp(`backend=${plain.address} reason="its answer to GET /healthz is not JSON \\{\\\\"version\\\\": \\\\"x\\.y\\.z\\\\"\\} \\(--min-api-version 0\\.1\\.0 reads the answer of --hc-path /healthz\\)"`));
+    assert.match(lineWith('backend has not passed')[0]!, new RegExp(`WARN\\s+backend has not passed a health check since it was listed: kept out backend=${silent.address} fails=2 reason="timed out" path=/healthz`));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(lineWith('backend has not passed').length, 1, 'once per node');
+    assert.deepEqual(await nodes(golb.url), { [plain.address]: 'offline', [silent.address]: 'offline' });
+  } finally {
+    assert.equal(await golb.stop(), 0);
+    await Promise.all([plain.close(), silent.close()]);
+  }
+});

@@ -2,7 +2,9 @@
  * `golb healthcheck` on Bun, Deno and Node: with the settings of a running
  * golb it asks that golb's /readyz (a wildcard listen host on loopback) and
  * exits 0 when ready; a listener answering 503, or none at all, is exit 1,
- * each with one line.
+ * each with one line. A redirect (even to a ready golb) is not followed, a 200
+ * whose body trickles is ready at once, and a body's control characters are
+ * not printed.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,14 +28,37 @@ function healthcheck(runtime: Runtime, env: Record<string, string>, args: string
 }
 
 let notReady: Backend;
+/** Redirects /readyz to a ready golb's /readyz (set per runtime). */
+let redirecting: Backend;
+let redirectTo = '';
+/** Answers 200 at once, then trickles its body and never ends it. */
+let trickling: Backend;
+/** Answers 503 with control characters in its body. */
+let forging: Backend;
 before(async () => {
+  redirecting = await startBackend((_req, res) => {
+    res.writeHead(302, { location: redirectTo });
+    res.end();
+  });
+  trickling = await startBackend((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('{"status":');
+    const drip = setInterval(() => res.write(' '), 200);
+    res.on('close', () => clearInterval(drip));
+  });
+  forging = await startBackend((_req, res) => {
+    res.statusCode = 503;
+    res.end('loading\x1b[2J\r\n2026-01-01 golb healthcheck: ready\x00\x85');
+  });
   // Something on a port whose /readyz answers 503, as a golb still loading does.
   notReady = await startBackend((_req, res) => {
     res.statusCode = 503;
     res.end('{"status":"loading"}');
   });
 });
-after(() => notReady.close());
+after(async () => {
+  await Promise.all([notReady.close(), redirecting.close(), trickling.close(), forging.close()]);
+});
 
 for (const runtime of RUNTIMES) {
   describe(`golb healthcheck on ${runtime}`, () => {
@@ -50,6 +75,28 @@ for (const runtime of RUNTIMES) {
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.equal(r.stdout, `golb healthcheck: ready (http://127.0.0.1:${golb.port}/readyz answered 200)\n`);
       assert.equal(r.stderr, '');
+    });
+
+    test('a redirect is not followed, even to a ready golb: exit 1 naming the status and the target', async () => {
+      redirectTo = `http://127.0.0.1:${golb.port}/readyz`;
+      const r = await healthcheck(runtime, { eb_go_lb_listen_host: '127.0.0.1', eb_go_lb_listen_port: String(redirecting.port) });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.equal(r.stderr, `golb healthcheck: not ready: http://127.0.0.1:${redirecting.port}/readyz answered 302, a redirect to ${redirectTo} (not followed: golb's /readyz does not redirect)\n`);
+    });
+
+    test('a 200 whose body trickles is ready as soon as the status is in', async () => {
+      const started = Date.now();
+      const r = await healthcheck(runtime, { eb_go_lb_listen_host: '127.0.0.1', eb_go_lb_listen_port: String(trickling.port) });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(r.stdout, `golb healthcheck: ready (http://127.0.0.1:${trickling.port}/readyz answered 200)\n`);
+      // The check's own timeout is 2 s: waiting for the body would end there, not ready.
+      assert.ok(Date.now() - started < 10_000);
+    });
+
+    test('control characters in a body are not printed: one line, no escape sequences', async () => {
+      const r = await healthcheck(runtime, { eb_go_lb_listen_host: '127.0.0.1', eb_go_lb_listen_port: String(forging.port) });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.equal(r.stderr, `golb healthcheck: not ready: http://127.0.0.1:${forging.port}/readyz answered 503 loading [2J 2026-01-01 golb healthcheck: ready\n`);
     });
 
     test('the wildcard listen host and fnlb\'s --listen :port are asked on loopback', async () => {

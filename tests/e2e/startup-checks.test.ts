@@ -55,6 +55,12 @@ test('--listen and --listen-port disagreeing stop golb (exit 2) with one line na
   assert.equal(out.trim(), 'golb: --listen 127.0.0.1:8181 contradicts --listen-port 8182: both set the listen port (8181, 8182); give one of them');
 });
 
+test('a gateway not written as ips write addresses stops golb (exit 2) quoting it', async () => {
+  const [code, out] = await exitOf('bun', { args: ['--gateways', '10.0.0.1:8082,127.0.0.1:047291'] });
+  assert.equal(code, 2, out);
+  assert.match(out.trim(), /^golb: --gateways: expected addresses as ips writes them .*, got "127\.0\.0\.1:047291"$/);
+});
+
 for (const runtime of RUNTIMES) {
   test(`${runtime}: a port already taken stops golb, naming the address, the port and the reason`, async () => {
     const port = await freePort();

@@ -227,3 +227,33 @@ test('with a body check: a new backend is out until judged, a refusal is out at 
     ['info', 'backend passed its health checks: back in', undefined],
   ]);
 });
+
+test('a backend that has never passed a probe is logged at WARN once, after --hc-unhealthy tries, with or without a body check', async () => {
+  for (const checkBody of [undefined, () => undefined]) {
+    const a = await server(() => 'hang');
+    const { table, health, states, lines } = setup([], { timeoutMs: 200, unhealthy: 2, ...(checkBody === undefined ? {} : { checkBody }) });
+    table.set('f', spec([a.address]));
+    const warned = () => lines.filter((l) => l.level === 'warn');
+    await health.round();
+    assert.deepEqual(warned(), [], 'one failure is not yet --hc-unhealthy');
+    await health.round();
+    await health.round();
+    await health.round();
+    assert.deepEqual(warned().map((l) => [l.msg, l.backend, l.reason, l.path, l.fails]), [
+      ['backend has not passed a health check since it was listed: kept out', a.address, 'timed out', '/health', 2],
+    ], checkBody === undefined ? 'without a body check' : 'with a body check');
+    assert.equal(states.get(a.address).healthy, false);
+  }
+});
+
+test('a backend that passed once and then fails is taken out at INFO, not warned of as never passed', async () => {
+  let status = 200;
+  const a = await server(() => status);
+  const { table, health, lines } = setup();
+  table.set('f', spec([a.address]));
+  await health.round();
+  status = 500;
+  await health.round();
+  await health.round();
+  assert.deepEqual(lines.filter((l) => l.level !== 'debug').map((l) => l.msg), ['backend failed its health checks: taken out']);
+});

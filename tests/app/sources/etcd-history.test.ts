@@ -98,7 +98,7 @@ test('a full read serves the newest good version and warns while it does; a good
   assert.deepEqual(table.get('f')?.backends.map((b) => b.address), ['c:80']);
 });
 
-test(`one load reads at most ${HISTORY_READS_PER_LOAD} versions in all; keys past the budget are refused as before, and the log says why`, async () => {
+test(`one load reads at most ${HISTORY_READS_PER_LOAD} versions in all, shared breadth first; a key past the budget is refused, and the log says why`, async () => {
   const lines: string[] = [];
   const logger = createLogger({ mode: 'prod', node: 't', write: (l) => lines.push(l), now: () => 0 });
   const table = new WeightTable({ defaultStrategy: 'wrr', gateways: [], deps: { random: () => 0.5, now: () => 0 }, states: new BackendStates() });
@@ -110,8 +110,35 @@ test(`one load reads at most ${HISTORY_READS_PER_LOAD} versions in all; keys pas
   sync.decodePage(read, [first.current, second.current]);
   await sync.lookBack(read, readAt, 2);
   sync.commitSnapshot(read);
-  assert.deepEqual(table.names(), ['first']);
-  assert.deepEqual(second.reads, []);
-  const refusal = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.key === 'golb/function/zone-h/second')!;
-  assert.equal(refusal.history, `history not read: this load has spent its budget of history reads (${HISTORY_READS_PER_LOAD} at most)`);
+  assert.deepEqual(table.names(), ['second'], 'one read each: second found its good value, first needed two');
+  assert.deepEqual([first.reads, second.reads], [[11], [20]]);
+  const refusal = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.key === 'golb/function/zone-h/first')!;
+  assert.equal(refusal.history, `history read 1 version back, then this load's budget of history reads (${HISTORY_READS_PER_LOAD} at most) was spent`);
+});
+
+test('20 keys with long bad histories do not spend the budget 1,000 keys needing one read each would use; the warnings count both', async () => {
+  const lines: string[] = [];
+  const logger = createLogger({ mode: 'prod', node: 't', write: (l) => lines.push(l), now: () => 0 });
+  const warnings = new Warnings(logger);
+  const table = new WeightTable({ defaultStrategy: 'wrr', gateways: [], deps: { random: () => 0.5, now: () => 0 }, states: new BackendStates() });
+  const sync = new EtcdZoneSync('zone-h', table, logger, new Set(['wrr']), warnings);
+  const keys = new Map<string, ReturnType<typeof history>>();
+  // Listed first in key order, as etcd returns them: each needs 99 reads to reach its good value.
+  for (let i = 0; i < 20; i++) {
+    const key = `golb/function/zone-h/a${String(i).padStart(2, '0')}`;
+    keys.set(key, history([good('old'), ...Array.from({ length: 99 }, () => BAD)], { key }));
+  }
+  for (let i = 0; i < 1000; i++) {
+    const key = `golb/function/zone-h/b${String(i).padStart(4, '0')}`;
+    keys.set(key, history([good(`h${i}`), BAD], { key }));
+  }
+  const readAt: ReadKeyAt = (key, revision) => keys.get(key.toString())!.readAt(key, revision);
+  await sync.applySnapshot([...keys.values()].map((h) => h.current), readAt);
+  const reads = [...keys.values()].reduce((n, h) => n + h.reads.length, 0);
+  assert.equal(reads, HISTORY_READS_PER_LOAD);
+  assert.equal(table.size, 1000, 'every key needing one read is served');
+  assert.ok(table.names().every((fn) => fn.startsWith('b')));
+  const byCode = new Map(warnings.list().map((w) => [w.code, w.message]));
+  assert.match(byCode.get('weights_from_history') ?? '', /^1000 functions are served from an older etcd value because the current one is refused: b0000 \(revision 10\), .* and 990 more$/);
+  assert.match(byCode.get('etcd_functions_unknown') ?? '', /^20 functions stay unknown \(404\) because their etcd values are refused and no good earlier value was found \(the log says why\): a00, a01, .*, a09 and 10 more$/);
 });

@@ -9,6 +9,7 @@ import type { IEvent, IKeyValue } from 'etcd3';
 import type { Logger } from '../../../app/logger.ts';
 import { EtcdZoneSync, MAX_VALUE_BYTES } from '../../../app/sources/etcd-sync.ts';
 import { WeightTable } from '../../../app/weight-table.ts';
+import { Warnings } from '../../../app/warnings.ts';
 
 function setup() {
   const lines: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
@@ -106,4 +107,52 @@ test("each function's revision is the mod revision of the value it serves (load 
   assert.equal(sync.revisionOf('f'), Number(update.kv.mod_revision), 'kept through a read (no history here)');
   sync.applyEvents([del('golb/function/zone-b/f')]);
   assert.equal(sync.revisionOf('f'), undefined);
+});
+
+test('keys under the prefix that name no function: WARN once per key and revision, listed in a warning while they exist', async () => {
+  const logged: { level: string; msg: string; fields: Record<string, unknown> }[] = [];
+  const log = (level: string) => (msg: string, fields: Record<string, unknown> = {}) => void logged.push({ level, msg, fields });
+  const logger: Logger = { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+  const warnings = new Warnings(logger);
+  const table = new WeightTable({ defaultStrategy: 'wrr', gateways: [], deps: { random: () => 0.5, now: () => 0 }, states: new BackendStates() });
+  const sync = new EtcdZoneSync('z', table, logger, new Set(['wrr']), warnings);
+  const value = '{"ips": ["10.0.0.1"], "weights": [1]}';
+  const long = `golb/function/z/${'n'.repeat(254)}`;
+  const bad = [kv('golb/function/z/bad name', value), kv('golb/function/z/a"b', value), kv(long, value)];
+  const snapshot = [...bad, kv('golb/function/z/good', value), kv('golb/function/z/good/deeper', value)];
+  const ignoredLines = () => logged.filter((l) => l.level === 'warn' && l.msg === 'etcd key ignored: not golb/function/z/<function name>');
+  await sync.applySnapshot(snapshot);
+  assert.deepEqual(table.names(), ['good']);
+  assert.deepEqual(ignoredLines().map((l) => l.fields.key), ['golb/function/z/bad name', 'golb/function/z/a"b', `${long.slice(0, 100)}…`]);
+  assert.ok(logged.some((l) => l.level === 'debug' && l.fields.key === 'golb/function/z/good/deeper'), 'a deeper key stays at DEBUG, as documented');
+  const message = () => warnings.list().find((w) => w.code === 'etcd_keys_ignored')?.message;
+  assert.equal(message(), `3 etcd keys under golb/function/z/ ignored, not a function name (a letter or digit, then letters, digits, . _ -, at most 253): "golb/function/z/a\\"b", "golb/function/z/bad name", ${JSON.stringify(`${long.slice(0, 100)}…`)}`);
+
+  await sync.applySnapshot(snapshot);
+  assert.equal(ignoredLines().length, 3, 'a relist logs nothing new');
+  sync.applyEvents([put('golb/function/z/bad name', value)]);
+  assert.equal(ignoredLines().length, 4, 'a new revision of the key is logged once');
+  sync.applyEvents([del('golb/function/z/bad name'), del('golb/function/z/a"b')]);
+  assert.match(message() ?? '', /^1 etcd key under golb\/function\/z\/ ignored/);
+  sync.applyEvents([del(long)]);
+  assert.equal(message(), undefined, 'cleared when the last one is deleted');
+  await sync.applySnapshot([kv('golb/function/z/x y', value)]);
+  assert.match(message() ?? '', /"golb\/function\/z\/x y"$/, 'a full read replaces the set');
+  await sync.applySnapshot([kv('golb/function/z/good', value)]);
+  assert.equal(message(), undefined);
+});
+
+test('a function whose only value is refused is listed as unknown (404) until a good value or a delete', () => {
+  const logger: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+  const warnings = new Warnings(logger);
+  const table = new WeightTable({ defaultStrategy: 'wrr', gateways: [], deps: { random: () => 0.5, now: () => 0 }, states: new BackendStates() });
+  const sync = new EtcdZoneSync('z', table, logger, new Set(['wrr']), warnings);
+  sync.applyEvents([put('golb/function/z/f', '{"ips": ["a"], "weights": [1, 2]}')]);
+  assert.deepEqual(warnings.list().map((w) => w.message), ['1 function stays unknown (404) because its etcd value is refused and no good earlier value was found (the log says why): f']);
+  sync.applyEvents([put('golb/function/z/f', '{"ips": ["a"], "weights": [1]}')]);
+  assert.deepEqual(warnings.list(), []);
+  sync.applyEvents([put('golb/function/z/g', 'nope')]);
+  assert.equal(warnings.list().length, 1);
+  sync.applyEvents([del('golb/function/z/g')]);
+  assert.deepEqual(warnings.list(), []);
 });
