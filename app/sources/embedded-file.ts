@@ -13,6 +13,8 @@
  *
  * Bad input loses nothing: a file that is not JSON keeps the whole current
  * table; a bad entry keeps that function's last good value; both are logged.
+ * A path that is not a regular file (a FIFO, a device) is refused the same
+ * way, without blocking on it (`regular-file.ts`).
  * A missing file is an empty table, with a warning (`app/warnings.ts`) naming
  * its absolute path and the working directory until it appears; an empty
  * file at start is an empty table, but later an empty file is the moment of
@@ -29,6 +31,7 @@ import { isFunctionName } from '../function-name.ts';
 import { decodeFunctionObject, toStoreValue, type FunctionSpec } from './function-value.ts';
 import type { WeightSource } from './source.ts';
 import { rewriteWeightsFile } from './weights-file-writer.ts';
+import { NotRegularFile, readRegularFile } from './regular-file.ts';
 import { WEIGHTS_ENTRY_REFUSED, WEIGHTS_FILE_INVALID, WEIGHTS_FILE_MISSING, reportFunctionCount } from './source-warnings.ts';
 
 /** How often the file is re-read when watch events do not come. */
@@ -131,8 +134,14 @@ export class EmbeddedFileSource implements WeightSource {
     this.linked = await fsp.lstat(path).then((s) => s.isSymbolicLink(), () => false);
     let text: string | null;
     try {
-      text = await fsp.readFile(path, 'utf8');
+      text = await readRegularFile(path);
     } catch (err) {
+      if (err instanceof NotRegularFile) {
+        // The next good read applies (and clears the warning) even when its text is the one last applied.
+        this.lastText = undefined;
+        this.refuseFile(`is ${err.kind}, not a regular file`);
+        return 'unreadable';
+      }
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
         logger.warn('weights file unreadable; keeping the current table', { path, reason: String((err as Error).message) });
         return 'unreadable';
