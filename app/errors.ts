@@ -24,6 +24,8 @@ export const ERROR_STATUS = {
   overloaded: 503,
   /** `GET /1/lb/load` before the first load report, or with reports off. */
   no_report: 503,
+  /** golb's drain timeout cut the request at shutdown: logged (WARN) and counted, never sent (the connection is closed). */
+  shutdown: 503,
   upstream_timeout: 504,
   loop_detected: 508,
   unauthorized: 401,

@@ -3,8 +3,11 @@
  * upstreams both go over Bun's native sockets (`Bun.listen`, `Bun.connect`).
  * @module
  */
-import { bunTransport } from './net/bun-transport.ts';
-import { serveGolb, serverRuntime } from './serve.ts';
-import { startGolb } from './start.ts';
+// Signals first: the rest of golb loads after them (`early-signals.ts`).
+import { holdSignals } from './early-signals.ts';
 
-await serveGolb(await startGolb(serverRuntime, 'bun', bunTransport), bunTransport);
+const early = holdSignals();
+const { bunTransport } = await import('./net/bun-transport.ts');
+const { serveGolb, serverRuntime } = await import('./serve.ts');
+const { startGolb } = await import('./start.ts');
+await serveGolb(await startGolb(serverRuntime, 'bun', bunTransport), bunTransport, early);

@@ -5,10 +5,13 @@
  * collection after every 16 MiB read (`collectingTransport`).
  * @module
  */
-import { collectingTransport } from './net/collecting-transport.ts';
-import { denoTransport } from './net/deno-transport.ts';
-import { serveGolb, serverRuntime } from './serve.ts';
-import { startGolb } from './start.ts';
+// Signals first: the rest of golb loads after them (`early-signals.ts`).
+import { holdSignals } from './early-signals.ts';
 
+const early = holdSignals();
+const { collectingTransport } = await import('./net/collecting-transport.ts');
+const { denoTransport } = await import('./net/deno-transport.ts');
+const { serveGolb, serverRuntime } = await import('./serve.ts');
+const { startGolb } = await import('./start.ts');
 const transport = denoTransport(collectingTransport());
-await serveGolb(await startGolb(serverRuntime, 'deno', transport), transport);
+await serveGolb(await startGolb(serverRuntime, 'deno', transport), transport, early);

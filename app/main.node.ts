@@ -4,9 +4,12 @@
  * (`collectingTransport`).
  * @module
  */
-import { collectingTransport } from './net/collecting-transport.ts';
-import { serveGolb, serverRuntime } from './serve.ts';
-import { startGolb } from './start.ts';
+// Signals first: the rest of golb loads after them (`early-signals.ts`).
+import { holdSignals } from './early-signals.ts';
 
+const early = holdSignals();
+const { collectingTransport } = await import('./net/collecting-transport.ts');
+const { serveGolb, serverRuntime } = await import('./serve.ts');
+const { startGolb } = await import('./start.ts');
 const transport = collectingTransport();
-await serveGolb(await startGolb(serverRuntime, 'node', transport), transport);
+await serveGolb(await startGolb(serverRuntime, 'node', transport), transport, early);

@@ -13,6 +13,11 @@
 import type { Logger } from './logger.ts';
 import type { WeightSource } from './sources/source.ts';
 import type { Golb } from './start.ts';
+import type { AppDeps } from './deps.ts';
+import type { SignalSource } from './shutdown.ts';
+
+/** A reload running this long is logged at WARN, and a SIGHUP then starts no other, ms. */
+export const RELOAD_STUCK_MS = 5000;
 
 /** One thing SIGHUP re-reads. */
 export interface Reloader {
@@ -56,16 +61,40 @@ export async function reloadAll(reloaders: readonly Reloader[], logger: Logger, 
 /**
  * Installs the SIGHUP handler. Signals that come while a reload runs are
  * folded into one more reload after it, so a burst never piles up re-reads.
+ * A reload still running after {@link RELOAD_STUCK_MS} (a weights file on a
+ * hung network file system) is logged at WARN, and a SIGHUP that comes then
+ * is told so (WARN) and starts nothing: another read of the same file would
+ * hang too, and each hung read holds one of the runtime's few file threads.
+ * @param signals where SIGHUP comes from (the process)
+ * @param stuckMs how long a reload runs before it counts as stuck ({@link RELOAD_STUCK_MS})
+ * @returns what a SIGHUP does: the caller runs it once for a SIGHUP that came before the handler was in (`early-signals.ts`)
  */
-export function onReload(golb: Golb, reloaders: readonly Reloader[] = reloadersOf(golb)): void {
+export function onReload(
+  golb: Pick<Golb, 'logger'> & { deps: Pick<AppDeps, 'monotonic'> },
+  reloaders: readonly Reloader[],
+  signals: Pick<SignalSource, 'on'> = process,
+  stuckMs = RELOAD_STUCK_MS,
+): () => void {
+  const { logger, deps } = golb;
+  const what = reloaders.map((r) => r.name).join(',');
   let running: Promise<void> | undefined;
+  let startedAt = 0;
   let again = false;
   const run = (): void => {
     if (running !== undefined) {
+      const runningForMs = Math.round(deps.monotonic() - startedAt);
+      if (runningForMs >= stuckMs) {
+        logger.warn('SIGHUP: a reload is still running; this one starts no other read', { what, runningForMs });
+        return;
+      }
       again = true;
       return;
     }
-    running = reloadAll(reloaders, golb.logger, 'SIGHUP').finally(() => {
+    startedAt = deps.monotonic();
+    const stuck = setTimeout(() => logger.warn('reload still running; the weights stay as they were', { what, afterMs: stuckMs }), stuckMs);
+    (stuck as { unref?: () => void }).unref?.();
+    running = reloadAll(reloaders, logger, 'SIGHUP').finally(() => {
+      clearTimeout(stuck);
       running = undefined;
       if (again) {
         again = false;
@@ -73,5 +102,6 @@ export function onReload(golb: Golb, reloaders: readonly Reloader[] = reloadersO
       }
     });
   };
-  process.on('SIGHUP', run);
+  signals.on('SIGHUP', run);
+  return run;
 }

@@ -12,17 +12,23 @@ import type { ConnectionGate } from './server/connection-gate.ts';
 import { codeOfStatus } from './errors.ts';
 import { addressText, describeListenError } from './net/listen-error.ts';
 import type { ClientConnection } from './server/connection.ts';
-import { onReload } from './reload.ts';
+import { onReload, reloadersOf } from './reload.ts';
 import type { Golb } from './start.ts';
 import { onShutdown } from './shutdown.ts';
+import type { EarlySignals } from './early-signals.ts';
 
 /** How the web app reads a request's client under golb's server: `env` is the client connection. */
 export const serverRuntime: RuntimeAdapter = {
   clientAddress: (_req, env) => (env as ClientConnection).remoteAddress,
 };
 
-/** Listens on the traffic port (and the management port), stops at SIGTERM/SIGINT (`shutdown.ts`) and reloads at SIGHUP (`reload.ts`). A port it cannot take stops golb (exit 1). */
-export async function serveGolb(golb: Golb, transport: Transport): Promise<void> {
+/**
+ * Listens on the traffic port (and the management port), stops at
+ * SIGTERM/SIGINT (`shutdown.ts`) and reloads at SIGHUP (`reload.ts`). A port
+ * it cannot take stops golb (exit 1).
+ * @param early the signal handlers the runtime entry installed first (`early-signals.ts`), handed over here
+ */
+export async function serveGolb(golb: Golb, transport: Transport, early?: EarlySignals): Promise<void> {
   const { config, logger } = golb;
   const origin = { zone: config.zone, node: config.nodeName };
   const onError = (err: unknown) => logger.error('unhandled error', { reason: String(err), stack: err instanceof Error ? err.stack : undefined });
@@ -53,21 +59,8 @@ export async function serveGolb(golb: Golb, transport: Transport): Promise<void>
     mgmtApp === undefined || mgmtGate === undefined
       ? undefined
       : new Http1Server({ ...common, proxy: undefined, direct: golb.direct, fetch: mgmtApp.fetch, admission: mgmtGate, onRefused: refusals(mgmtGate) });
-  // Before listening: from the moment golb is reachable, a SIGHUP must not end it.
-  onReload(golb);
-  // Each listener's failure names its address, port and the system's code, the same on every runtime.
-  const listenOrExit = async (server: Http1Server, listener: string, host: string, port: number): Promise<void> => {
-    try {
-      const bound = await server.listen(transport, host, port);
-      logger.info(listener === 'traffic' ? 'listening' : 'management listening', { address: addressText(host, bound) });
-    } catch (err) {
-      const failure = describeListenError(err, host, port);
-      logger.error(`cannot listen on ${failure.address}: ${failure.code} (${failure.reason})`, { listener, ...failure });
-      process.exit(1);
-    }
-  };
-  await listenOrExit(traffic, 'traffic', config.listenHost, config.listenPort);
-  if (mgmt !== undefined) await listenOrExit(mgmt, 'management', config.mgmtHost ?? config.listenHost, config.mgmtPort ?? 0);
+  // Before listening: from the moment golb is reachable, a SIGHUP must not end
+  // it and a SIGTERM drains. The early handlers go in the same turn.
   onShutdown(golb, {
     // During the shutdown delay both ports serve; every response closes its connection.
     windDown: () => {
@@ -83,4 +76,20 @@ export async function serveGolb(golb: Golb, transport: Transport): Promise<void>
     },
     force: () => traffic.destroy(),
   });
+  const reload = onReload(golb, reloadersOf(golb));
+  // Every signal has its real handler now (Deno restores a signal's default action once it has no listener).
+  if (early?.handOver().hangUp === true) reload();
+  // Each listener's failure names its address, port and the system's code, the same on every runtime.
+  const listenOrExit = async (server: Http1Server, listener: string, host: string, port: number): Promise<void> => {
+    try {
+      const bound = await server.listen(transport, host, port);
+      logger.info(listener === 'traffic' ? 'listening' : 'management listening', { address: addressText(host, bound) });
+    } catch (err) {
+      const failure = describeListenError(err, host, port);
+      logger.error(`cannot listen on ${failure.address}: ${failure.code} (${failure.reason})`, { listener, ...failure });
+      process.exit(1);
+    }
+  };
+  await listenOrExit(traffic, 'traffic', config.listenHost, config.listenPort);
+  if (mgmt !== undefined) await listenOrExit(mgmt, 'management', config.mgmtHost ?? config.listenHost, config.mgmtPort ?? 0);
 }

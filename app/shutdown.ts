@@ -11,6 +11,10 @@
  * go where the load balancers in front now send them. Then golb stops
  * listening, lets the requests in flight finish (up to
  * `eb_go_lb_drain_timeout`), closes the weight source and etcd, and exits 0.
+ * The drain timeout bounds the whole stop, whatever the source or etcd do:
+ * once it passes, the connections left are cut, and closing gets
+ * {@link CLOSE_GRACE_MS} more; then golb logs what did not close and exits 0
+ * anyway (a weights file on a hung network file system must not keep it up).
  * A second SIGTERM or SIGINT during the delay ends the delay at once (the
  * operator means "now", as with Envoy and nginx); the drain still runs.
  *
@@ -21,6 +25,9 @@
  */
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+
+/** How long closing the weight source, etcd and the rest may still take once the drain timeout passed, ms. */
+export const CLOSE_GRACE_MS = 2000;
 
 /** Whether golb is stopping: `/readyz` reads it (`routes/probes.ts`). */
 export class ShutdownState {
@@ -33,8 +40,8 @@ export interface Stoppable {
   config: Pick<Config, 'shutdownDelayMs' | 'drainTimeoutMs'>;
   logger: Logger;
   shutdown: ShutdownState;
-  /** Closes the weight source, etcd and upstream connections. */
-  close(): Promise<void>;
+  /** Closes the weight source, etcd and upstream connections, in turn; `closing` hears each one's name as it starts. */
+  close(closing?: (what: string) => void): Promise<void>;
 }
 
 /** The server's side of a stop. */
@@ -43,7 +50,7 @@ export interface ServerStop {
   windDown(): void;
   /** Stops listening; resolves when no request is in flight. */
   stop(): Promise<void>;
-  /** Closes what is left at once (the drain timeout passed). */
+  /** Closes what is left at once (the drain timeout passed): the requests still in flight are cut by the shutdown. */
   force(): void;
 }
 
@@ -66,19 +73,38 @@ export function onShutdown(golb: Stoppable, server: ServerStop, signals: SignalS
   let endDelay: (() => void) | undefined;
   const drain = () => {
     logger.info('shutting down: draining requests in flight', { drainTimeoutMs: config.drainTimeoutMs });
-    const timer = setTimeout(() => {
-      logger.warn('drain timeout reached; closing remaining connections');
-      server.force();
+    /** What the stop waits for now, for the log when it never comes. */
+    let waitingFor = 'requests in flight';
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    let exited = false;
+    const exit = (): void => {
+      if (exited) return;
+      exited = true;
+      clearTimeout(deadline);
+      clearTimeout(grace);
+      logger.info('stopped');
+      signals.exit(0);
+    };
+    const deadline = setTimeout(() => {
+      if (waitingFor === 'requests in flight') {
+        logger.warn('drain timeout reached; closing remaining connections');
+        try {
+          server.force();
+        } catch (err) {
+          logger.error('closing the remaining connections failed', { reason: String(err) });
+        }
+      }
+      grace = setTimeout(() => {
+        logger.warn('shutdown: did not close in time; exiting anyway', { pending: waitingFor, graceMs: CLOSE_GRACE_MS });
+        exit();
+      }, CLOSE_GRACE_MS);
     }, config.drainTimeoutMs);
     server
       .stop()
       .catch(() => undefined)
-      .then(() => golb.close())
-      .finally(() => {
-        clearTimeout(timer);
-        logger.info('stopped');
-        signals.exit(0);
-      });
+      .then(() => golb.close((what) => (waitingFor = what)))
+      .catch((err: unknown) => logger.error('shutdown: closing failed', { pending: waitingFor, reason: String(err) }))
+      .finally(exit);
   };
   const stop = (signal: string) => {
     if (golb.shutdown.stopping) {

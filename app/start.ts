@@ -67,8 +67,8 @@ export interface Golb {
   gates: ConnectionGates;
   /** Set from the first SIGTERM or SIGINT on (`app/shutdown.ts`): `/readyz` answers 503. */
   shutdown: ShutdownState;
-  /** Closes the weight source and upstream connections. */
-  close(): Promise<void>;
+  /** Closes the weight source and upstream connections, in turn; `closing` hears each one's name as it starts (the shutdown logs what did not close). */
+  close(closing?: (what: string) => void): Promise<void>;
 }
 
 /** What {@link loadConfigOrExit} read: the configuration, the command, the warnings it carries. */
@@ -231,15 +231,21 @@ export async function startGolb(runtime: RuntimeAdapter, runtimeName: string, tr
     logger,
     gates,
     shutdown,
-    async close() {
+    async close(closing = () => undefined) {
       clearInterval(pruneTimer);
       health?.close();
       observer.close();
+      closing('node pool');
       await pool.close();
+      closing('kubernetes discovery');
       await discovery?.close();
+      closing('weight source');
       await source.close();
+      closing('load reports');
       await loadReports?.close();
+      closing('etcd');
       etcd?.close();
+      closing('upstream connections');
       engine.close();
     },
   };

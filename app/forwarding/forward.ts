@@ -254,7 +254,7 @@ class Forwarding implements ForwardContext, ExchangeReply {
     }
     if (next === undefined) {
       replay?.release();
-      this.answer(f.answer(attemptError(f, err, backend, call.fn)));
+      this.answer(f.answer(attemptError(f, call, err, backend, call.fn)));
       return;
     }
     f.deps.observer.retry(call.label);
@@ -299,6 +299,11 @@ function afterFailure(
 ): Backend | undefined {
   const { logger, observer } = f.deps;
   const fields = attemptFields(f, call, backend, err.failure, err.message);
+  // golb's shutdown cut it (the drain timeout): neither the backend's failure nor the client's.
+  if (cutByShutdown(call, err)) {
+    logger.warn('request cut by the shutdown (drain timeout)', { ...fields, reason: 'the drain timeout passed' });
+    return undefined;
+  }
   // The client leaving, or sending too much, is not the backend's failure.
   if (!isBackendFailure(err.failure)) {
     logger.debug('request ended by the client', fields);
@@ -341,13 +346,20 @@ function attemptFields(f: Forwarder, call: ForwardCall, backend: Backend, failur
     : { function: call.label, backend: backend.address, failure, reason };
 }
 
+/** The attempt was abandoned because golb's shutdown cut its client connection (the drain timeout), not because the client left. */
+function cutByShutdown(call: ForwardCall, err: UpstreamError): boolean {
+  return err.failure === 'aborted' && call.req.signal?.shutdownCut === true;
+}
+
 /**
  * The client's error for a failed attempt: 504 for timeouts, 413 for too
- * large, 499 when the client went away or its body failed (it is not the
+ * large, 503 `shutdown` when golb's drain timeout cut the request (never
+ * sent: the connection is closed), 499 when the client went away or its body failed (it is not the
  * backend's fault, and the client sees no answer, or the server's own, such as
  * a 408), 502 otherwise.
  */
-function attemptError(f: Forwarder, err: UpstreamError, backend: Backend, fn: string | undefined): GatewayError {
+function attemptError(f: Forwarder, call: ForwardCall, err: UpstreamError, backend: Backend, fn: string | undefined): GatewayError {
+  if (cutByShutdown(call, err)) return new GatewayError('shutdown', `golb's shutdown cut the request to ${f.noun} ${backend.address} (the drain timeout passed)`, fn);
   if (err.failure === 'aborted') return new GatewayError('client_closed', `the client went away from ${f.noun} ${backend.address}: ${err.message}`, fn);
   if (err.failure === 'timeout' || isConnectTimeout(err)) return new GatewayError('upstream_timeout', `${f.noun} ${backend.address} timed out`, fn);
   if (err.failure === 'body_too_large') return new GatewayError('body_too_large', `request body over ${f.maxBodySize} bytes`, fn);

@@ -9,7 +9,8 @@
  * went away first (`ClientRequest.onResponseEnd`, called by
  * `app/server/response-writer.ts`); the line then says `aborted: true`, and a
  * client that left before any answer is logged with status 499, as nginx
- * does. A request that came as a web `Request` (the Hono app, tests) has no
+ * does; one cut by golb's drain timeout at shutdown with 503 and
+ * `cutBy: shutdown`. A request that came as a web `Request` (the Hono app, tests) has no
  * such report: its line is written when the head is ready, with the body's
  * length when the upstream gave one.
  *
@@ -32,6 +33,9 @@ export interface AccessLogDeps {
 
 /** The status nginx logs for a client that went away before its answer. */
 const CLIENT_CLOSED = 499;
+
+/** The status of a request golb's shutdown cut before any answer (error `shutdown`, `app/errors.ts`). */
+const SHUTDOWN_CUT = 503;
 
 /** `handler` with one access-log line per request, written when its response is over. */
 export function withAccessLog(handler: ProxyHandler, deps: AccessLogDeps): ProxyHandler {
@@ -68,7 +72,8 @@ class AccessEntry implements ReplyTarget, ResponseEndListener {
   }
 
   responseEnded(status: number, bodyBytes: number, complete: boolean): void {
-    this.write(status === 0 ? CLIENT_CLOSED : status, bodyBytes, complete);
+    // Cut by golb's drain timeout before any answer: the 503 of error `shutdown` it is counted as, not the client's 499.
+    this.write(status === 0 ? (this.req.signal?.shutdownCut === true ? SHUTDOWN_CUT : CLIENT_CLOSED) : status, bodyBytes, complete);
   }
 
   private write(status: number, bytes: number | undefined, complete: boolean): void {
@@ -87,6 +92,7 @@ class AccessEntry implements ReplyTarget, ResponseEndListener {
       headMs: this.headAt === undefined ? '-' : milliseconds(this.headAt - started),
       durationMs: milliseconds(now - started),
       ...(complete ? {} : { aborted: true }),
+      ...(req.signal?.shutdownCut === true ? { cutBy: 'shutdown' } : {}),
     });
   }
 }

@@ -271,7 +271,15 @@ export const bunTransport: Transport = {
   listen(host, port, accept, admission): Promise<Listener> {
     try {
       const server = Bun.listen<BunSocket | undefined>({ hostname: host, port, allowHalfOpen: true, socket: serverHandlers(accept, admission), data: undefined });
-      return Promise.resolve({ port: server.port, close: () => server.stop(false) });
+      let stopped = false;
+      return Promise.resolve({
+        port: server.port,
+        close: () => {
+          if (stopped) return;
+          stopped = true;
+          server.stop(false);
+        },
+      });
     } catch (err) {
       return Promise.reject(err as Error);
     }

@@ -264,7 +264,9 @@ export function denoTransport(upstreams: Transport): Transport {
       })();
       return Promise.resolve({
         port: listener.addr.port ?? port,
+        // Closing twice is harmless (Deno throws BadResource on a second close).
         close: () => {
+          if (stopped) return;
           stopped = true;
           listener.close();
         },

@@ -178,7 +178,8 @@ export const nodeTransport: Transport = {
         // and closes what waits in the backlog, and opens the spare again, so
         // its loop does not spin on a listener that stays readable.
         server.on('error', () => undefined);
-        resolve({ port: (server.address() as AddressInfo).port, close: () => void server.close() });
+        // A second close does nothing (it is not listening any more).
+        resolve({ port: (server.address() as AddressInfo).port, close: () => void (server.listening && server.close()) });
       });
     });
   },

@@ -69,7 +69,7 @@ export interface TransportSocket {
 export interface Listener {
   /** The port it listens on (the one chosen when 0 was asked). */
   readonly port: number;
-  /** Stops accepting; open connections stay. */
+  /** Stops accepting; open connections stay. A second call does nothing (never throws). */
   close(): void;
 }
 

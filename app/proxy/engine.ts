@@ -45,6 +45,8 @@ export interface HeaderLines {
  */
 export interface AbortLike {
   readonly aborted: boolean;
+  /** True when the abort was golb's shutdown cutting the request (the drain timeout), not the client leaving. */
+  readonly shutdownCut?: boolean;
   addEventListener(type: 'abort', listener: EventListenerObject): void;
   removeEventListener(type: 'abort', listener: EventListenerObject): void;
 }

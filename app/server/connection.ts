@@ -268,10 +268,20 @@ export class ClientConnection extends RequestBodyReader implements TransportEven
   }
   // --- closing ---
 
-  /** Closes the connection now if it is between requests, else after the current response. */
+  /**
+   * Closes the connection now if it has no complete request (between
+   * requests, or with a head only partly sent: at shutdown that is idle, and
+   * must not hold the drain), else after the current response.
+   */
   closeWhenIdle(): void {
     this.closing = true;
-    if (this.current === undefined && this.parser.idle) this.closeAfterWrite();
+    if (this.current === undefined) this.closeAfterWrite();
+  }
+
+  /** Closes at once, the request in flight cut by golb's shutdown (the drain timeout), not by its client. */
+  cutByShutdown(): void {
+    this.shutdownCut = true;
+    this.destroy();
   }
 
   /**

@@ -122,8 +122,11 @@ export class Http1Server {
 
   /** Listens on `host:port` with `transport`; resolves with the port (the one chosen for 0). */
   async listen(transport: Transport, host: string, port: number): Promise<number> {
-    this.listener = await transport.listen(host, port, (socket, remoteAddress) => this.accept(socket, remoteAddress), this.options.admission);
-    return this.listener.port;
+    const listener = await transport.listen(host, port, (socket, remoteAddress) => this.accept(socket, remoteAddress), this.options.admission);
+    // Stopped while the port was being taken (a SIGTERM during the start): it closes at once.
+    if (this.draining) listener.close();
+    else this.listener = listener;
+    return listener.port;
   }
 
   private accept(socket: TransportSocket, remoteAddress: string): TransportEvents {
@@ -171,7 +174,7 @@ export class Http1Server {
   stop(): Promise<void> {
     this.draining = true;
     this.closesEach = true;
-    this.listener?.close();
+    this.closeListener();
     for (const conn of [...this.live]) conn.closeWhenIdle();
     return new Promise<void>((resolve) => {
       this.drained = () => {
@@ -183,12 +186,20 @@ export class Http1Server {
     });
   }
 
+  /** Stops accepting, once: `stop` then `destroy` (the drain timeout) close the listener a single time. */
+  private closeListener(): void {
+    const listener = this.listener;
+    this.listener = undefined;
+    listener?.close();
+  }
+
   /** Stops accepting and closes every connection at once (the drain timeout passed, or the management port at shutdown). */
   destroy(): void {
     this.draining = true;
     this.closesEach = true;
-    this.listener?.close();
-    for (const conn of [...this.live]) conn.destroy();
+    this.closeListener();
+    // Whatever is still in flight is cut by the shutdown, not by its client.
+    for (const conn of [...this.live]) conn.cutByShutdown();
     for (const socket of this.ending.keys()) socket.destroy();
     this.ending.clear();
     this.options.timer.cancel(this.sweeper);

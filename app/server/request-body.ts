@@ -150,6 +150,9 @@ export abstract class RequestBodyReader extends ResponseWriter implements AbortL
     return this.closed;
   }
 
+  /** The abort is golb's shutdown cutting the request (the drain timeout), not the client leaving. */
+  shutdownCut = false;
+
   addEventListener(_type: 'abort', listener: EventListenerObject): void {
     this.abortListener = listener;
   }
