@@ -1,7 +1,7 @@
 /** Where a retry may go (docs/health-and-retries.md, "Retries"): never to a backend tried or marked down. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { retryPick } from '../../../app/forwarding/forward.ts';
+import { retryPick } from '../../../app/forwarding/failed-attempt.ts';
 import { wrr } from '../../../strategies/wrr.ts';
 import { chash } from '../../../strategies/chash.ts';
 import { backends, scripted } from '../../strategies/helpers.ts';
