@@ -41,7 +41,8 @@ export function withTraces(handler: ProxyHandler, hub: TraceHub, deps: TraceEntr
       return;
     }
     const draw = hub.draw();
-    if (!hub.wants(req.target, draw)) {
+    // A reader that stopped reading, its queue full, costs no line: it is told of the loss instead.
+    if (!hub.admits(req.target, draw)) {
       handler(req, to);
       return;
     }

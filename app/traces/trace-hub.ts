@@ -81,6 +81,17 @@ export class TraceReader {
   /** Queues a line; a waiting stream gets it with the next batch. */
   offer(line: string): void {
     if (!this.queue.offer(line)) this.hub.dropped++;
+    this.wake();
+  }
+
+  /** Counts a line lost before it was made (the queue was full): the stream is told with its next batch. */
+  lose(): void {
+    this.queue.lose();
+    this.hub.dropped++;
+    this.wake();
+  }
+
+  private wake(): void {
     if (this.waiting !== undefined && this.flushTimer === undefined) {
       this.flushTimer = this.hub.timers.setTimeout(this.flush, TRACE_FLUSH_MS);
     }
@@ -169,6 +180,23 @@ export class TraceHub {
   /** True when some reader takes the request to `target` with `draw`. */
   wants(target: string, draw: number): boolean {
     for (const r of this.readers) if (r.wants(target, draw)) return true;
+    return false;
+  }
+
+  /**
+   * True when some reader takes the request to `target` with `draw` and has
+   * room for its line. When every reader that takes it is full (it stopped
+   * reading), the line is lost for each of them now, counted, and never made:
+   * a stalled reader costs the proxy no more than none.
+   */
+  admits(target: string, draw: number): boolean {
+    let wanted = false;
+    for (const r of this.readers) {
+      if (!r.wants(target, draw)) continue;
+      if (!r.queue.full) return true;
+      wanted = true;
+    }
+    if (wanted) for (const r of this.readers) if (r.wants(target, draw)) r.lose();
     return false;
   }
 

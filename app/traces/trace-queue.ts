@@ -49,6 +49,17 @@ export class TraceQueue {
     return this.lines.length;
   }
 
+  /** True when no line fits any more: the line limit is reached, or the character limit. */
+  get full(): boolean {
+    return this.lines.length >= this.limits.lines || this.chars >= this.limits.chars;
+  }
+
+  /** Counts a line lost without being offered (the queue was {@link full}). */
+  lose(): void {
+    this.lost++;
+    this.dropped++;
+  }
+
   /** True when nothing waits: no line and no loss to tell. */
   get empty(): boolean {
     return this.lines.length === 0 && this.lost === 0;

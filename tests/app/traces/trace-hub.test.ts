@@ -86,6 +86,26 @@ test("a slow reader loses its own lines, counted in the hub's total; the others 
   assert.equal(slow.queue.take(), '0\n1\n{"dropped":8}\n');
 });
 
+test('while every reader that takes a request is full, the request is not admitted (no line is made) and each counts the loss', () => {
+  const hub = new TraceHub({ timers: handTimers().timers, random: () => 0, limits: { lines: 2, chars: 1000 } });
+  const slow = hub.open({ sample: 1, fn: undefined }) as TraceReader;
+  const other = hub.open({ sample: 1, fn: 'g' }) as TraceReader;
+  assert.equal(hub.admits('/function/f/x', 0), true);
+  hub.publish('0\n', '/function/f/x', 0);
+  hub.publish('1\n', '/function/f/x', 0);
+  // Full: three requests for f are refused at once, and told as lost.
+  for (let i = 0; i < 3; i++) assert.equal(hub.admits('/function/f/x', 0), false);
+  assert.equal(hub.dropped, 3);
+  // A request g's reader takes is admitted (that reader has room); the full one loses it when the line is offered.
+  assert.equal(hub.admits('/function/g/x', 0), true);
+  hub.publish('g\n', '/function/g/x', 0);
+  assert.equal(hub.dropped, 4);
+  assert.equal(other.queue.take(), 'g\n');
+  assert.equal(slow.queue.take(), '0\n1\n{"dropped":4}\n');
+  // Read, it has room again: admitted.
+  assert.equal(hub.admits('/function/f/x', 0), true);
+});
+
 test('the probe wakes a waiting reader with nothing (so a reader gone away is noticed)', async () => {
   const t = handTimers();
   const hub = new TraceHub({ timers: t.timers, random: () => 0 });
