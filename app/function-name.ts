@@ -41,6 +41,27 @@ export interface FunctionPath {
   fullTarget: string;
 }
 
+/** Where the name of a `/function/<fn>...` target ends: at its first `/` or `?` after the prefix, or at the end. */
+function functionNameEnd(url: string): number {
+  let end = PREFIX.length;
+  while (end < url.length) {
+    const c = url.charCodeAt(end);
+    if (c === 47 /* / */ || c === 63 /* ? */) break;
+    end++;
+  }
+  return end;
+}
+
+/**
+ * The function a `/function/<fn>/...` target names, as sent (the grammar
+ * unchecked: for logs and traces, which escape it), `-` when none.
+ */
+export function functionName(target: string): string {
+  if (!target.startsWith(PREFIX)) return '-';
+  const end = functionNameEnd(target);
+  return end === PREFIX.length ? '-' : target.slice(PREFIX.length, end);
+}
+
 /**
  * Splits a request target (path and query) into function name and targets;
  * `undefined` when it is not under `/function/` or the name breaks the grammar.
@@ -48,12 +69,7 @@ export interface FunctionPath {
 export function parseFunctionTarget(url: string): FunctionPath | undefined {
   if (!url.startsWith(PREFIX)) return undefined;
   const nameStart = PREFIX.length;
-  let nameEnd = nameStart;
-  while (nameEnd < url.length) {
-    const c = url.charCodeAt(nameEnd);
-    if (c === 47 /* / */ || c === 63 /* ? */) break;
-    nameEnd++;
-  }
+  const nameEnd = functionNameEnd(url);
   if (!isFunctionNameAt(url, nameStart, nameEnd)) return undefined;
   const rest = url.slice(nameEnd);
   const podTarget = rest === '' ? '/' : rest.charCodeAt(0) === 63 ? '/' + rest : rest;

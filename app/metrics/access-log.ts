@@ -23,6 +23,7 @@
  */
 import type { ClientRequest, ProxyHandler, ProxyReply, ReplyTarget, ResponseEndListener } from '../client-request.ts';
 import type { Logger } from '../logger.ts';
+import { functionName } from '../function-name.ts';
 
 /** What the access log needs. */
 export interface AccessLogDeps {
@@ -100,13 +101,4 @@ class AccessEntry implements ReplyTarget, ResponseEndListener {
 /** Milliseconds rounded to microseconds. */
 function milliseconds(ms: number): number {
   return Math.round(ms * 1000) / 1000;
-}
-
-/** The function a `/function/<fn>/...` target names, `-` when none. */
-export function functionName(target: string): string {
-  const prefix = '/function/';
-  if (!target.startsWith(prefix)) return '-';
-  let end = prefix.length;
-  while (end < target.length && target[end] !== '/' && target[end] !== '?') end++;
-  return end === prefix.length ? '-' : target.slice(prefix.length, end);
 }

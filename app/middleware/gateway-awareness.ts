@@ -49,19 +49,26 @@ export function markForwarded(forwardedBy: string | null, nodeName: string): str
   return forwardedBy === null || forwardedBy === '' ? nodeName : `${forwardedBy}, ${nodeName}`;
 }
 
-/** True when the `Via` value names `node` as a received-by (`1.1 node`, any case). */
-function viaNames(via: string, node: string): boolean {
-  const lower = via.toLowerCase();
-  let from = 0;
-  for (;;) {
-    const i = lower.indexOf(node, from);
-    if (i < 0) return false;
-    const before = i === 0 ? ' ' : lower[i - 1]!;
-    const after = i + node.length >= lower.length ? ',' : lower[i + node.length]!;
-    // received-by follows the protocol and a space; it ends at a comma, a space (comment) or the end.
-    if (before === ' ' && (after === ',' || after === ' ' || after === '\t')) return true;
-    from = i + 1;
+/** True when `via` holds `node` (lower case) at `at`, letters compared in any case. */
+function nodeAt(via: string, at: number, node: string): boolean {
+  for (let k = 0; k < node.length; k++) {
+    let c = via.charCodeAt(at + k);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== node.charCodeAt(k)) return false;
   }
+  return true;
+}
+
+/** True when the `Via` value names `node` (lower case) as a received-by (`1.1 node`, any case). No string is made. */
+function viaNames(via: string, node: string): boolean {
+  for (let i = 0; i + node.length <= via.length; i++) {
+    if (!nodeAt(via, i, node)) continue;
+    const before = i === 0 ? 32 : via.charCodeAt(i - 1);
+    const after = i + node.length >= via.length ? 44 : via.charCodeAt(i + node.length);
+    // received-by follows the protocol and a space; it ends at a comma, a space (comment), a tab or the end.
+    if (before === 32 && (after === 44 || after === 32 || after === 9)) return true;
+  }
+  return false;
 }
 
 /** Number of entries in a `Via` value. */

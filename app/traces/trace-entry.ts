@@ -18,7 +18,7 @@
  * @module
  */
 import type { AttemptTimes, ClientRequest, ProxyHandler, ProxyReply, ReplyTarget, ResponseEndListener } from '../client-request.ts';
-import { functionName } from '../metrics/access-log.ts';
+import { functionName } from '../function-name.ts';
 import type { TraceHub } from './trace-hub.ts';
 
 /** What a trace line needs besides the hub. */

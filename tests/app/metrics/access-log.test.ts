@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { functionName, withAccessLog } from '../../../app/metrics/access-log.ts';
+import { withAccessLog } from '../../../app/metrics/access-log.ts';
+import { functionName } from '../../../app/function-name.ts';
 import { requestTarget } from '../../../app/request-target.ts';
 import { createLogger } from '../../../app/logger.ts';
 import { webHandler, type ClientRequest, type ReplyTarget } from '../../../app/client-request.ts';
