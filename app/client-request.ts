@@ -156,20 +156,29 @@ export function toResponse(reply: ProxyReply): Response {
   return new Response(reply.body === null ? null : reply.body.stream(), { status: reply.status, statusText: reply.reason, headers: reply.headers.pairs() });
 }
 
-/** A fetch-style `Request` (with what its server handed along) as a {@link ClientRequest}. */
-export class WebRequest implements ClientRequest {
-  readonly method: string;
-  readonly headers: Headers;
+/**
+ * What the links of a proxy chain set on a request as it passes (the
+ * {@link ClientRequest} fields that are not the request's own), as they are
+ * before any link ran: the base of both kinds of request.
+ */
+export abstract class ChainMarks {
   forwardedBy: string | null = null;
   requestId: string | undefined = undefined;
   onResponseEnd: ResponseEndListener | undefined = undefined;
-  readonly reportsEnd = false;
   trace: AttemptTimes | undefined = undefined;
+}
+
+/** A fetch-style `Request` (with what its server handed along) as a {@link ClientRequest}. */
+export class WebRequest extends ChainMarks implements ClientRequest {
+  readonly method: string;
+  readonly headers: Headers;
+  readonly reportsEnd = false;
   private readonly req: Request;
   private readonly env: unknown;
   private readonly runtime: RuntimeAdapter;
 
   constructor(req: Request, env: unknown, runtime: RuntimeAdapter) {
+    super();
     this.req = req;
     this.env = env;
     this.runtime = runtime;

@@ -13,7 +13,7 @@
  *   ({@link DISCARD_LIMIT}).
  * @module
  */
-import type { AttemptTimes, ClientRequest, ResponseEndListener } from '../client-request.ts';
+import { ChainMarks, type ClientRequest } from '../client-request.ts';
 import type { AbortLike } from '../proxy/engine.ts';
 import type { RequestHead, RequestHeaders } from './request-parser.ts';
 import { ResponseWriter } from './response-writer.ts';
@@ -40,21 +40,18 @@ export const enum Phase {
 }
 
 /** A request as the routes see it ({@link ClientRequest}). */
-export class ServerRequest implements ClientRequest {
+export class ServerRequest extends ChainMarks implements ClientRequest {
   readonly method: string;
   readonly target: string;
   readonly headers: RequestHeaders;
   readonly head: RequestHead;
-  forwardedBy: string | null = null;
-  requestId: string | undefined = undefined;
-  onResponseEnd: ResponseEndListener | undefined = undefined;
   readonly reportsEnd = true;
-  trace: AttemptTimes | undefined = undefined;
   private readonly conn: RequestBodyReader;
   /** The body stream, once made. */
   stream: ReadableStream<Uint8Array> | null | undefined = undefined;
 
   constructor(conn: RequestBodyReader, head: RequestHead) {
+    super();
     this.conn = conn;
     this.head = head;
     this.method = head.method;
